@@ -1,0 +1,34 @@
+"""Exceptions of the ingestor.
+
+    IngestError
+    ├── StoreError
+    │   ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
+    │   └── StoreRejectedError      the store refused the data itself (400): do not retry
+    └── BrokerError                 the MQTT client could not be set up
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base class of the ingestor's errors."""
+
+
+class StoreError(IngestError):
+    """Writing to InfluxDB failed."""
+
+
+class StoreUnavailableError(StoreError):
+    """InfluxDB cannot take writes right now; the batch is kept and retried."""
+
+
+class StoreRejectedError(StoreError):
+    """InfluxDB refused some lines as bad data (HTTP 400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BrokerError(IngestError):
+    """The MQTT client could not be configured or connected."""

@@ -1,0 +1,89 @@
+"""Prometheus metrics of the ingestor.
+
+Per-message counts are plain integers, each written by a single thread, and exported by
+a collector at scrape time: a prometheus ``Counter`` takes a lock per increment, which
+the hot path does not need.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+
+class IngestStats:
+    """Counts the ingestor keeps; read by the metrics collector and the logs."""
+
+    def __init__(self) -> None:
+        self.received = 0  # written by the MQTT thread only
+        self.unknown_fields = 0  # MQTT thread only
+        self.stored = 0  # writer thread only
+        self.dead_letters: Tally[str] = Tally()  # writer thread only
+        self.write_retries = 0  # writer thread only
+        self.acked = 0  # writer thread only
+
+
+class IngestMetrics(Collector):
+    """Exports :class:`IngestStats` plus the batch histograms on its own registry."""
+
+    def __init__(self, stats: IngestStats, queue_depth: Callable[[], int],
+                 connected: Callable[[], bool]) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._stats = stats
+        self._queue_depth = queue_depth
+        self._connected = connected
+        self.batch_size = Histogram(
+            "smartplace_ingest_batch_size", "Lines per write to InfluxDB",
+            buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000),
+            registry=self.registry,
+        )
+        self.write_latency = Histogram(
+            "smartplace_ingest_write_seconds", "Time to store one batch, retries included",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        self.lag = Histogram(
+            "smartplace_ingest_lag_seconds", "Time from MQTT receipt to acknowledgement",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
+        self.registry.register(self)
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._stats
+        yield CounterMetricFamily(
+            "smartplace_ingest_received", "MQTT messages received", value=stats.received
+        )
+        yield CounterMetricFamily(
+            "smartplace_ingest_stored", "Readings stored in InfluxDB", value=stats.stored
+        )
+        yield CounterMetricFamily(
+            "smartplace_ingest_acked", "Messages acknowledged to the broker", value=stats.acked
+        )
+        yield CounterMetricFamily(
+            "smartplace_ingest_unknown_fields",
+            "Payload fields the contract does not define (ignored)", value=stats.unknown_fields,
+        )
+        yield CounterMetricFamily(
+            "smartplace_ingest_write_retries", "Failed writes that were retried",
+            value=stats.write_retries,
+        )
+        dead = CounterMetricFamily(
+            "smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
+            labels=["reason"],
+        )
+        for reason, count in sorted(stats.dead_letters.items()):
+            dead.add_metric([reason], count)
+        yield dead
+        yield GaugeMetricFamily(
+            "smartplace_ingest_queue_depth", "Messages received and not yet stored",
+            value=self._queue_depth(),
+        )
+        yield GaugeMetricFamily(
+            "smartplace_ingest_mqtt_connected", "1 while connected to the broker",
+            value=1 if self._connected() else 0,
+        )

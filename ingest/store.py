@@ -1,0 +1,158 @@
+"""Post line-protocol batches to InfluxDB's v1-compatible HTTP API and classify the answers.
+
+Classification follows Telegraf's influxdb output: 2xx stored; 400 some lines are bad
+(InfluxDB 1.x still stores the good ones); 404 database missing (create it, retry);
+413 batch too large (split); anything else, a timeout or a network error means the
+store is unavailable and the caller retries the whole batch later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import httpx
+
+from ingest.errors import StoreRejectedError, StoreUnavailableError
+from sensors.settings import Settings
+
+_TYPE_CONFLICT = re.compile(r'input field \\?"([^"\\]+)\\?" on measurement \\?"([^"\\]+)\\?"')
+
+
+def auth_for(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers and query parameters that authenticate to InfluxDB (token, or user/password)."""
+    if settings.influx_token is not None:
+        return {"Authorization": f"Token {settings.influx_token.get_secret_value()}"}, {}
+    if settings.influx_username and settings.influx_password is not None:
+        return {}, {"u": settings.influx_username, "p": settings.influx_password.get_secret_value()}
+    return {}, {}
+
+
+def quote_identifier(name: str) -> str:
+    """An InfluxQL double-quoted identifier (database names come from configuration)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class InfluxStore:
+    """A blocking writer for one database; used from the ingestor's writer thread."""
+
+    def __init__(self, settings: Settings, timeout_s: float = 10.0) -> None:
+        headers, self._auth_params = auth_for(settings)
+        self.database = settings.influx_database
+        self._client = httpx.Client(
+            base_url=settings.influx_url, headers=headers, timeout=timeout_s
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def ping(self) -> bool:
+        """True when InfluxDB answers ``/ping``."""
+        try:
+            return self._client.get("/ping").status_code in (200, 204)
+        except httpx.HTTPError:
+            return False
+
+    def create_database(self) -> bool:
+        """Create the database (InfluxDB 1.x). Returns False where the server refuses.
+
+        InfluxDB 2.x/3.x do not create databases through the v1 API; there the bucket is
+        provisioned beforehand, so a refusal is reported, not raised.
+
+        Raises:
+            StoreUnavailableError: the server could not be reached.
+        """
+        query = f"CREATE DATABASE {quote_identifier(self.database)}"
+        try:
+            response = self._client.post("/query", data={"q": query}, params=self._auth_params)
+        except httpx.HTTPError as exc:
+            raise StoreUnavailableError(f"InfluxDB unreachable: {exc}") from exc
+        return response.status_code == 200 and "error" not in response.text
+
+    def write(self, lines: Sequence[str]) -> None:
+        """Write lines once.
+
+        Raises:
+            StoreRejectedError: HTTP 400 (InfluxDB stored the lines it could parse).
+            StoreUnavailableError: anything that is worth retrying later.
+        """
+        body = "\n".join(lines).encode("utf-8")
+        params = {"db": self.database, "precision": "ns", **self._auth_params}
+        try:
+            response = self._client.post("/write", params=params, content=body)
+        except httpx.HTTPError as exc:
+            raise StoreUnavailableError(f"InfluxDB unreachable: {exc}") from exc
+        status = response.status_code
+        if status < 300:
+            return
+        message = _error_message(response)
+        if status == 400:
+            raise StoreRejectedError(message)
+        if status == 404 and "database not found" in message:
+            if not self.create_database():
+                raise StoreUnavailableError(f"database {self.database!r} missing: {message}")
+            return self.write(lines)
+        if status == 413 and len(lines) > 1:
+            half = len(lines) // 2
+            self.write(lines[:half])
+            self.write(lines[half:])
+            return None
+        raise StoreUnavailableError(f"InfluxDB answered {status}: {message}")
+
+    def write_keeping_good(self, lines: Sequence[str]) -> dict[int, str]:
+        """Write lines; return the index and error of every line InfluxDB refuses.
+
+        A refused batch is narrowed down without losing the good lines: where the error
+        names a field type conflict, the conflicting lines are set aside at once; otherwise
+        the batch is split in halves. Re-sending a good line is harmless, since the same
+        series and timestamp overwrite in place.
+
+        Raises:
+            StoreUnavailableError: the store went away part-way; retry the whole batch.
+        """
+        rejected: dict[int, str] = {}
+        self._narrow(list(enumerate(lines)), rejected)
+        return rejected
+
+    def _narrow(self, indexed: list[tuple[int, str]], rejected: dict[int, str]) -> None:
+        try:
+            self.write([line for _, line in indexed])
+            return
+        except StoreRejectedError as exc:
+            message = exc.message
+        if len(indexed) == 1:
+            rejected[indexed[0][0]] = message
+            return
+        conflict = _TYPE_CONFLICT.search(message)
+        if conflict:
+            field, measurement = conflict.groups()
+            bad = [(i, line) for i, line in indexed if _has_field(line, measurement, field)]
+            # The ingestor writes each field with one type, so every line carrying the
+            # named field conflicts alike: set them aside without a request per line.
+            if bad:
+                for i, _ in bad:
+                    rejected[i] = message
+                rest = [(i, line) for i, line in indexed if i not in rejected]
+                if rest:
+                    self._narrow(rest, rejected)
+                return
+        half = len(indexed) // 2
+        self._narrow(indexed[:half], rejected)
+        self._narrow(indexed[half:], rejected)
+
+
+def _has_field(line: str, measurement: str, field: str) -> bool:
+    head = measurement + ","
+    if not (line.startswith(head) or line.startswith(measurement + " ")):
+        return False
+    return f" {field}=" in line or f",{field}=" in line
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(payload, dict) and isinstance(payload.get("error"), str):
+        return str(payload["error"])[:500]
+    return response.text[:500]

@@ -1,0 +1,98 @@
+"""The settings every smartplace process shares (contract section 4).
+
+Built once by each entry point and passed down; never created at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sensors.topics import DEFAULT_PREFIX, normalise_prefix
+
+
+class MqttEndpoint:
+    """The parts of ``SMARTPLACE_MQTT_URL``."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+        if not parts.hostname:
+            raise ValueError(f"MQTT URL has no host: {url!r}")
+        self.tls = parts.scheme == "mqtts"
+        self.host = parts.hostname
+        self.port = parts.port or (8883 if self.tls else 1883)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+
+    def __repr__(self) -> str:
+        scheme = "mqtts" if self.tls else "mqtt"
+        return f"MqttEndpoint({scheme}://{self.host}:{self.port})"
+
+
+class Settings(BaseSettings):
+    """Configuration from ``SMARTPLACE_*`` environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTPLACE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    topic_prefix: str = DEFAULT_PREFIX
+    influx_url: str = "http://127.0.0.1:8086"
+    influx_database: str = Field(default="smartplace", min_length=1, max_length=200)
+    influx_token: SecretStr | None = None
+    influx_username: str | None = None
+    influx_password: SecretStr | None = None
+    spool_dir: Path = Path(".smartplace/spool")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: SecretStr | None = None
+
+    # Ingest tuning (extensions to the contract).
+    ingest_client_id: str = Field(default="smartplace-ingest", min_length=1, max_length=64)
+    ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    ingest_flush_interval_s: float = Field(default=0.2, gt=0, le=60)
+    # MQTT 5 Receive Maximum: how many unacknowledged messages the broker may send us.
+    # It bounds ingest memory and must exceed a batch so writes overlap with receiving.
+    ingest_receive_maximum: int = Field(default=20_000, ge=1, le=65_535)
+    ingest_max_backoff_s: float = Field(default=10.0, gt=0, le=300)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return normalise_prefix(value)
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        MqttEndpoint(value)
+        return value
+
+    @field_validator("influx_url")
+    @classmethod
+    def _influx_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"InfluxDB URL must be http(s)://host[:port], got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def mqtt(self) -> MqttEndpoint:
+        """The parsed broker URL."""
+        return MqttEndpoint(self.mqtt_url)
+
+    def api_key_list(self) -> list[str]:
+        """The configured API keys (empty: the API is open)."""
+        if self.api_keys is None:
+            return []
+        return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]

@@ -1,0 +1,71 @@
+"""Decode a payload into a reading, naming the dead-letter reason when it is bad input."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from sensors.errors import InvalidReadingError
+from sensors.readings import MAX_PAYLOAD_BYTES, MODEL_BY_DOMAIN, Reading
+from sensors.reasons import DeadLetterReason
+from sensors.topics import Domain
+
+_TYPE_ERRORS = {
+    "float_type", "int_type", "int_from_float", "string_type", "dict_type", "bool_type",
+    "float_parsing", "int_parsing", "model_attributes_type", "datetime_type",
+}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _reason_for(error: ErrorDetails, domain: Domain) -> DeadLetterReason:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "json_invalid":
+        return DeadLetterReason.PAYLOAD_NOT_JSON
+    if kind in ("model_type", "model_attributes_type") and not loc:
+        return DeadLetterReason.PAYLOAD_NOT_OBJECT
+    if kind == "missing":
+        return DeadLetterReason.FIELD_MISSING
+    if kind == "timestamp_invalid":
+        return DeadLetterReason.TIMESTAMP_INVALID
+    if kind == "no_measurements":
+        return DeadLetterReason.NO_MEASUREMENTS
+    if kind == "finite_number":
+        return DeadLetterReason.VALUE_NOT_FINITE
+    if kind in _RANGE_ERRORS:
+        return DeadLetterReason.VALUE_OUT_OF_RANGE
+    if kind in ("literal_error", "enum"):
+        if loc and loc[0] == "carrier":
+            return DeadLetterReason.CARRIER_UNKNOWN
+        if loc and loc[0] == "counts":
+            return DeadLetterReason.VEHICLE_CLASS_UNKNOWN
+    return DeadLetterReason.FIELD_TYPE
+
+
+def _describe(error: ErrorDetails) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "payload"
+    return f"{where}: {error['msg']}"
+
+
+def validate_payload(domain: Domain, payload: bytes) -> Reading:
+    """Validate a raw MQTT payload for ``domain``.
+
+    Raises:
+        InvalidReadingError: with the reason code of the first problem found.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise InvalidReadingError(
+            DeadLetterReason.PAYLOAD_TOO_LARGE,
+            f"payload is {len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}",
+        )
+    try:
+        return MODEL_BY_DOMAIN[domain].model_validate_json(payload)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        reason = _reason_for(first, domain)
+        if reason is DeadLetterReason.PAYLOAD_NOT_JSON:
+            try:
+                payload.decode("utf-8")
+            except UnicodeDecodeError:
+                reason = DeadLetterReason.PAYLOAD_NOT_UTF8
+        raise InvalidReadingError(reason, _describe(first)) from None

@@ -1,0 +1,1 @@
+"""The smartplace command line and the local process orchestration behind ``smartplace demo``."""

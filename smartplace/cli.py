@@ -1,0 +1,59 @@
+"""The ``smartplace`` command: ingest, api, simulate, demo (contract section 5)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from sensors.settings import Settings
+from simulators.command import simulate
+from smartplace.logs import configure_logging
+
+app = typer.Typer(
+    help="smartplace: town-centre carbon and air-quality telemetry.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value stops here with a clear message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        typer.echo(f"invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def ingest() -> None:
+    """Run the ingestor until SIGINT/SIGTERM, then flush, acknowledge and exit 0."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    from ingest.service import IngestService
+
+    sys.exit(IngestService(settings).run())
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API and the dashboard."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    from api.server import serve
+
+    serve(settings)
+
+
+app.command()(simulate)
+
+
+@app.command()
+def demo() -> None:
+    """Start (or reuse) mosquitto and influxd, then the ingestor, the API and the simulator."""
+    settings = load_settings()
+    from smartplace.demo import run_demo
+
+    sys.exit(run_demo(settings))
