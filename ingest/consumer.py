@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -50,6 +51,8 @@ class MqttConsumer:
         # connection it arrived on: after a reconnect the broker redelivers unacknowledged
         # messages, so acknowledgements from an older connection are skipped.
         self.generation = 0
+        # Set once the broker confirms the subscription: from then on nothing is missed.
+        self.subscribed = threading.Event()
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.ingest_client_id,
@@ -64,6 +67,7 @@ class MqttConsumer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     def start(self) -> None:
@@ -111,8 +115,17 @@ class MqttConsumer:
                        properties: Properties | None) -> None:
         was_connected = self.connected
         self.connected = False
+        self.subscribed.clear()
         if was_connected and self.accepting:
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason_code)})
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reason_codes: list[ReasonCode], properties: Properties | None) -> None:
+        if any(code.is_failure for code in reason_codes):
+            log.error("broker refused the subscription", extra={"topic": self._topic,
+                      "reasons": [str(code) for code in reason_codes]})
+            return
+        self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object,
                     message: mqtt.MQTTMessage) -> None:

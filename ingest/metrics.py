@@ -31,11 +31,11 @@ class IngestMetrics(Collector):
     """Exports :class:`IngestStats` plus the batch histograms on its own registry."""
 
     def __init__(self, stats: IngestStats, queue_depth: Callable[[], int],
-                 connected: Callable[[], bool]) -> None:
+                 subscribed: Callable[[], bool]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._stats = stats
         self._queue_depth = queue_depth
-        self._connected = connected
+        self._subscribed = subscribed
         self.batch_size = Histogram(
             "smartplace_ingest_batch_size", "Lines per write to InfluxDB",
             buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000),
@@ -84,6 +84,7 @@ class IngestMetrics(Collector):
             value=self._queue_depth(),
         )
         yield GaugeMetricFamily(
-            "smartplace_ingest_mqtt_connected", "1 while connected to the broker",
-            value=1 if self._connected() else 0,
+            "smartplace_ingest_mqtt_subscribed",
+            "1 while connected to the broker and subscribed (0 while reconnecting)",
+            value=1 if self._subscribed() else 0,
         )

@@ -75,7 +75,7 @@ class IngestService:
         self.stats = IngestStats()
         self.store = InfluxStore(settings)
         self.consumer = MqttConsumer(settings, self._on_message)
-        self.metrics = IngestMetrics(self.stats, self.queue.qsize, lambda: self.consumer.connected)
+        self.metrics = IngestMetrics(self.stats, self.queue.qsize, self.consumer.subscribed.is_set)
         self._stop = threading.Event()
         self._shutdown_deadline = float("inf")
         self._last_dead_letter_ns = 0
@@ -150,6 +150,7 @@ class IngestService:
             self.store.close()
             if metrics_server is not None:
                 metrics_server.shutdown()
+                metrics_server.server_close()
         log.info(
             "ingest stopped",
             extra={"received": self.stats.received, "stored": self.stats.stored,
@@ -181,12 +182,13 @@ class IngestService:
                 batch.append(get_nowait())
             except queue.Empty:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._stop.is_set():
                     break
                 try:
-                    batch.append(self.queue.get(timeout=remaining))
+                    # Short waits, so that a stop request is noticed within a quarter second.
+                    batch.append(self.queue.get(timeout=min(remaining, 0.25)))
                 except queue.Empty:
-                    break
+                    continue
         return batch
 
     def _store(self, batch: list[Item]) -> None:

@@ -166,5 +166,8 @@ MODEL_BY_DOMAIN: dict[Domain, type[EnergyReading] | type[TransportReading] | typ
 
 
 def to_payload(reading: Reading) -> dict[str, Any]:
-    """The JSON-ready payload of a reading (``ts`` as epoch ms, unset optionals left out)."""
-    return reading.model_dump(mode="json", exclude_none=True, exclude={"domain"})
+    """The JSON-ready payload of a reading (``ts`` as epoch ms; unset optionals and unknown
+    fields left out)."""
+    return reading.model_dump(
+        mode="json", exclude_none=True, exclude={"domain", *(reading.model_extra or ())}
+    )

@@ -1,0 +1,200 @@
+"""Carbon arithmetic: activity at the finest grain in, grouped emission rows out. No I/O.
+
+Formulas (contract section 6; sources in ``sensors/data/factors.json`` and
+``docs/methodology.md``):
+
+- electricity, EV charging: kWh x (``electricity.generation`` + ``electricity.td``)
+- gas: kWh x ``gas``
+- transport: vehicle-km x ``vehicle.<class>`` (bicycle and pedestrian: 0), where
+  vehicle-km = count x link km per reading; counts without a link length give no
+  vehicle-km and are reported as ``unattributed_counts``, never as zero
+- solar PV: kWh x ``electricity.generation`` is *avoided*, never subtracted from the total
+
+Totals are sums of the rows (``math.fsum``), so ``total_kgco2e`` equals the sum of
+the rows' ``kgco2e`` by construction. Nothing is rounded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sensors.factors import (
+    CARRIER_FACTORS,
+    ELECTRICITY_GENERATION,
+    FactorTable,
+    vehicle_factor_id,
+)
+from sensors.readings import Carrier, VehicleClass
+
+GROUP_KEYS = ("domain", "site", "sensor", "carrier", "vehicle_class")
+
+KeyValues = tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyActivity:
+    """kWh metered by one sensor (and carrier) in one bucket."""
+
+    bucket_ms: int | None
+    site: str
+    sensor: str
+    carrier: Carrier
+    energy_kwh: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransportActivity:
+    """One vehicle class counted by one sensor in one bucket."""
+
+    bucket_ms: int | None
+    site: str
+    sensor: str
+    vehicle_class: VehicleClass
+    vehicle_km: float
+    counts: int
+    unattributed_counts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The activity behind a row: consumed and generated kWh, vehicle-km, counts."""
+
+    energy_kwh: float = 0.0
+    generated_kwh: float = 0.0
+    vehicle_km: float = 0.0
+    counts: int = 0
+    unattributed_counts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EmissionRow:
+    """Emissions of one group (and bucket)."""
+
+    bucket_ms: int | None
+    keys: dict[str, str | None]
+    kgco2e: float
+    avoided_kgco2e: float
+    activity: Activity
+
+
+@dataclass(frozen=True, slots=True)
+class EmissionsSummary:
+    """Grouped rows, their totals and the ids of the factors that were applied."""
+
+    rows: tuple[EmissionRow, ...]
+    total_kgco2e: float
+    avoided_kgco2e: float
+    net_kgco2e: float
+    activity: Activity
+    factor_ids: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Accumulator:
+    kgco2e: list[float] = field(default_factory=list)
+    avoided: list[float] = field(default_factory=list)
+    energy_kwh: list[float] = field(default_factory=list)
+    generated_kwh: list[float] = field(default_factory=list)
+    vehicle_km: list[float] = field(default_factory=list)
+    counts: int = 0
+    unattributed: int = 0
+
+    def activity(self) -> Activity:
+        return Activity(
+            energy_kwh=math.fsum(self.energy_kwh),
+            generated_kwh=math.fsum(self.generated_kwh),
+            vehicle_km=math.fsum(self.vehicle_km),
+            counts=self.counts,
+            unattributed_counts=self.unattributed,
+        )
+
+
+def check_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
+    """Validate grouping keys; drop repeats, keep order.
+
+    Raises:
+        ValueError: a key is not one of :data:`GROUP_KEYS`.
+    """
+    unknown = [key for key in group_by if key not in GROUP_KEYS]
+    if unknown:
+        raise ValueError(f"unknown group_by key(s) {unknown}; allowed: {list(GROUP_KEYS)}")
+    return tuple(dict.fromkeys(group_by))
+
+
+def summarise(
+    energy: Iterable[EnergyActivity],
+    transport: Iterable[TransportActivity],
+    group_by: Sequence[str],
+    factors: FactorTable,
+) -> EmissionsSummary:
+    """Apply the factors and aggregate to the requested keys (and buckets).
+
+    Raises:
+        ValueError: unknown group_by key.
+        KeyError: the factor table lacks a factor the activity needs.
+    """
+    keys = check_group_by(group_by)
+    groups: dict[tuple[int | None, KeyValues], _Accumulator] = defaultdict(_Accumulator)
+    used: set[str] = set()
+
+    for item in energy:
+        all_keys = {"domain": "energy", "site": item.site, "sensor": item.sensor,
+                    "carrier": item.carrier.value, "vehicle_class": None}
+        acc = groups[(item.bucket_ms, tuple(all_keys[key] for key in keys))]
+        ids = CARRIER_FACTORS[item.carrier]
+        used.update(ids)
+        if item.carrier is Carrier.SOLAR_PV:
+            acc.avoided.append(item.energy_kwh * factors.value(ELECTRICITY_GENERATION))
+            acc.generated_kwh.append(item.energy_kwh)
+        else:
+            per_kwh = math.fsum(factors.value(factor_id) for factor_id in ids)
+            acc.kgco2e.append(item.energy_kwh * per_kwh)
+            acc.energy_kwh.append(item.energy_kwh)
+
+    for item in transport:
+        all_keys = {"domain": "transport", "site": item.site, "sensor": item.sensor,
+                    "carrier": None, "vehicle_class": item.vehicle_class.value}
+        acc = groups[(item.bucket_ms, tuple(all_keys[key] for key in keys))]
+        factor_id = vehicle_factor_id(item.vehicle_class)
+        if factor_id is not None:
+            used.add(factor_id)
+            acc.kgco2e.append(item.vehicle_km * factors.value(factor_id))
+        acc.vehicle_km.append(item.vehicle_km)
+        acc.counts += item.counts
+        acc.unattributed += item.unattributed_counts
+
+    rows = tuple(
+        EmissionRow(
+            bucket_ms=bucket,
+            keys=dict(zip(keys, values, strict=True)),
+            kgco2e=math.fsum(acc.kgco2e),
+            avoided_kgco2e=math.fsum(acc.avoided),
+            activity=acc.activity(),
+        )
+        for (bucket, values), acc in sorted(groups.items(), key=_order)
+    )
+    total = math.fsum(row.kgco2e for row in rows)
+    avoided = math.fsum(row.avoided_kgco2e for row in rows)
+    return EmissionsSummary(
+        rows=rows,
+        total_kgco2e=total,
+        avoided_kgco2e=avoided,
+        net_kgco2e=total - avoided,
+        activity=Activity(
+            energy_kwh=math.fsum(row.activity.energy_kwh for row in rows),
+            generated_kwh=math.fsum(row.activity.generated_kwh for row in rows),
+            vehicle_km=math.fsum(row.activity.vehicle_km for row in rows),
+            counts=sum(row.activity.counts for row in rows),
+            unattributed_counts=sum(row.activity.unattributed_counts for row in rows),
+        ),
+        factor_ids=tuple(factor.id for factor in factors.factors if factor.id in used),
+    )
+
+
+def _order(item: tuple[tuple[int | None, KeyValues], _Accumulator]) -> tuple[object, ...]:
+    (bucket, values), _ = item
+    # None (a key that does not apply) sorts after every real value.
+    return (bucket if bucket is not None else -1, *((value is None, value or "") for value in values))

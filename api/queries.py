@@ -1,0 +1,190 @@
+"""InfluxQL text and result mapping for the API (storage schema: contract section 3).
+
+Measurement, field and tag names come only from the constants below; user values
+(time bounds, sensor ids) are bound parameters. Every query is bounded in time.
+
+Vehicle-km is ``count x link_km`` per reading. A subquery computes that exactly but
+costs about 0.7 s per sensor-month on InfluxDB 1.6.7, so the common case takes a fast
+path: when ``link_km`` is the same for every reading of a sensor in a bucket (its min
+equals its max), vehicle-km is the summed count times that length. Only groups whose
+link length changed fall back to the subquery.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from api.indicators import EnergyActivity, TransportActivity
+from api.params import TimeWindow
+from api.store import InfluxStore, QueryParam, Series
+from sensors.readings import AIR_QUALITY_FIELDS, Carrier, VehicleClass
+from sensors.topics import Domain
+
+LAST_SEEN_LOOKBACK = "30d"
+_WINDOW = "time >= $start AND time < $end"
+_CLASSES = tuple(VehicleClass)
+_SUM_COUNTS = ", ".join(f"sum(count_{vc.value}) AS n_{vc.value}" for vc in _CLASSES)
+_VKM_INNER = ", ".join(f"count_{vc.value} * link_km AS vkm_{vc.value}" for vc in _CLASSES)
+_VKM_OUTER = ", ".join(f"sum(vkm_{vc.value}) AS vkm_{vc.value}" for vc in _CLASSES)
+_RECENT = f"time > now() - {LAST_SEEN_LOOKBACK} AND time < now() + 1d"
+
+_Key = tuple[int | None, str, str]  # bucket, site, sensor
+
+
+@dataclass(frozen=True, slots=True)
+class LastSeen:
+    """The latest reading of a sensor found in the database."""
+
+    sensor: str
+    site: str
+    domain: Domain
+    time_ms: int
+    interval_s: int | None
+    carrier: str | None
+
+
+def _group_by(interval_s: int | None, tags: str) -> str:
+    if interval_s is None:
+        return f"GROUP BY {tags}"
+    # GROUP BY time() buckets align to the Unix epoch, i.e. to UTC; fill(none) omits
+    # empty buckets instead of inventing zeros.
+    return f"GROUP BY time({interval_s}s), {tags} fill(none)"
+
+
+def energy_statement(interval_s: int | None) -> str:
+    """kWh per site, sensor and carrier (and bucket)."""
+    return (f"SELECT sum(energy_kwh) AS energy_kwh FROM energy WHERE {_WINDOW} "
+            + _group_by(interval_s, "site, sensor, carrier"))
+
+
+def transport_total_statement(interval_s: int | None) -> str:
+    """Every count per class, with or without a link length."""
+    return (f"SELECT {_SUM_COUNTS} FROM transport WHERE {_WINDOW} "
+            + _group_by(interval_s, "site, sensor"))
+
+
+def transport_attributed_statement(interval_s: int | None) -> str:
+    """Counts of readings with a link length, and that length's range."""
+    return (f"SELECT {_SUM_COUNTS}, min(link_km) AS link_min, max(link_km) AS link_max "
+            f"FROM transport WHERE {_WINDOW} AND link_km > 0 "
+            + _group_by(interval_s, "site, sensor"))
+
+
+def vehicle_km_statement(interval_s: int | None, sensor_params: Sequence[str]) -> str:
+    """Exact vehicle-km per reading, summed, for the named sensors only (slow path)."""
+    sensors = " OR ".join(f"sensor = ${name}" for name in sensor_params)
+    return (f"SELECT {_VKM_OUTER} FROM (SELECT {_VKM_INNER} FROM transport "
+            f"WHERE {_WINDOW} AND link_km > 0 AND ({sensors})) WHERE {_WINDOW} "
+            + _group_by(interval_s, "site, sensor"))
+
+
+def _keyed_rows(series: list[Series], interval_s: int | None) -> dict[_Key, dict[str, Any]]:
+    rows: dict[_Key, dict[str, Any]] = {}
+    for one in series:
+        for row in one.rows():
+            bucket = int(row["time"]) if interval_s is not None else None
+            rows[(bucket, one.tags.get("site", ""), one.tags.get("sensor", ""))] = row
+    return rows
+
+
+def _int(value: Any) -> int:
+    return int(value) if value is not None else 0
+
+
+async def fetch_activity(
+    store: InfluxStore, window: TimeWindow, interval_s: int | None
+) -> tuple[list[EnergyActivity], list[TransportActivity]]:
+    """Energy and transport activity in the window at the finest grain.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    params: dict[str, QueryParam] = {"start": window.start_ns, "end": window.end_ns}
+    energy_series, total_series, attributed_series = await store.query(
+        [energy_statement(interval_s), transport_total_statement(interval_s),
+         transport_attributed_statement(interval_s)],
+        params,
+    )
+    energy: list[EnergyActivity] = []
+    carriers = {carrier.value: carrier for carrier in Carrier}
+    for series in energy_series:
+        carrier = carriers.get(series.tags.get("carrier", ""))
+        if carrier is None:
+            continue  # the ingestor only writes contract carriers; ignore anything else
+        for row in series.rows():
+            energy.append(EnergyActivity(
+                bucket_ms=int(row["time"]) if interval_s is not None else None,
+                site=series.tags.get("site", ""), sensor=series.tags.get("sensor", ""),
+                carrier=carrier, energy_kwh=float(row["energy_kwh"] or 0.0),
+            ))
+
+    totals = _keyed_rows(total_series, interval_s)
+    attributed = _keyed_rows(attributed_series, interval_s)
+    uneven = sorted({key[2] for key, row in attributed.items()
+                     if row["link_min"] != row["link_max"]})
+    exact: dict[_Key, dict[str, Any]] = {}
+    if uneven:
+        names = [f"s{index}" for index in range(len(uneven))]
+        (vkm_series,) = await store.query(
+            [vehicle_km_statement(interval_s, names)],
+            {**params, **dict(zip(names, uneven, strict=True))},
+        )
+        exact = _keyed_rows(vkm_series, interval_s)
+
+    transport: list[TransportActivity] = []
+    for key, total_row in sorted(totals.items(), key=lambda item: (item[0][0] or 0, item[0][1:])):
+        bucket, site, sensor = key
+        known = attributed.get(key, {})
+        for vc in _CLASSES:
+            counted = _int(known.get(f"n_{vc.value}"))
+            if key in exact:
+                vehicle_km = float(exact[key].get(f"vkm_{vc.value}") or 0.0)
+            elif counted:
+                vehicle_km = counted * float(known["link_min"])
+            else:
+                vehicle_km = 0.0
+            transport.append(TransportActivity(
+                bucket_ms=bucket, site=site, sensor=sensor, vehicle_class=vc,
+                vehicle_km=vehicle_km, counts=counted,
+                unattributed_counts=_int(total_row.get(f"n_{vc.value}")) - counted,
+            ))
+    return energy, transport
+
+
+def last_seen_statements() -> list[str]:
+    """Latest reading per sensor in each measurement (bounded to the lookback)."""
+    return [
+        f"SELECT last(interval_s) AS interval_s FROM energy WHERE {_RECENT} "
+        "GROUP BY site, sensor, carrier",
+        f"SELECT last(interval_s) AS interval_s FROM transport WHERE {_RECENT} GROUP BY site, sensor",
+        # air_quality has no field every reading carries: ask for each and take the latest.
+        *(f"SELECT last({name}) FROM air_quality WHERE {_RECENT} GROUP BY site, sensor"
+          for name in AIR_QUALITY_FIELDS),
+    ]
+
+
+async def fetch_last_seen(store: InfluxStore) -> dict[str, LastSeen]:
+    """The latest reading of every sensor seen within :data:`LAST_SEEN_LOOKBACK`.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    answers = await store.query(last_seen_statements())
+    domains = [Domain.ENERGY, Domain.TRANSPORT] + [Domain.AIR_QUALITY] * len(AIR_QUALITY_FIELDS)
+    latest: dict[str, LastSeen] = defaultdict()
+    for domain, series_list in zip(domains, answers, strict=True):
+        for series in series_list:
+            sensor = series.tags.get("sensor", "")
+            for row in series.rows():
+                seen = LastSeen(
+                    sensor=sensor, site=series.tags.get("site", ""), domain=domain,
+                    time_ms=int(row["time"]),
+                    interval_s=_int(row.get("interval_s")) or None,
+                    carrier=series.tags.get("carrier"),
+                )
+                if sensor and (sensor not in latest or seen.time_ms > latest[sensor].time_ms):
+                    latest[sensor] = seen
+    return dict(latest)

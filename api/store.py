@@ -1,0 +1,174 @@
+"""An async InfluxQL client for the v1-compatible ``/query`` endpoint (contract section 3).
+
+User input reaches InfluxDB only as bound parameters (``params`` JSON, ``$name`` in the
+query text); measurement, field and tag names come from allow-lists in ``api.queries``.
+Every failure maps to :class:`api.errors.StoreError`, which the app answers with 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from api.errors import StoreQueryError, StoreUnavailableError
+from sensors.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+QUERY_TIMEOUT_S = 30.0
+PING_TIMEOUT_S = 2.0
+
+QueryParam = str | int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One series of a statement's answer (``epoch=ms``: times are integer milliseconds)."""
+
+    name: str
+    tags: Mapping[str, str]
+    columns: tuple[str, ...]
+    values: tuple[tuple[Any, ...], ...]
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Each value row as a column -> value mapping."""
+        for values in self.values:
+            yield dict(zip(self.columns, values, strict=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """The outcome of ``GET /ping``."""
+
+    reachable: bool
+    version: str | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+def auth_for(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers and query parameters that authenticate to InfluxDB (token, or user/password).
+
+    The same rules as the ingestor's; re-implemented because ``api`` must not import ``ingest``.
+    """
+    if settings.influx_token is not None:
+        return {"Authorization": f"Token {settings.influx_token.get_secret_value()}"}, {}
+    if settings.influx_username and settings.influx_password is not None:
+        return {}, {"u": settings.influx_username, "p": settings.influx_password.get_secret_value()}
+    return {}, {}
+
+
+def open_client(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client the app keeps open to InfluxDB for its lifetime."""
+    headers, _ = auth_for(settings)
+    return httpx.AsyncClient(
+        base_url=settings.influx_url, headers=headers, timeout=QUERY_TIMEOUT_S
+    )
+
+
+class InfluxStore:
+    """Read-only queries against one database."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self._client = client
+        self.database = settings.influx_database
+        _, self._auth_params = auth_for(settings)
+
+    async def query(
+        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None = None
+    ) -> list[list[Series]]:
+        """Run statements in one request; return the series of each, in order.
+
+        A missing database answers as if it were empty: the ingestor creates it on its
+        first write, and until then there is simply no data.
+
+        Raises:
+            StoreUnavailableError: network error, timeout, 5xx, refused credentials.
+            StoreQueryError: InfluxDB reported an error for a statement.
+        """
+        form = {"q": ";\n".join(statements), "db": self.database, "epoch": "ms"}
+        if params:
+            form["params"] = orjson.dumps(dict(params)).decode()
+        try:
+            response = await self._client.post("/query", params=self._auth_params, data=form)
+        except httpx.TimeoutException as exc:
+            raise StoreUnavailableError(
+                f"InfluxDB did not answer within {QUERY_TIMEOUT_S:g} s"
+            ) from exc
+        except httpx.HTTPError as exc:
+            # The class name only: messages can carry URLs, and URLs can carry credentials.
+            raise StoreUnavailableError(
+                f"InfluxDB is unreachable ({type(exc).__name__})"
+            ) from exc
+        return _parse(response, len(statements), self.database)
+
+    async def ping(self) -> Ping:
+        """Check that InfluxDB answers; never raises."""
+        started = time.perf_counter()
+        try:
+            response = await self._client.get("/ping", timeout=PING_TIMEOUT_S)
+        except httpx.HTTPError as exc:
+            return Ping(reachable=False, error=f"unreachable ({type(exc).__name__})")
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        if response.status_code not in (200, 204):
+            return Ping(
+                reachable=False, latency_ms=latency_ms,
+                error=f"/ping answered HTTP {response.status_code}",
+            )
+        return Ping(
+            reachable=True, version=response.headers.get("X-Influxdb-Version"),
+            latency_ms=latency_ms,
+        )
+
+
+def _parse(response: httpx.Response, expected: int, database: str) -> list[list[Series]]:
+    status = response.status_code
+    if status in (401, 403):
+        raise StoreUnavailableError(f"InfluxDB refused the API's credentials (HTTP {status})")
+    if status >= 500:
+        raise StoreUnavailableError(f"InfluxDB answered HTTP {status}")
+    try:
+        payload = orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise StoreUnavailableError(f"InfluxDB sent an unreadable answer (HTTP {status})") from exc
+    if not isinstance(payload, dict):
+        raise StoreUnavailableError("InfluxDB sent an unexpected answer")
+    if status != 200:
+        raise StoreQueryError(f"InfluxDB rejected the query (HTTP {status}): {_error(payload)}")
+    results = payload.get("results")
+    if not isinstance(results, list):
+        raise StoreQueryError(f"InfluxDB answered without results: {_error(payload)}")
+    answers: list[list[Series]] = []
+    for result in results[:expected]:
+        error = result.get("error") if isinstance(result, dict) else "malformed result"
+        if isinstance(error, str) and error.startswith("database not found"):
+            logger.warning("database %r does not exist yet; answering as empty", database)
+            return [[] for _ in range(expected)]
+        if error:
+            # Errors inside a query arrive with HTTP 200 (InfluxDB 1.x); never ignore them.
+            raise StoreQueryError(f"InfluxDB query failed: {str(error)[:300]}")
+        answers.append([_series(raw) for raw in result.get("series", [])])
+        if result.get("partial") or any(raw.get("partial") for raw in result.get("series", [])):
+            raise StoreQueryError("InfluxDB truncated its answer (row limit); narrow the query")
+    answers.extend([] for _ in range(expected - len(answers)))
+    return answers
+
+
+def _series(raw: dict[str, Any]) -> Series:
+    return Series(
+        name=str(raw.get("name", "")),
+        tags={str(key): str(value) for key, value in (raw.get("tags") or {}).items()},
+        columns=tuple(str(column) for column in raw.get("columns", ())),
+        values=tuple(tuple(row) for row in raw.get("values", ())),
+    )
+
+
+def _error(payload: dict[str, Any]) -> str:
+    error = payload.get("error")
+    return str(error)[:300] if error else "no error message"

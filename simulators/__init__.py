@@ -1,0 +1,1 @@
+"""Simulated Stockport town-centre sensors publishing over MQTT."""

@@ -1,0 +1,180 @@
+"""Publish to the broker at QoS 1 with paho-mqtt 2.x, counting only what the broker acknowledged.
+
+A message counts as published when its PUBACK arrives with a success reason code; a
+PUBACK with a failure code (MQTT 5 lets the broker say "not authorised", for example),
+a publish paho refuses, or a message still unacknowledged when the publisher is flushed
+counts as failed.
+
+    PublisherError
+    └── BrokerUnavailableError   cannot connect, or the broker refused the connection
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import ssl
+import threading
+import time
+from collections import Counter
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from sensors.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# paho refuses a publish whose packet id is still in use and ids wrap at 65,535: keep the
+# number awaiting PUBACK well below that.
+DEFAULT_MAX_PENDING = 10_000
+# paho's default of 20 messages in flight caps a loopback publisher at a few thousand
+# messages per second; the broker's own limit (Receive Maximum) still applies.
+MAX_INFLIGHT = 1000
+
+
+class PublisherError(Exception):
+    """Base class of the simulator's publishing errors."""
+
+
+class BrokerUnavailableError(PublisherError):
+    """The broker cannot be reached or refused the connection."""
+
+
+class MqttPublisher:
+    """A QoS 1 publisher that tracks every message until the broker acknowledges it.
+
+    Each message carries a ``tag`` (for example its domain); :attr:`acknowledged`
+    counts the acknowledged messages per tag. Only one thread may publish.
+    """
+
+    def __init__(self, settings: Settings, *, client_id: str | None = None,
+                 max_pending: int = DEFAULT_MAX_PENDING) -> None:
+        self._endpoint = settings.mqtt
+        self._max_pending = max_pending
+        # mid -> tag of every message sent and not yet settled.
+        self._pending: dict[int, str] = {}
+        # PUBACKs arrive on paho's network thread while it holds paho's own message lock:
+        # handing them over through a lock-free queue rules out a lock-order deadlock.
+        self._acks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
+        self._connected = threading.Event()
+        self._refusal: ReasonCode | None = None
+        self.acknowledged: Counter[str] = Counter()
+        self.failed = 0
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"smartplace-sim-{secrets.token_hex(4)}",
+            protocol=mqtt.MQTTv5,
+        )
+        if self._endpoint.username is not None:
+            client.username_pw_set(self._endpoint.username, self._endpoint.password)
+        if self._endpoint.tls:
+            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.max_inflight_messages_set(MAX_INFLIGHT)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        self._client = client
+
+    @property
+    def pending(self) -> int:
+        """Messages sent and not yet acknowledged (as of the last :meth:`settle`)."""
+        return len(self._pending)
+
+    def connect(self, timeout_s: float = 10.0) -> None:
+        """Connect and wait for the broker's CONNACK; paho's thread reconnects after that.
+
+        Raises:
+            BrokerUnavailableError: the broker is unreachable, too slow, or refused us.
+        """
+        where = f"{'mqtts' if self._endpoint.tls else 'mqtt'}://{self._endpoint.host}:" \
+                f"{self._endpoint.port}"
+        try:
+            self._client.connect(self._endpoint.host, self._endpoint.port, keepalive=30)
+        except (OSError, ssl.SSLError) as exc:
+            raise BrokerUnavailableError(f"cannot connect to the MQTT broker at {where}: "
+                                         f"{exc.strerror or exc}") from exc
+        self._client.loop_start()
+        deadline = time.monotonic() + timeout_s
+        while not self._connected.wait(0.05):
+            if self._refusal is not None or time.monotonic() > deadline:
+                self.close()
+                why = f"refused: {self._refusal}" if self._refusal else "no answer in time"
+                raise BrokerUnavailableError(f"the MQTT broker at {where} {why}")
+
+    def publish(self, topic: str, payload: bytes, tag: str) -> None:
+        """Send one message at QoS 1 without waiting for its acknowledgement."""
+        info = self._client.publish(topic, payload, qos=1)
+        if info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            # NO_CONN: paho keeps the message and sends it once it has reconnected.
+            self._pending[info.mid] = tag
+        else:
+            log.warning("paho refused a publish: %s", mqtt.error_string(info.rc))
+            self.failed += 1
+
+    def settle(self, wait_s: float = 0.0) -> None:
+        """Count the acknowledgements received so far, waiting up to ``wait_s`` for one."""
+        try:
+            ack = self._acks.get(timeout=wait_s) if wait_s > 0 else self._acks.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            mid, ok = ack
+            tag = self._pending.pop(mid, None)
+            if tag is not None:
+                if ok:
+                    self.acknowledged[tag] += 1
+                else:
+                    self.failed += 1
+            try:
+                ack = self._acks.get_nowait()
+            except queue.Empty:
+                return
+
+    def wait_for_room(self, stop: threading.Event) -> bool:
+        """Block while too many messages await PUBACK; False if ``stop`` is set meanwhile."""
+        self.settle()
+        while len(self._pending) >= self._max_pending:
+            if stop.is_set():
+                return False
+            self.settle(0.1)
+        return True
+
+    def flush(self, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for outstanding PUBACKs; count the rest as failed."""
+        deadline = time.monotonic() + timeout_s
+        self.settle()
+        while self._pending and time.monotonic() < deadline:
+            self.settle(min(0.1, max(0.0, deadline - time.monotonic())))
+        if self._pending:
+            log.warning("%d messages were not acknowledged in time", len(self._pending))
+            self.failed += len(self._pending)
+            self._pending.clear()
+
+    def close(self) -> None:
+        """Disconnect and stop paho's network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason_code: ReasonCode, properties: Properties | None) -> None:
+        if reason_code.is_failure:
+            self._refusal = reason_code
+            return
+        if self._connected.is_set():
+            log.warning("reconnected to the MQTT broker")
+        self._connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object,
+                       flags: mqtt.DisconnectFlags, reason_code: ReasonCode,
+                       properties: Properties | None) -> None:
+        if reason_code.is_failure:
+            log.warning("lost the MQTT broker (%s); reconnecting", reason_code)
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
+                    reason_code: ReasonCode, properties: Properties) -> None:
+        self._acks.put((mid, not reason_code.is_failure))

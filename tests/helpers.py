@@ -1,0 +1,94 @@
+"""Helpers shared by the tests: bounded polling and InfluxDB queries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T], timeout_s: float = 20.0, interval_s: float = 0.1,
+               message: str = "condition") -> T:
+    """Poll ``check`` until it returns a truthy value; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"{message} not met within {timeout_s}s (last value: {last!r})")
+
+
+def influx_query(url: str, database: str, query: str, **params: Any) -> list[dict[str, Any]]:
+    """Run an InfluxQL query; return the series of the first statement (or [])."""
+    response = httpx.get(
+        f"{url}/query",
+        params={"db": database, "q": query, "epoch": "ms",
+                **({"params": __import__("orjson").dumps(params).decode()} if params else {})},
+        timeout=30,
+    )
+    response.raise_for_status()
+    result = response.json()["results"][0]
+    if "error" in result:
+        raise AssertionError(f"query failed: {result['error']}: {query}")
+    series: list[dict[str, Any]] = result.get("series", [])
+    return series
+
+
+def influx_rows(url: str, database: str, query: str, **params: Any) -> list[dict[str, Any]]:
+    """Query rows as dicts (column -> value), across all series, with the series tags merged."""
+    rows: list[dict[str, Any]] = []
+    for series in influx_query(url, database, query, **params):
+        tags = series.get("tags", {})
+        for values in series["values"]:
+            rows.append({**tags, **dict(zip(series["columns"], values, strict=True))})
+    return rows
+
+
+def influx_count(url: str, database: str, measurement: str, field: str) -> int:
+    """How many points of ``measurement`` carry ``field``."""
+    rows = influx_rows(url, database, f'SELECT count("{field}") FROM "{measurement}"')
+    return int(rows[0]["count"]) if rows else 0
+
+
+def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: float = 60.0) -> None:
+    """Publish messages at QoS 1 in order and wait until the broker acknowledged each one."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from sensors.settings import MqttEndpoint
+
+    endpoint = MqttEndpoint(mqtt_url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect(endpoint.host, endpoint.port)
+    client.loop_start()
+    try:
+        infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+        deadline = time.monotonic() + timeout_s
+        for info in infos:
+            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            assert info.is_published(), "broker did not acknowledge a publish"
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def settings_env(settings: Any) -> dict[str, str]:
+    """The SMARTPLACE_* environment that reproduces ``settings`` in a child process."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTPLACE_")}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"SMARTPLACE_{name.upper()}"] = str(value)
+    return env
