@@ -70,11 +70,14 @@ def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: flo
     client.connect(endpoint.host, endpoint.port)
     client.loop_start()
     try:
-        infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
         deadline = time.monotonic() + timeout_s
-        for info in infos:
-            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
-            assert info.is_published(), "broker did not acknowledge a publish"
+        # paho's packet ids wrap at 65,535: keep fewer than that outstanding.
+        for offset in range(0, len(messages), 20_000):
+            infos = [client.publish(topic, payload, qos=1)
+                     for topic, payload in messages[offset:offset + 20_000]]
+            for info in infos:
+                info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+                assert info.is_published(), "broker did not acknowledge a publish"
     finally:
         client.disconnect()
         client.loop_stop()
