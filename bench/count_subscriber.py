@@ -19,7 +19,7 @@ from paho.mqtt.properties import Properties
 
 def session_properties(receive_maximum: int) -> Properties:
     """CONNECT properties of a session that survives disconnects."""
-    properties = Properties(PacketTypes.CONNECT)
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = 0xFFFFFFFF
     properties.ReceiveMaximum = receive_maximum
     return properties

@@ -76,7 +76,8 @@ def payloads(count: int, sensors: int = 300) -> list[tuple[str, bytes]]:
         else:
             domain = "air_quality"
             body = {"ts": ts, "seq": k // sensors, "no2_ugm3": round(rng.uniform(5, 90), 1),
-                    "pm25_ugm3": round(rng.uniform(1, 40), 1), "pm10_ugm3": round(rng.uniform(2, 60), 1)}
+                    "pm25_ugm3": round(rng.uniform(1, 40), 1),
+                    "pm10_ugm3": round(rng.uniform(2, 60), 1)}
         out.append((f"{PREFIX}/{domain}/site-{sensor % 9}/sensor-{sensor:04d}", orjson.dumps(body)))
     return out
 
@@ -129,7 +130,7 @@ def _register_baseline_session(port: int, receive_maximum: int) -> None:
     client.connect("127.0.0.1", port, clean_start=True,
                    properties=session_properties(receive_maximum))
     client.loop_start()
-    result, mid = client.subscribe(f"{PREFIX}/#", qos=1)
+    client.subscribe(f"{PREFIX}/#", qos=1)
     time.sleep(0.5)
     client.disconnect()
     client.loop_stop()
@@ -159,7 +160,7 @@ def run(messages: int = 100_000) -> ThroughputResult:
     broker.start()
     store.start()
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mqtt_url=broker.url, influx_url=store.url, influx_database="bench",
         topic_prefix=PREFIX, ingest_client_id=INGEST_ID, metrics_port=free_port(),
     )

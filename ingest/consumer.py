@@ -63,7 +63,8 @@ class MqttConsumer:
             client.username_pw_set(endpoint.username, endpoint.password)
         if endpoint.tls:
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(min_delay=1, max_delay=int(max(1, settings.ingest_max_backoff_s)))
+        max_delay = int(max(1, settings.ingest_max_backoff_s))
+        client.reconnect_delay_set(min_delay=1, max_delay=max_delay)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -72,7 +73,7 @@ class MqttConsumer:
 
     def start(self) -> None:
         """Connect in the background; paho's thread retries until the broker answers."""
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_NEVER_EXPIRES
         properties.ReceiveMaximum = self._receive_maximum
         self._client.connect_async(
@@ -131,4 +132,6 @@ class MqttConsumer:
                     message: mqtt.MQTTMessage) -> None:
         if not self.accepting:
             return
-        self._handler(message.mid, message.qos, self.generation, message.topic, message.payload)
+        self._handler(
+            message.mid, message.qos, self.generation, message.topic, bytes(message.payload)
+        )

@@ -76,7 +76,9 @@ class IngestService:
         self.stats = IngestStats()
         self.store = InfluxStore(settings)
         self.consumer = MqttConsumer(settings, self._on_message)
-        self.metrics = IngestMetrics(self.stats, self.pending.__len__, self.consumer.subscribed.is_set)
+        self.metrics = IngestMetrics(
+            self.stats, self.pending.__len__, self.consumer.subscribed.is_set
+        )
         self._stop = threading.Event()
         self._shutdown_deadline = float("inf")
         self._last_dead_letter_ns = 0

@@ -111,7 +111,8 @@ class InfluxStore:
             StoreUnavailableError: the store went away part-way; retry the whole batch.
         """
         rejected: dict[int, str] = {}
-        self._narrow(list(enumerate(lines)), rejected)
+        if lines:
+            self._narrow(list(enumerate(lines)), rejected)
         return rejected
 
     def _narrow(self, indexed: list[tuple[int, str]], rejected: dict[int, str]) -> None:

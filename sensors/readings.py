@@ -163,7 +163,8 @@ class AirQualityReading(BaseReading):
 
 Reading = EnergyReading | TransportReading | AirQualityReading
 
-MODEL_BY_DOMAIN: dict[Domain, type[EnergyReading] | type[TransportReading] | type[AirQualityReading]] = {
+ReadingModel = type[EnergyReading] | type[TransportReading] | type[AirQualityReading]
+MODEL_BY_DOMAIN: dict[Domain, ReadingModel] = {
     Domain.ENERGY: EnergyReading,
     Domain.TRANSPORT: TransportReading,
     Domain.AIR_QUALITY: AirQualityReading,

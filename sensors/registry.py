@@ -65,7 +65,9 @@ class Registry(BaseModel):
             if sensor.id in seen:
                 raise ValueError(f"sensor id {sensor.id} is not unique")
             if (sensor.domain is Domain.ENERGY) != (sensor.carrier is not None):
-                raise ValueError(f"sensor {sensor.id}: energy sensors, and only they, have a carrier")
+                raise ValueError(
+                    f"sensor {sensor.id}: energy sensors, and only they, have a carrier"
+                )
             seen.add(sensor.id)
         return self
 

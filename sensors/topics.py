@@ -93,7 +93,8 @@ def parse_topic(prefix: str, topic: str) -> Topic:
     domain = _DOMAINS.get(domain_name)
     if domain is None:
         raise InvalidReadingError(
-            DeadLetterReason.DOMAIN_UNKNOWN, f"domain {domain_name!r} is not one of {list(_DOMAINS)}"
+            DeadLetterReason.DOMAIN_UNKNOWN,
+            f"domain {domain_name!r} is not one of {list(_DOMAINS)}",
         )
     if SLUG.fullmatch(site) is None or SLUG.fullmatch(sensor) is None:
         raise InvalidReadingError(

@@ -109,3 +109,12 @@ def test_sigterm_flushes_acknowledges_and_exits_zero(
     assert proc.wait(30) == 0, proc.log()
     assert stored_total(settings) == total
     assert "ingest stopped" in proc.log()
+    # Everything was acknowledged before exit: a new run of the same session gets nothing.
+    again = ingest_process()
+    again.start()
+    publish_all(settings.mqtt_url, [(f"{settings.topic_prefix}/energy/x/marker", b"{}")])
+    eventually(lambda: metrics(again.settings)["smartplace_ingest_received_total"] >= 1,
+               message="marker received")
+    assert metrics(again.settings)["smartplace_ingest_received_total"] == 1
+    again.signal(signal.SIGTERM)
+    assert again.wait(30) == 0
