@@ -34,10 +34,14 @@ help: ## List the targets
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-		echo "error: Python >= 3.11 is required; '$(PYTHON)' is: $$($(PYTHON) --version 2>&1 || echo 'not found')" >&2; \
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "error: '$(PYTHON)' not found; Python >= 3.11 is required" >&2; \
 		echo "  install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2; \
 		echo "  or point make at one: make PYTHON=/path/to/python3.11 ..." >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "error: Python >= 3.11 is required; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)" >&2; \
+		echo "  install a newer one, or point make at one: make PYTHON=/path/to/python3.11 ..." >&2; \
 		exit 1; }
 	@if [ ! -x $(BIN)/python ] || ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
 		if ! $(PYTHON) -m venv $(VENV); then \

@@ -82,7 +82,7 @@ class EmissionRow:
 
 @dataclass(frozen=True, slots=True)
 class EmissionsSummary:
-    """Grouped rows, their totals and the ids of the factors that were applied."""
+    """Grouped rows, their totals and the ids of the factors applied to non-zero activity."""
 
     rows: tuple[EmissionRow, ...]
     total_kgco2e: float
@@ -140,31 +140,33 @@ def summarise(
     groups: dict[tuple[int | None, KeyValues], _Accumulator] = defaultdict(_Accumulator)
     used: set[str] = set()
 
-    for item in energy:
-        all_keys = {"domain": "energy", "site": item.site, "sensor": item.sensor,
-                    "carrier": item.carrier.value, "vehicle_class": None}
-        acc = groups[(item.bucket_ms, tuple(all_keys[key] for key in keys))]
-        ids = CARRIER_FACTORS[item.carrier]
-        used.update(ids)
-        if item.carrier is Carrier.SOLAR_PV:
-            acc.avoided.append(item.energy_kwh * factors.value(ELECTRICITY_GENERATION))
-            acc.generated_kwh.append(item.energy_kwh)
+    for meter in energy:
+        all_keys = {"domain": "energy", "site": meter.site, "sensor": meter.sensor,
+                    "carrier": meter.carrier.value, "vehicle_class": None}
+        acc = groups[(meter.bucket_ms, tuple(all_keys[key] for key in keys))]
+        ids = CARRIER_FACTORS[meter.carrier]
+        if meter.energy_kwh:
+            used.update(ids)
+        if meter.carrier is Carrier.SOLAR_PV:
+            acc.avoided.append(meter.energy_kwh * factors.value(ELECTRICITY_GENERATION))
+            acc.generated_kwh.append(meter.energy_kwh)
         else:
             per_kwh = math.fsum(factors.value(factor_id) for factor_id in ids)
-            acc.kgco2e.append(item.energy_kwh * per_kwh)
-            acc.energy_kwh.append(item.energy_kwh)
+            acc.kgco2e.append(meter.energy_kwh * per_kwh)
+            acc.energy_kwh.append(meter.energy_kwh)
 
-    for item in transport:
-        all_keys = {"domain": "transport", "site": item.site, "sensor": item.sensor,
-                    "carrier": None, "vehicle_class": item.vehicle_class.value}
-        acc = groups[(item.bucket_ms, tuple(all_keys[key] for key in keys))]
-        factor_id = vehicle_factor_id(item.vehicle_class)
+    for traffic in transport:
+        all_keys = {"domain": "transport", "site": traffic.site, "sensor": traffic.sensor,
+                    "carrier": None, "vehicle_class": traffic.vehicle_class.value}
+        acc = groups[(traffic.bucket_ms, tuple(all_keys[key] for key in keys))]
+        factor_id = vehicle_factor_id(traffic.vehicle_class)
         if factor_id is not None:
-            used.add(factor_id)
-            acc.kgco2e.append(item.vehicle_km * factors.value(factor_id))
-        acc.vehicle_km.append(item.vehicle_km)
-        acc.counts += item.counts
-        acc.unattributed += item.unattributed_counts
+            if traffic.vehicle_km:
+                used.add(factor_id)
+            acc.kgco2e.append(traffic.vehicle_km * factors.value(factor_id))
+        acc.vehicle_km.append(traffic.vehicle_km)
+        acc.counts += traffic.counts
+        acc.unattributed += traffic.unattributed_counts
 
     rows = tuple(
         EmissionRow(
@@ -197,4 +199,5 @@ def summarise(
 def _order(item: tuple[tuple[int | None, KeyValues], _Accumulator]) -> tuple[object, ...]:
     (bucket, values), _ = item
     # None (a key that does not apply) sorts after every real value.
-    return (bucket if bucket is not None else -1, *((value is None, value or "") for value in values))
+    first = bucket if bucket is not None else -1
+    return (first, *((value is None, value or "") for value in values))

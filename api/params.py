@@ -109,7 +109,9 @@ def parse_interval(text: str | None, window: TimeWindow) -> int | None:
         return None
     match = _INTERVAL.fullmatch(text)
     if match is None:
-        raise ParamError("interval", "must be a number and a unit m, h or d, e.g. 15m, 1h, 1d", text)
+        raise ParamError(
+            "interval", "must be a number and a unit m, h or d, e.g. 15m, 1h, 1d", text
+        )
     seconds = int(match.group(1)) * _UNIT_S[match.group(2)]
     if seconds < MIN_INTERVAL_S:
         raise ParamError("interval", "must be at least 1m", text)

@@ -92,11 +92,26 @@ class InfluxStore:
             StoreUnavailableError: network error, timeout, 5xx, refused credentials.
             StoreQueryError: InfluxDB reported an error for a statement.
         """
+        try:
+            try:
+                return _parse(await self._post(statements, params), len(statements))
+            except _NotExecutedError:
+                # InfluxDB 1.6.7 answers a multi-statement query on a missing database with
+                # a bare "not executed"; the first statement alone names the real error.
+                _parse(await self._post(statements[:1], params), 1)
+                raise StoreQueryError("InfluxDB did not execute the query") from None
+        except _DatabaseMissingError:
+            logger.warning("database %r does not exist yet; answering as empty", self.database)
+            return [[] for _ in statements]
+
+    async def _post(
+        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None
+    ) -> httpx.Response:
         form = {"q": ";\n".join(statements), "db": self.database, "epoch": "ms"}
         if params:
             form["params"] = orjson.dumps(dict(params)).decode()
         try:
-            response = await self._client.post("/query", params=self._auth_params, data=form)
+            return await self._client.post("/query", params=self._auth_params, data=form)
         except httpx.TimeoutException as exc:
             raise StoreUnavailableError(
                 f"InfluxDB did not answer within {QUERY_TIMEOUT_S:g} s"
@@ -106,7 +121,6 @@ class InfluxStore:
             raise StoreUnavailableError(
                 f"InfluxDB is unreachable ({type(exc).__name__})"
             ) from exc
-        return _parse(response, len(statements), self.database)
 
     async def ping(self) -> Ping:
         """Check that InfluxDB answers; never raises."""
@@ -127,7 +141,15 @@ class InfluxStore:
         )
 
 
-def _parse(response: httpx.Response, expected: int, database: str) -> list[list[Series]]:
+class _NotExecutedError(Exception):
+    """A statement was skipped because an earlier one failed, without saying why."""
+
+
+class _DatabaseMissingError(Exception):
+    """The database does not exist (yet)."""
+
+
+def _parse(response: httpx.Response, expected: int) -> list[list[Series]]:
     status = response.status_code
     if status in (401, 403):
         raise StoreUnavailableError(f"InfluxDB refused the API's credentials (HTTP {status})")
@@ -148,8 +170,9 @@ def _parse(response: httpx.Response, expected: int, database: str) -> list[list[
     for result in results[:expected]:
         error = result.get("error") if isinstance(result, dict) else "malformed result"
         if isinstance(error, str) and error.startswith("database not found"):
-            logger.warning("database %r does not exist yet; answering as empty", database)
-            return [[] for _ in range(expected)]
+            raise _DatabaseMissingError
+        if error == "not executed" and expected > 1:
+            raise _NotExecutedError
         if error:
             # Errors inside a query arrive with HTTP 200 (InfluxDB 1.x); never ignore them.
             raise StoreQueryError(f"InfluxDB query failed: {str(error)[:300]}")

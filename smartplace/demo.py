@@ -151,6 +151,15 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def redact(url: str) -> str:
+    """The URL with any password replaced by ``***``, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}:***@{netloc}").geturl()
+
+
 def influx_ping(url: str) -> bool:
     """True when an InfluxDB (1.x, 2.x or 3.x) answers ``/ping`` with 204."""
     try:
@@ -221,8 +230,8 @@ class Demo:
         if mqtt.host in LOCAL_HOSTS and not port_open(mqtt.port, _loopback(mqtt.host)):
             if mqtt.tls:
                 raise DemoError(
-                    f"nothing answers on {self.settings.mqtt_url} and the demo only starts a "
-                    "plain MQTT broker: use an mqtt:// URL or start your TLS broker first"
+                    f"nothing answers on {redact(self.settings.mqtt_url)} and the demo only "
+                    "starts a plain MQTT broker: use an mqtt:// URL or start your TLS broker first"
                 )
             if find_binary("mosquitto") is None:
                 missing.append("mosquitto")
@@ -258,13 +267,13 @@ class Demo:
     def start_servers(self) -> None:
         broker, influx = self.plan_servers()
         if broker is None:
-            self.console.print(f"reusing the MQTT broker at {escape(self.mqtt_url)}")
+            self.console.print(f"reusing the MQTT broker at {escape(redact(self.mqtt_url))}")
         else:
             self.console.print(f"starting mosquitto on port {broker.port} ...")
             self._start_server(broker)
             self.mqtt_url = broker.url
         if influx is None:
-            self.console.print(f"reusing InfluxDB at {escape(self.influx_url)}")
+            self.console.print(f"reusing InfluxDB at {escape(redact(self.influx_url))}")
         else:
             self.console.print(f"starting influxd on port {influx.port} ...")
             self._start_server(influx)
@@ -398,8 +407,8 @@ class Demo:
         metrics = self.metrics_url()
         if metrics:
             self.urls["ingest metrics"] = metrics
-        self.urls["mqtt"] = self.mqtt_url
-        self.urls["influxdb"] = self.influx_url
+        self.urls["mqtt"] = redact(self.mqtt_url)
+        self.urls["influxdb"] = redact(self.influx_url)
         self.urls["logs"] = str(self.base / "logs")
         self.write_state()
 
@@ -476,7 +485,7 @@ def run_demo(settings: Settings, console: Console | None = None) -> int:
                 time.sleep(0.2)
         console.print("\nstopping ...")
     except DemoError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         code = 1
     finally:
         demo.stop_all()

@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -221,10 +222,11 @@ def test_ci_script_runs_make_test() -> None:
     assert re.search(r"^make test\s*$", text, re.MULTILINE)
 
 
-def _make(*args: str, user: int | None = None) -> subprocess.CompletedProcess[str]:
+def _make(*args: str, user: int | None = None, directory: Path = ROOT,
+          ) -> subprocess.CompletedProcess[str]:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    command = ["make", "--no-print-directory", "-C", str(ROOT), *args]
+    command = ["make", "--no-print-directory", "-C", str(directory), *args]
     if user is not None:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -250,14 +252,25 @@ def test_make_test_runs_lint_types_and_pytest_with_its_args() -> None:
 
 
 def test_make_servers_tells_a_non_root_user_what_to_install() -> None:
+    user: int | None = None
     if os.getuid() == 0:
         if shutil.which("setpriv") is None:
             pytest.skip("setpriv is not installed")
-        user: int | None = 65534  # nobody
-    else:
-        user = None
-    result = _make("servers", "SERVER_BINARIES=smartplace-no-such-server", user=user)
+        user = 65534  # nobody
+    # A folder the unprivileged user can read, whatever the checkout's permissions.
+    folder = Path(tempfile.mkdtemp(prefix="smartplace-make-"))
+    try:
+        folder.chmod(0o755)
+        shutil.copy(ROOT / "Makefile", folder / "Makefile")
+        (folder / "Makefile").chmod(0o644)
+        result = _make("servers", "SERVER_BINARIES=smartplace-no-such-server",
+                       user=user, directory=folder)
+    finally:
+        shutil.rmtree(folder)
+    if result.stderr.startswith("setpriv:"):
+        pytest.skip(f"cannot switch user here: {result.stderr.strip()}")
     assert result.returncode != 0
+    assert "missing server binaries: smartplace-no-such-server" in result.stdout
     assert "sudo apt-get install mosquitto influxdb" in result.stderr
 
 

@@ -1,0 +1,45 @@
+"""FastAPI dependencies: what the app keeps on ``app.state``, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from api.store import InfluxStore
+from sensors.factors import FactorTable
+from sensors.registry import Registry
+from sensors.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return cast(Settings, request.app.state.settings)
+
+
+def get_registry(request: Request) -> Registry:
+    """The site and sensor registry in force."""
+    return cast(Registry, request.app.state.registry)
+
+
+def get_factors(request: Request) -> FactorTable:
+    """The emission-factor table in force."""
+    return cast(FactorTable, request.app.state.factors)
+
+
+def get_store(request: Request) -> InfluxStore:
+    """The InfluxDB query client opened by the app's lifespan.
+
+    Raises:
+        RuntimeError: the app is serving without its lifespan having run.
+    """
+    store = getattr(request.app.state, "store", None)
+    if not isinstance(store, InfluxStore):
+        raise RuntimeError("the InfluxDB client is not open: run the app with its lifespan")
+    return store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+FactorsDep = Annotated[FactorTable, Depends(get_factors)]
+StoreDep = Annotated[InfluxStore, Depends(get_store)]

@@ -1,0 +1,1 @@
+"""HTTP routes: ``health`` (open) and the ``/api/v1`` routers (API key when configured)."""

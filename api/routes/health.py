@@ -1,0 +1,34 @@
+"""``GET /health``: is the API up, and can it reach InfluxDB? No key needed."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter
+
+from api.deps import SettingsDep, StoreDep
+from api.schemas import Health, InfluxHealth
+
+router = APIRouter(tags=["health"])
+
+
+def smartplace_version() -> str:
+    """The installed smartplace version."""
+    try:
+        return version("smartplace")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@router.get("/health", response_model=Health, summary="Liveness and InfluxDB reachability")
+async def health(store: StoreDep, settings: SettingsDep) -> Health:
+    """Always 200: ``ok`` when InfluxDB answers ``/ping``, else ``degraded``."""
+    ping = await store.ping()
+    return Health(
+        status="ok" if ping.reachable else "degraded",
+        influxdb=InfluxHealth(
+            reachable=ping.reachable, database=settings.influx_database,
+            version=ping.version, latency_ms=ping.latency_ms, error=ping.error,
+        ),
+        version=smartplace_version(),
+    )
