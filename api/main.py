@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.auth import require_api_key
 from api.errors import StoreError
@@ -80,4 +80,10 @@ def create_app(
     v1.include_router(emissions.router)
     app.include_router(health.router)
     app.include_router(v1)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        # The live dashboard is not built yet; until it is, the front page is the API docs.
+        return RedirectResponse("/docs")
+
     return app

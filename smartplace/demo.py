@@ -398,7 +398,6 @@ class Demo:
             safe=":",
         )
         self.urls = {
-            "dashboard": f"{base}/",
             "api docs": f"{base}/docs",
             "emissions": f"{base}/api/v1/emissions?{query}",
             "sensors": f"{base}/api/v1/sensors",
