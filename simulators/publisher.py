@@ -31,9 +31,8 @@ log = logging.getLogger(__name__)
 # paho refuses a publish whose packet id is still in use and ids wrap at 65,535: keep the
 # number awaiting PUBACK well below that.
 DEFAULT_MAX_PENDING = 10_000
-# paho's default of 20 messages in flight caps a loopback publisher at a few thousand
-# messages per second; the broker's own limit (Receive Maximum) still applies.
-MAX_INFLIGHT = 1000
+# MQTT 5 (3.3.4): a CONNACK without Receive Maximum allows 65,535 unacknowledged messages.
+_SPEC_RECEIVE_MAXIMUM = 65_535
 
 
 class PublisherError(Exception):
@@ -55,11 +54,13 @@ class MqttPublisher:
                  max_pending: int = DEFAULT_MAX_PENDING) -> None:
         self._endpoint = settings.mqtt
         self._max_pending = max_pending
+        self._window = max_pending
         # mid -> tag of every message sent and not yet settled.
         self._pending: dict[int, str] = {}
         # PUBACKs arrive on paho's network thread while it holds paho's own message lock:
         # handing them over through a lock-free queue rules out a lock-order deadlock.
-        self._acks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[tuple[int, ReasonCode]] = queue.SimpleQueue()
+        self._refusals_seen: set[str] = set()
         self._connected = threading.Event()
         self._refusal: ReasonCode | None = None
         self.acknowledged: Counter[str] = Counter()
@@ -73,7 +74,11 @@ class MqttPublisher:
             client.username_pw_set(self._endpoint.username, self._endpoint.password)
         if self._endpoint.tls:
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        client.max_inflight_messages_set(MAX_INFLIGHT)
+        # The window of unacknowledged messages is kept here (wait_for_room), sized to the
+        # broker's Receive Maximum. paho's own limit is switched off: past it paho queues,
+        # and on every PUBACK scans all its outgoing messages for one to release, which
+        # measured 7,000 msgs/s against 20,000 without the limit (mosquitto on loopback).
+        client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -91,8 +96,8 @@ class MqttPublisher:
         Raises:
             BrokerUnavailableError: the broker is unreachable, too slow, or refused us.
         """
-        where = f"{'mqtts' if self._endpoint.tls else 'mqtt'}://{self._endpoint.host}:" \
-                f"{self._endpoint.port}"
+        scheme = "mqtts" if self._endpoint.tls else "mqtt"
+        where = f"{scheme}://{self._endpoint.host}:{self._endpoint.port}"
         try:
             self._client.connect(self._endpoint.host, self._endpoint.port, keepalive=30)
         except (OSError, ssl.SSLError) as exc:
@@ -107,7 +112,10 @@ class MqttPublisher:
                 raise BrokerUnavailableError(f"the MQTT broker at {where} {why}")
 
     def publish(self, topic: str, payload: bytes, tag: str) -> None:
-        """Send one message at QoS 1 without waiting for its acknowledgement."""
+        """Send one message at QoS 1 without waiting for its acknowledgement.
+
+        Call :meth:`wait_for_room` before each publish to stay within the broker's window.
+        """
         info = self._client.publish(topic, payload, qos=1)
         if info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             # NO_CONN: paho keeps the message and sends it once it has reconnected.
@@ -123,13 +131,15 @@ class MqttPublisher:
         except queue.Empty:
             return
         while True:
-            mid, ok = ack
+            mid, reason_code = ack
             tag = self._pending.pop(mid, None)
-            if tag is not None:
-                if ok:
-                    self.acknowledged[tag] += 1
-                else:
-                    self.failed += 1
+            if tag is not None and not reason_code.is_failure:
+                self.acknowledged[tag] += 1
+            elif tag is not None:
+                self.failed += 1
+                if str(reason_code) not in self._refusals_seen:
+                    self._refusals_seen.add(str(reason_code))
+                    log.warning("the broker refused a message: %s", reason_code)
             try:
                 ack = self._acks.get_nowait()
             except queue.Empty:
@@ -138,7 +148,7 @@ class MqttPublisher:
     def wait_for_room(self, stop: threading.Event) -> bool:
         """Block while too many messages await PUBACK; False if ``stop`` is set meanwhile."""
         self.settle()
-        while len(self._pending) >= self._max_pending:
+        while len(self._pending) >= self._window:
             if stop.is_set():
                 return False
             self.settle(0.1)
@@ -165,6 +175,8 @@ class MqttPublisher:
         if reason_code.is_failure:
             self._refusal = reason_code
             return
+        receive_maximum = getattr(properties, "ReceiveMaximum", _SPEC_RECEIVE_MAXIMUM)
+        self._window = max(1, min(self._max_pending, receive_maximum))
         if self._connected.is_set():
             log.warning("reconnected to the MQTT broker")
         self._connected.set()
@@ -172,9 +184,9 @@ class MqttPublisher:
     def _on_disconnect(self, client: mqtt.Client, userdata: object,
                        flags: mqtt.DisconnectFlags, reason_code: ReasonCode,
                        properties: Properties | None) -> None:
-        if reason_code.is_failure:
+        if reason_code.is_failure and self._connected.is_set():
             log.warning("lost the MQTT broker (%s); reconnecting", reason_code)
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
                     reason_code: ReasonCode, properties: Properties) -> None:
-        self._acks.put((mid, not reason_code.is_failure))
+        self._acks.put((mid, reason_code))
