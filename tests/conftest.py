@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from ingest.service import IngestService
 from sensors.settings import Settings
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, free_port
 
@@ -72,3 +74,23 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
         metrics_port=free_port(),
         log_format="text",
     )
+
+
+@pytest.fixture
+def ingest_thread(settings: Settings) -> Iterator[Callable[..., IngestService]]:
+    """Start an in-process ingestor (with optional setting overrides); stopped at teardown."""
+    started: list[tuple[IngestService, threading.Thread]] = []
+
+    def start(**overrides: object) -> IngestService:
+        service = IngestService(settings.model_copy(update=overrides))
+        thread = threading.Thread(target=service.run, name="ingest", daemon=True)
+        thread.start()
+        assert service.consumer.subscribed.wait(15), "ingestor did not subscribe"
+        started.append((service, thread))
+        return service
+
+    yield start
+    for service, thread in started:
+        service.stop()
+        thread.join(30)
+        assert not thread.is_alive(), "ingestor did not stop"

@@ -6,7 +6,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ingest.service import IngestService
 from sensors.readings import VehicleClass
 from sensors.settings import Settings
 from tests.helpers import eventually, settings_env
@@ -64,26 +62,6 @@ def readings(prefix: str, count: int, seed: int = 7) -> list[tuple[str, bytes, d
                     "pm25_ugm3": round(rng.uniform(1, 30), 2)}
         out.append((f"{prefix}/{domain}/site-{k % 2}/{sensor}", orjson.dumps(body), body))
     return out
-
-
-@pytest.fixture
-def ingest_thread(settings: Settings) -> Iterator[Callable[..., IngestService]]:
-    """Start an in-process ingestor (with optional setting overrides); stopped at teardown."""
-    started: list[tuple[IngestService, threading.Thread]] = []
-
-    def start(**overrides: object) -> IngestService:
-        service = IngestService(settings.model_copy(update=overrides))
-        thread = threading.Thread(target=service.run, name="ingest", daemon=True)
-        thread.start()
-        assert service.consumer.subscribed.wait(15), "ingestor did not subscribe"
-        started.append((service, thread))
-        return service
-
-    yield start
-    for service, thread in started:
-        service.stop()
-        thread.join(30)
-        assert not thread.is_alive(), "ingestor did not stop"
 
 
 class IngestProcess:
