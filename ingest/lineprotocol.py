@@ -100,3 +100,15 @@ def dead_letter_line(
         f"{DEAD_LETTER_MEASUREMENT}{tags} topic={escape_string_field(topic)},"
         f"payload={escape_string_field(text)},detail={escape_string_field(detail)} {ts_ns}"
     )
+
+
+INGEST_STATS_MEASUREMENT = "ingest_stats"
+
+
+def ingest_stats_line(instance: str, fields: dict[str, int | float], ts_ns: int) -> str:
+    """The ingestor's own counters as one point (integers get the ``i`` suffix)."""
+    values = ",".join(
+        f"{name}={value}i" if isinstance(value, int) else f"{name}={_float(value)}"
+        for name, value in fields.items()
+    )
+    return f"{INGEST_STATS_MEASUREMENT},instance={escape_tag(instance)} {values} {ts_ns}"

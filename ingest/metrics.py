@@ -7,6 +7,7 @@ the hot path does not need.
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
 
@@ -25,6 +26,10 @@ class IngestStats:
         self.dead_letters: Tally[str] = Tally()  # writer thread only
         self.write_retries = 0  # writer thread only
         self.acked = 0  # writer thread only
+        self.batches = 0  # writer thread only
+        self.write_seconds_total = 0.0  # writer thread only
+        self.lag_seconds = 0.0  # writer thread only: newest reading's age when stored
+        self.started_at_ms = int(time.time() * 1000)
 
 
 class IngestMetrics(Collector):

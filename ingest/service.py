@@ -29,8 +29,8 @@ from prometheus_client import start_http_server
 
 from ingest.consumer import MqttConsumer
 from ingest.decode import MessageDecoder, Rejection
-from ingest.errors import StoreUnavailableError
-from ingest.lineprotocol import dead_letter_line
+from ingest.errors import StoreError, StoreUnavailableError
+from ingest.lineprotocol import dead_letter_line, ingest_stats_line
 from ingest.metrics import IngestMetrics, IngestStats
 from ingest.store import InfluxStore
 from sensors.reasons import DeadLetterReason
@@ -82,6 +82,7 @@ class IngestService:
         self._stop = threading.Event()
         self._shutdown_deadline = float("inf")
         self._last_dead_letter_ns = 0
+        self._next_stats_at = 0.0
         self._logged_topics: set[tuple[str, str]] = set()
 
     # --- MQTT thread -------------------------------------------------------------------
@@ -141,6 +142,7 @@ class IngestService:
                 batch = self._collect()
                 if batch:
                     self._store(batch)
+                self._maybe_write_stats()
             self.consumer.stop_accepting()
             self._shutdown_deadline = time.monotonic() + SHUTDOWN_GRACE_S
             while batch := self._collect(wait_s=0.3):
@@ -151,6 +153,7 @@ class IngestService:
                 extra={"left": len(self.pending)},
             )
         finally:
+            self._maybe_write_stats(force=True)
             self.consumer.close()
             self.store.close()
             if metrics_server is not None:
@@ -218,9 +221,17 @@ class IngestService:
         ack = self.consumer.ack
         for item in batch:
             ack(item.mid, item.qos, item.generation)
-        self.stats.acked += len(batch)
+        stats = self.stats
+        stats.acked += len(batch)
+        stats.batches += 1
+        elapsed = time.monotonic() - started
+        stats.write_seconds_total += elapsed
+        if readings and readings[-1].line:
+            newest_line = readings[-1].line
+            newest_ns = int(newest_line[newest_line.rindex(" ") + 1 :])
+            stats.lag_seconds = max(0.0, (time.time_ns() - newest_ns) / 1e9)
         self.metrics.batch_size.observe(len(batch))
-        self.metrics.write_latency.observe(time.monotonic() - started)
+        self.metrics.write_latency.observe(elapsed)
         self.metrics.lag.observe(time.monotonic() - batch[0].received_at)
 
     def _store_dead_letters(self, dead: list[tuple[Item, str, str]]) -> None:
@@ -238,6 +249,30 @@ class IngestService:
             self._quarantine(dead[index][0], message)
         for _, reason, _ in dead:
             self.stats.dead_letters[reason] += 1
+
+    def _maybe_write_stats(self, force: bool = False) -> None:
+        """Write the ingestor's counters to InfluxDB, so the dashboard needs no other source.
+
+        Best effort: a failure is logged at debug level and the next interval tries again;
+        these points are telemetry about the pipeline, never readings.
+        """
+        interval = self.settings.ingest_stats_interval_s
+        now = time.monotonic()
+        if not interval or (now < self._next_stats_at and not force):
+            return
+        self._next_stats_at = now + interval
+        stats = self.stats
+        line = ingest_stats_line(self.settings.ingest_client_id, {
+            "received": stats.received, "stored": stats.stored,
+            "dead_letters": sum(stats.dead_letters.values()), "acked": stats.acked,
+            "write_retries": stats.write_retries, "batches": stats.batches,
+            "queue_depth": len(self.pending), "started_at_ms": stats.started_at_ms,
+            "write_seconds_total": stats.write_seconds_total, "lag_seconds": stats.lag_seconds,
+        }, time.time_ns())
+        try:
+            self.store.write([line])
+        except StoreError as exc:
+            log.debug("could not write ingest_stats", extra={"error": str(exc)})
 
     def _next_dead_letter_ns(self) -> int:
         # Strictly increasing, so two dead letters never share series and timestamp.

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # It bounds ingest memory and must exceed a batch so writes overlap with receiving.
     ingest_receive_maximum: int = Field(default=20_000, ge=1, le=65_535)
     ingest_max_backoff_s: float = Field(default=10.0, gt=0, le=300)
+    # How often the ingestor writes its own counters to InfluxDB (ingest_stats); 0 = never.
+    ingest_stats_interval_s: float = Field(default=5.0, ge=0, le=3600)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -71,6 +71,7 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
         spool_dir=tmp_path / "spool",
         ingest_client_id=f"ingest-{name}"[:60],
         ingest_flush_interval_s=0.05,
+        ingest_stats_interval_s=0.5,
         metrics_port=free_port(),
         log_format="text",
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.lineprotocol import dead_letter_line, escape_string_field, escape_tag, reading_line
+from ingest.lineprotocol import (
+    dead_letter_line,
+    escape_string_field,
+    escape_tag,
+    ingest_stats_line,
+    reading_line,
+)
 from sensors.readings import (
     AirQualityReading,
     Carrier,
@@ -90,3 +96,8 @@ def test_dead_letter_truncates_payload_and_replaces_invalid_utf8() -> None:
     assert "\ufffd" + "x" * 4095 + '"' in line
     assert "x" * 4096 not in line
     assert line.endswith(" 5")
+
+
+def test_ingest_stats_line_types_integers_and_floats() -> None:
+    line = ingest_stats_line("ingest a", {"received": 5, "lag_seconds": 0.25}, 9)
+    assert line == r"ingest_stats,instance=ingest\ a received=5i,lag_seconds=0.25 9"

@@ -54,6 +54,16 @@ def test_every_published_reading_is_stored_with_its_values(
             assert (row["no2_ugm3"], row["pm25_ugm3"]) == (body["no2_ugm3"], body["pm25_ugm3"])
     assert influx_count(url, db, "dead_letter", "payload") == 0
 
+    # The ingestor reports on itself in InfluxDB (for the dashboard's pipeline panel).
+    def latest_stats() -> dict[str, object] | None:
+        rows = influx_rows(url, db, "SELECT last(received) AS received, last(stored) AS stored "
+                                    "FROM ingest_stats GROUP BY instance")
+        return rows[0] if rows and rows[0]["stored"] == 3000 else None
+
+    stats = eventually(latest_stats, message="ingest_stats caught up")
+    assert stats["instance"] == settings.ingest_client_id
+    assert stats["received"] == 3000
+
 
 def test_bad_input_is_kept_as_dead_letters_with_reasons(
     settings: Settings, ingest_thread: Callable[..., IngestService]
