@@ -1,8 +1,7 @@
 """Pure, seeded generators of plausible town-centre readings (no I/O, no wall clock).
 
-A reading is a function of ``(seed, sensor, k, ts)``: the daily and seasonal shape comes
-from ``ts`` in Europe/London local time, the weather (cloud, temperature, wind) is a
-smooth function of ``(seed, ts)`` shared by every sensor, and the per-reading noise comes
+A reading is a function of ``(seed, sensor, k, ts)``: the daily and seasonal shape and
+the weather come from :mod:`simulators.environment`, and the per-reading noise comes
 from a ``random.Random`` seeded with a stable hash of ``(seed, sensor id, k)``. The same
 seed therefore gives the same series in every process (``hash()`` is salted per process,
 so it is never used).
@@ -13,9 +12,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sensors.readings import (
     AirQualityReading,
@@ -27,11 +23,16 @@ from sensors.readings import (
 )
 from sensors.registry import Registry, Sensor, load_registry
 from sensors.topics import Domain
-
-LONDON = ZoneInfo("Europe/London")
-# Stockport is at 2.16 degrees west: the sun is highest about 9 minutes after 12:00 UTC.
-_SOLAR_NOON_UTC_H = 12.15
-_YEAR_DAYS = 365.25
+from simulators.environment import (
+    Moment,
+    between,
+    bump,
+    footfall_index,
+    outdoor_temperature,
+    smooth_noise,
+    sunlight,
+    traffic_index,
+)
 
 # Share of motor traffic per class on a town-centre link (DfT road traffic statistics
 # for urban A roads are of this order; bicycles ride with the traffic, not the footfall).
@@ -43,12 +44,6 @@ _VEHICLE_SHARES = (
     (VehicleClass.MOTORCYCLE, 0.01),
     (VehicleClass.BICYCLE, 0.02),
 )
-
-
-def _unit_hash(*parts: object) -> float:
-    """A stable uniform value in [0, 1) for the given key."""
-    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 def reading_rng(seed: int, sensor_id: str, k: int) -> random.Random:
@@ -66,86 +61,6 @@ def reading_rng(seed: int, sensor_id: str, k: int) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
-def _smooth(seed: int, key: str, t_hours: float, period_h: float) -> float:
-    """Value noise in [0, 1): random at every ``period_h``, smoothly interpolated between."""
-    step = math.floor(t_hours / period_h)
-    frac = t_hours / period_h - step
-    frac = frac * frac * (3 - 2 * frac)
-    a, b = _unit_hash(seed, key, step), _unit_hash(seed, key, step + 1)
-    return a + (b - a) * frac
-
-
-def _bump(x: float, centre: float, width: float) -> float:
-    return math.exp(-0.5 * ((x - centre) / width) ** 2)
-
-
-def _open(hour: float, start: float, end: float, edge: float = 0.4) -> float:
-    """About 1 between ``start`` and ``end`` (local hours), about 0 outside, smooth edges."""
-    return 1 / ((1 + math.exp((start - hour) / edge)) * (1 + math.exp((hour - end) / edge)))
-
-
-@dataclass(frozen=True, slots=True)
-class Moment:
-    """What the shapes need to know about a timestamp."""
-
-    hour: float
-    """Local (Europe/London) hour of day, 0 to 24."""
-    weekend: bool
-    day_of_year: int
-    utc_hours: float
-    """Hours since the epoch, for the weather's smooth noise and the sun."""
-
-    @classmethod
-    def at(cls, ts_ms: int) -> Moment:
-        """The moment of an epoch-milliseconds timestamp."""
-        local = datetime.fromtimestamp(ts_ms / 1000, tz=LONDON)
-        hour = local.hour + local.minute / 60 + local.second / 3600
-        return cls(hour, local.weekday() >= 5, local.timetuple().tm_yday, ts_ms / 3_600_000)
-
-    @property
-    def winter(self) -> float:
-        """1 in mid-January, 0 in mid-July."""
-        return (1 + math.cos(2 * math.pi * (self.day_of_year - 15) / _YEAR_DAYS)) / 2
-
-
-def traffic_index(m: Moment) -> float:
-    """Motor traffic relative to a weekday peak hour (about 1.0 at 08:00 and 17:15)."""
-    h = m.hour
-    if m.weekend:
-        return 0.05 + 0.55 * _open(h, 8.5, 19.5, 0.8) + 0.2 * _bump(h, 13.0, 2.5)
-    return (0.05 + 0.5 * _open(h, 6.5, 20.0, 0.7)
-            + 0.5 * _bump(h, 8.0, 0.9) + 0.5 * _bump(h, 17.25, 1.1))
-
-
-def footfall_index(m: Moment) -> float:
-    """Pedestrians relative to the busiest shopping hour (Saturday early afternoon)."""
-    h = m.hour
-    if m.weekend:
-        return 0.02 + _open(h, 10.0, 17.5, 0.5) * (0.8 + 0.2 * _bump(h, 13.5, 2.0))
-    return (0.02 + 0.8 * _open(h, 9.0, 17.5, 0.5) * (0.75 + 0.25 * _bump(h, 13.0, 2.0))
-            + 0.2 * _bump(h, 8.3, 0.7) + 0.15 * _bump(h, 17.5, 0.8))
-
-
-def sunlight(m: Moment, seed: int) -> float:
-    """Share of the rated solar output available now (0 at night, cloud included)."""
-    day_length = 12 + 4.6 * math.sin(2 * math.pi * (m.day_of_year - 80) / _YEAR_DAYS)
-    since_sunrise = (m.utc_hours % 24) - (_SOLAR_NOON_UTC_H - day_length / 2)
-    if not 0 < since_sunrise < day_length:
-        return 0.0
-    season = 0.35 + 0.5 * (day_length - 7.4) / 9.2
-    clear = 1 - 0.75 * _smooth(seed, "cloud", m.utc_hours, 3.0)
-    height = math.sin(math.pi * since_sunrise / day_length)
-    return season * height * math.sqrt(height) * clear
-
-
-def outdoor_temperature(m: Moment, seed: int) -> float:
-    """Air temperature in Stockport (°C): season, afternoon warmth and passing weather."""
-    seasonal = 10.5 - 6 * math.cos(2 * math.pi * (m.day_of_year - 15) / _YEAR_DAYS)
-    diurnal = (3 + 1.5 * (1 - m.winter)) * math.cos(2 * math.pi * (m.hour - 15) / 24)
-    weather = 8 * (_smooth(seed, "temperature", m.utc_hours, 12.0) - 0.5)
-    return seasonal + diurnal + weather
-
-
 def _energy(seed: int, sensor: Sensor, m: Moment, rng: random.Random) -> float:
     """Power in kW for an energy meter."""
     rated = sensor.rated_kw or 100.0
@@ -156,15 +71,15 @@ def _energy(seed: int, sensor: Sensor, m: Moment, rng: random.Random) -> float:
         # Heating follows the cold, with a boost as the boilers bring buildings up to
         # temperature before opening; a little gas always goes to hot water.
         need = min(1.2, max(0.0, (15.5 - outdoor_temperature(m, seed)) / 15))
-        schedule = 0.15 + 0.45 * _open(h, 7.0, 18.5) + 0.8 * _bump(h, 7.0, 1.0)
+        schedule = 0.15 + 0.45 * between(h, 7.0, 18.5) + 0.8 * bump(h, 7.0, 1.0)
         share = (0.04 + need * schedule * 0.7) * rng.gauss(1, 0.05)
     elif sensor.carrier is Carrier.EV_CHARGING:
-        daytime = 0.35 * _bump(h, 12.5, 2.2) * (1.3 if m.weekend else 1.0)
-        share = (0.02 + daytime + 0.45 * _bump(h, 18.8, 1.6) + 0.1 * _bump(h, 8.5, 1.0))
+        daytime = 0.35 * bump(h, 12.5, 2.2) * (1.3 if m.weekend else 1.0)
+        share = (0.02 + daytime + 0.45 * bump(h, 18.8, 1.6) + 0.1 * bump(h, 8.5, 1.0))
         share *= rng.uniform(0.7, 1.3)
     else:
-        opening = _open(h, 9.5, 17.5) if m.weekend else _open(h, 8.0, 19.5)
-        dark = 0.08 * m.winter * _open(h, 16.0, 20.0)
+        opening = between(h, 9.5, 17.5) if m.weekend else between(h, 8.0, 19.5)
+        dark = 0.08 * m.winter * between(h, 16.0, 20.0)
         share = (0.22 + 0.6 * opening + dark) * rng.gauss(1, 0.04)
     return rated * min(1.0, max(0.0, share))
 
@@ -208,11 +123,11 @@ def _air_quality(seed: int, sensor: Sensor, m: Moment, rng: random.Random) -> di
     roadside = sensor.setting != "background"
     traffic = traffic_index(m)
     # Calm air disperses pollution slowly; a windy spell cleans it out.
-    dispersion = 0.6 + 0.8 * (1 - _smooth(seed, "wind", m.utc_hours, 8.0))
+    dispersion = 0.6 + 0.8 * (1 - smooth_noise(seed, "wind", m.utc_hours, 8.0))
     no2 = (14 + 42 * traffic if roadside else 9 + 14 * traffic) * (1 + 0.25 * m.winter)
     no2 *= dispersion * rng.gauss(1, 0.08)
     # Evening wood burning adds fine particles in winter, everywhere.
-    pm25 = (5 + (5 if roadside else 2) * traffic + 5 * m.winter * _bump(m.hour, 20.0, 2.5))
+    pm25 = (5 + (5 if roadside else 2) * traffic + 5 * m.winter * bump(m.hour, 20.0, 2.5))
     pm25 *= dispersion * rng.gauss(1, 0.1)
     pm10 = pm25 * 1.55 + (3 + 4 * traffic if roadside else 3) * rng.gauss(1, 0.1)
     # Ozone is made in sunlight and titrated by NO: high when NO2 is low, and vice versa.
@@ -221,7 +136,7 @@ def _air_quality(seed: int, sensor: Sensor, m: Moment, rng: random.Random) -> di
     # Relative humidity falls as the air warms in the afternoon and is lower in summer.
     warmth = (1 + math.cos(2 * math.pi * (m.hour - 15) / 24)) / 2
     humidity = 86 - 20 * warmth - 6 * (1 - m.winter) + rng.gauss(0, 1.5)
-    humidity += 14 * (_smooth(seed, "humidity", m.utc_hours, 10.0) - 0.5)
+    humidity += 14 * (smooth_noise(seed, "humidity", m.utc_hours, 10.0) - 0.5)
     return {
         "no2_ugm3": round(max(0.0, no2), 1),
         "pm25_ugm3": round(max(0.0, pm25), 1),

@@ -13,7 +13,7 @@ from api.main import create_app
 from ingest.service import IngestService
 from sensors.readings import VehicleClass
 from sensors.settings import Settings
-from simulators.command import SimulationOptions, run_simulation
+from simulators.engine import SimulationOptions, run_simulation
 from tests.api import api_client
 from tests.helpers import eventually, influx_count, influx_rows
 

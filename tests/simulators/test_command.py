@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sensors.registry import Sensor, load_registry
-from simulators.command import OptionError, Schedule, SimulationOptions
+from simulators.engine import OptionError, Schedule, SimulationOptions
 from simulators.profiles import synthetic_sensors
 from smartplace.cli import app
 from smartplace.servers import free_port

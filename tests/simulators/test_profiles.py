@@ -16,7 +16,8 @@ from sensors.readings import Carrier, EnergyReading, TransportReading, VehicleCl
 from sensors.registry import Sensor, load_registry
 from sensors.topics import Domain, build_topic, is_slug
 from sensors.validation import validate_payload
-from simulators.profiles import LONDON, generate_reading, synthetic_sensors
+from simulators.environment import LONDON
+from simulators.profiles import generate_reading, synthetic_sensors
 
 REGISTRY = load_registry()
 SENSORS = REGISTRY.sensors
