@@ -7,6 +7,7 @@ configured never to drop queued QoS 1 messages.
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -56,6 +57,10 @@ def mosquitto_config(port: int, data_dir: Path) -> str:
     return "\n".join(
         [
             f"listener {port} 127.0.0.1",
+            # Started as root, mosquitto switches to the "mosquitto" user, which cannot
+            # write its persistence file in our folder: sessions and queued messages would
+            # then be lost at a restart. Stay the user that started it.
+            f"user {getpass.getuser()}",
             "allow_anonymous true",
             "persistence true",
             f"persistence_location {data_dir}/",

@@ -170,7 +170,9 @@ def test_compose_broker_config_keeps_every_message() -> None:
 def test_compose_broker_config_matches_the_local_one() -> None:
     deploy = _directives((ROOT / "deploy/mosquitto/mosquitto.conf").read_text())
     local = _directives(mosquitto_config(1883, Path("/data")))
-    differ = {"listener", "persistence_location", "log_dest", "log_type", "log_timestamp_format"}
+    # "user": the container runs as mosquitto already; locally it must stay the caller.
+    differ = {"listener", "persistence_location", "log_dest", "log_type", "log_timestamp_format",
+              "user"}
     for key in set(local) - differ:
         assert deploy.get(key) == local[key], key
 
@@ -366,7 +368,7 @@ def test_backfill_summary_is_the_last_json_line_of_its_log(tmp_path: Path) -> No
 
 
 @pytest.mark.integration
-def test_backfill_is_skipped_only_with_readings_from_the_last_hour(influx: InfluxServer) -> None:
+def test_backfill_is_skipped_only_with_readings_from_the_last_day(influx: InfluxServer) -> None:
     database = f"test_recent_{secrets.token_hex(4)}"
     settings = _settings(influx_url=influx.url, influx_database=database)
     # Errors count as "no readings": no server, then no database yet.
@@ -380,7 +382,7 @@ def test_backfill_is_skipped_only_with_readings_from_the_last_hour(influx: Influ
         httpx.post(f"{influx.url}/write", params={"db": database, "precision": "ms"},
                    content=line, timeout=10).raise_for_status()
 
-    write(f"energy,sensor_id=old energy_kwh=1.5 {now_ms - 2 * 3_600_000}")
+    write(f"energy,sensor_id=old energy_kwh=1.5 {now_ms - 25 * 3_600_000}")
     write(f"transport,sensor_id=t interval_s=60i {now_ms - 60_000}")
     assert not has_recent_readings(settings, influx.url)
     write(f"energy,sensor_id=new energy_kwh=1.5 {now_ms - 60_000}")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from sensors.settings import Settings
-from smartplace.servers import InfluxServer
+from smartplace.servers import InfluxServer, MosquittoServer
 from tests.helpers import eventually, influx_count, publish_all
 from tests.ingest.conftest import IngestProcess, metrics, readings
 
@@ -118,3 +118,30 @@ def test_sigterm_flushes_acknowledges_and_exits_zero(
     assert metrics(again.settings)["smartplace_ingest_received_total"] == 1
     again.signal(signal.SIGTERM)
     assert again.wait(30) == 0
+
+
+def test_broker_restart_mid_stream_loses_nothing(
+    settings: Settings, mosquitto: MosquittoServer,
+    ingest_process: Callable[..., IngestProcess],
+) -> None:
+    total = 10_000
+    proc = ingest_process(ingest_batch_size=500, ingest_max_backoff_s=1.0)
+    proc.start()
+    first, second = readings(settings.topic_prefix, total)[: total // 2], \
+        readings(settings.topic_prefix, total)[total // 2 :]
+    publish_all(settings.mqtt_url, [(t, p) for t, p, _ in first])
+    # Stop the broker while the ingestor is still working through the first half; the
+    # broker persists the session and its unacknowledged messages on the way down.
+    mosquitto.stop()
+    try:
+        assert stored_total(settings) < total
+        time.sleep(2)
+        assert proc.alive(), proc.log()
+    finally:
+        mosquitto.start()
+    publish_all(settings.mqtt_url, [(t, p) for t, p, _ in second])
+    eventually(lambda: stored_total(settings) == total, 90, interval_s=0.5,
+               message=f"all {total} stored after the broker restart")
+    assert "lost the broker" in proc.log()
+    proc.signal(signal.SIGTERM)
+    assert proc.wait() == 0
