@@ -14,19 +14,15 @@ from datetime import UTC, datetime
 from fastapi.exceptions import RequestValidationError
 
 from api.indicators import GROUP_KEYS
+from sensors.timestamps import NS_PER_S, parse_rfc3339_ns
 
-NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
 DEFAULT_RANGE_S = 24 * 3600
 MAX_RANGE_S = 366 * 86_400
 MAX_BUCKETS = 10_000
 MIN_INTERVAL_S = 60
-# InfluxDB stores int64 nanoseconds (until 2262); anything past 2200 is a mistake.
-MAX_TIME_NS = 7_258_118_400 * NS_PER_S
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+\- ]\d{2}:\d{2})"
-)
+_SPACED_OFFSET = re.compile(r"\d \d{2}:\d{2}$")
 _INTERVAL = re.compile(r"(\d{1,7})([mhd])")
 _UNIT_S = {"m": 60, "h": 3600, "d": 86_400}
 
@@ -66,22 +62,15 @@ def parse_time(name: str, text: str) -> int:
     Raises:
         ParamError: not RFC 3339 with an offset, not a real date, or outside 1970..2200.
     """
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ParamError(
-            name, "must be an RFC 3339 timestamp with an offset, e.g. 2026-11-26T10:00:00Z "
-            "(encode '+' as %2B in URLs)", text,
-        )
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    tz = "+00:00" if offset in ("Z", "z") else offset.replace(" ", "+")
+    # Only the offset's sign can be a space: "2026-11-26T10:00:00 01:00".
+    candidate = text[:-6] + "+" + text[-5:] if _SPACED_OFFSET.search(text) else text
     try:
-        moment = datetime.fromisoformat(f"{year}-{month}-{day}T{hour}:{minute}:{second}{tz}")
+        return parse_rfc3339_ns(candidate)
     except ValueError as exc:
-        raise ParamError(name, f"is not a real date and time ({exc})", text) from None
-    ns = int(moment.timestamp()) * NS_PER_S + int((fraction or "0").ljust(9, "0"))
-    if not 0 <= ns < MAX_TIME_NS:
-        raise ParamError(name, "must be between 1970-01-01 and 2200-01-01", text)
-    return ns
+        raise ParamError(
+            name, f"must be an RFC 3339 timestamp with an offset, e.g. 2026-11-26T10:00:00Z "
+            f"(encode '+' as %2B in URLs): {exc}", text,
+        ) from None
 
 
 def parse_window(start: str | None, end: str | None, now_ns: int) -> TimeWindow:

@@ -11,7 +11,6 @@ from api.deps import FactorsDep, StoreDep
 from api.indicators import Activity, EmissionRow, EmissionsSummary, summarise
 from api.params import (
     NS_PER_MS,
-    NS_PER_S,
     ParamError,
     TimeWindow,
     as_validation_error,
@@ -23,6 +22,7 @@ from api.params import (
 from api.queries import fetch_activity
 from api.schemas import EmissionsOut, FactorOut, FactorsOut, FastJSONResponse
 from sensors.factors import EmissionFactor, FactorTable
+from sensors.timestamps import NS_PER_S
 
 router = APIRouter(tags=["carbon"])
 
