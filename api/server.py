@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.main import create_app
+from api.routes.live import close_streams
 from sensors.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,4 +31,17 @@ def serve(settings: Settings) -> None:
         app, host=settings.api_host, port=settings.api_port,
         log_config=None, access_log=False, proxy_headers=False,
     )
-    uvicorn.Server(config).run()
+    _Server(config, app).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn waits for open responses before shutting the app down, and an event
+    stream never ends by itself: close the live streams first, so Ctrl-C stops at once."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await close_streams(self._app)
+        await super().shutdown(sockets)

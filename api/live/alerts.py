@@ -1,0 +1,288 @@
+"""Alerts of the live stream: derived from the data, so every client and a restarted API agree.
+
+Kinds (docs/live.md): ``sensor_silent``, ``seq_gap``, ``dead_letter_spike``, ``daqi_high``.
+Each alert's ``id`` names its condition (kind and sensor or site) and ``since`` comes from
+the readings, never from when this process first noticed. Only the ``cleared`` list is
+this process's memory (:class:`AlertBook`): a condition that ended moves there for an hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from api.daqi import SiteIndex
+from api.daqi_queries import fetch_daqi_history
+from api.live.sse import rfc3339_ms
+from api.queries import LastSeen
+from api.schemas import SensorStatus
+from api.status import DEFAULT_INTERVAL_S, LATE_INTERVALS
+from api.store import InfluxStore, QueryParam
+
+Severity = Literal["warning", "critical"]
+
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+NS_PER_MS = 1_000_000
+CLEARED_KEEP_MS = HOUR_MS
+SEQ_WINDOW_MS = HOUR_MS
+SPIKE_RECENT_MS = 5 * MINUTE_MS
+SPIKE_BASELINE_MS = HOUR_MS
+SPIKE_MIN = 10
+SPIKE_RATIO = 3
+SPIKE_WALK_MS = 2 * HOUR_MS  # how far back the start of a spike is looked for
+DAQI_HIGH = 7
+DAQI_VERY_HIGH = 10
+DAQI_WALK_MS = 24 * HOUR_MS
+
+_SEQ_MEASUREMENTS = "energy, transport, air_quality"
+_BOUNDS = "time >= $start AND time < $end"
+# Consecutive seq differences of each sensor, in time order; a difference above 1 lost
+# (difference - 1) messages, and a negative one is a restart, which loses nothing.
+_SEQ_DIFFS = (f"SELECT difference(seq) AS d FROM {_SEQ_MEASUREMENTS} "  # noqa: S608
+              f"WHERE {_BOUNDS} GROUP BY site, sensor")
+_SEQ_STATEMENTS = [
+    f"SELECT sum(d) AS jumped, count(d) AS gaps FROM ({_SEQ_DIFFS}) "  # noqa: S608
+    f"WHERE d > 1 AND {_BOUNDS} GROUP BY site, sensor",
+    # first() alone returns the time of the first gap (the reading after it).
+    f"SELECT first(d) AS d FROM ({_SEQ_DIFFS}) WHERE d > 1 AND {_BOUNDS} "  # noqa: S608
+    "GROUP BY site, sensor",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One condition that needs attention."""
+
+    id: str
+    kind: str
+    severity: Severity
+    site: str | None
+    sensor: str | None
+    message: str
+    since_ms: int
+
+    def to_json(self, cleared_at_ms: int | None = None) -> dict[str, Any]:
+        """The wire shape (docs/live.md)."""
+        return {
+            "id": self.id, "kind": self.kind, "severity": self.severity,
+            "site": self.site, "sensor": self.sensor, "message": self.message,
+            "since": rfc3339_ms(self.since_ms),
+            "cleared_at": rfc3339_ms(cleared_at_ms) if cleared_at_ms is not None else None,
+        }
+
+
+class AlertBook:
+    """The active alerts, and those cleared in the last hour (this process's memory)."""
+
+    def __init__(self) -> None:
+        self._active: dict[str, Alert] = {}
+        self._cleared: dict[str, tuple[Alert, int]] = {}
+
+    def since(self, alert_id: str) -> int | None:
+        """``since`` of an active alert (so that an expensive derivation runs once)."""
+        active = self._active.get(alert_id)
+        return active.since_ms if active else None
+
+    def update(self, alerts: Iterable[Alert], now_ms: int) -> dict[str, Any]:
+        """Replace the active set; alerts that vanished move to ``cleared``.
+
+        Returns:
+            The ``alerts`` event payload without ``at``: ``active`` (critical first, then
+            oldest first) and ``cleared`` (most recently cleared first).
+        """
+        current = {alert.id: alert for alert in alerts}
+        for alert_id, alert in self._active.items():
+            if alert_id not in current:
+                self._cleared[alert_id] = (alert, now_ms)
+        for alert_id in current:
+            self._cleared.pop(alert_id, None)
+        self._cleared = {key: value for key, value in self._cleared.items()
+                         if now_ms - value[1] <= CLEARED_KEEP_MS}
+        self._active = current
+        active = sorted(current.values(),
+                        key=lambda a: (a.severity != "critical", a.since_ms, a.id))
+        cleared = sorted(self._cleared.values(), key=lambda item: (-item[1], item[0].id))
+        return {"active": [alert.to_json() for alert in active],
+                "cleared": [alert.to_json(at) for alert, at in cleared]}
+
+
+def silent_alerts(statuses: Sequence[SensorStatus], seen: Mapping[str, LastSeen]) -> list[Alert]:
+    """``sensor_silent`` for silent sensors that were seen within the last-seen lookback.
+
+    A sensor never seen is silent too, but raising it would fill an empty or new
+    database's screen with alerts that say nothing new; the sensors panel shows it.
+    """
+    alerts = []
+    for status in statuses:
+        last = seen.get(status.id)
+        if status.status != "silent" or last is None:
+            continue
+        interval_s = status.interval_s or DEFAULT_INTERVAL_S
+        alerts.append(Alert(
+            id=f"sensor_silent:{status.id}", kind="sensor_silent", severity="warning",
+            site=status.site, sensor=status.id,
+            message=f"{status.id}: no reading since {rfc3339_ms(last.time_ms)} "
+                    f"(expected every {interval_s} s)",
+            since_ms=last.time_ms + LATE_INTERVALS * interval_s * 1000,
+        ))
+    return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class SeqGap:
+    """Messages a sensor lost in the seq window: how many, and when the first gap showed."""
+
+    site: str
+    sensor: str
+    lost: int
+    first_gap_ms: int
+
+
+async def fetch_seq_gaps(store: InfluxStore, now_ms: int) -> list[SeqGap]:
+    """Sensors whose ``seq`` skipped values in the last hour (restarts are not losses).
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    params: dict[str, QueryParam] = {"start": (now_ms - SEQ_WINDOW_MS) * NS_PER_MS,
+                                     "end": now_ms * NS_PER_MS}
+    sums, firsts = await store.query(_SEQ_STATEMENTS, params)
+    first_ms = {(s.tags.get("site", ""), s.tags.get("sensor", "")): int(s.values[0][0])
+                for s in firsts if s.values}
+    gaps = []
+    for series in sums:
+        key = (series.tags.get("site", ""), series.tags.get("sensor", ""))
+        for row in series.rows():
+            lost = int(row["jumped"] or 0) - int(row["gaps"] or 0)
+            if lost > 0:
+                gaps.append(SeqGap(key[0], key[1], lost, first_ms.get(key, now_ms - SEQ_WINDOW_MS)))
+    return sorted(gaps, key=lambda gap: gap.sensor)
+
+
+def seq_gap_alerts(gaps: Iterable[SeqGap]) -> list[Alert]:
+    """``seq_gap`` per sensor that lost messages before the broker."""
+    return [Alert(
+        id=f"seq_gap:{gap.sensor}", kind="seq_gap", severity="warning",
+        site=gap.site, sensor=gap.sensor,
+        message=f"{gap.sensor}: {gap.lost} message{'s' if gap.lost != 1 else ''} lost "
+                "in the last hour (seq skipped values)",
+        since_ms=gap.first_gap_ms,
+    ) for gap in gaps]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterCounts:
+    """Dead letters in the last 5 minutes, in the hour before, and per minute (for ``since``)."""
+
+    recent: int
+    baseline: int
+    per_minute: Mapping[int, int]
+
+
+def spiking(recent: int, baseline: int) -> bool:
+    """More than 10 in 5 minutes and more than 3x the hour's 5-minute average."""
+    per_5m = baseline * SPIKE_RECENT_MS / SPIKE_BASELINE_MS
+    return recent > SPIKE_MIN and recent > SPIKE_RATIO * per_5m
+
+
+async def fetch_dead_letters(store: InfluxStore, now_ms: int) -> DeadLetterCounts:
+    """Counts for :func:`dead_letter_alert` (three statements, one request).
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    first_minute = (now_ms - SPIKE_WALK_MS - SPIKE_BASELINE_MS - SPIKE_RECENT_MS) // MINUTE_MS
+    params: dict[str, QueryParam] = {
+        "now": now_ms * NS_PER_MS, "recent": (now_ms - SPIKE_RECENT_MS) * NS_PER_MS,
+        "base": (now_ms - SPIKE_RECENT_MS - SPIKE_BASELINE_MS) * NS_PER_MS,
+        "walk": first_minute * MINUTE_MS * NS_PER_MS,
+    }
+    recent, baseline, minutes = await store.query([
+        "SELECT count(topic) FROM dead_letter WHERE time >= $recent AND time < $now",
+        "SELECT count(topic) FROM dead_letter WHERE time >= $base AND time < $recent",
+        "SELECT count(topic) FROM dead_letter WHERE time >= $walk AND time < $now "
+        "GROUP BY time(1m) fill(none)",
+    ], params)
+    per_minute = {int(row[0]): int(row[1]) for s in minutes for row in s.values if row[1]}
+    return DeadLetterCounts(_count(recent), _count(baseline), per_minute)
+
+
+def _count(series: list[Any]) -> int:
+    return sum(int(row[1] or 0) for s in series for row in s.values)
+
+
+def spike_since(per_minute: Mapping[int, int], now_ms: int) -> int:
+    """When the running spike began, from per-minute counts (epoch ms keys).
+
+    The condition is re-evaluated at each minute boundary going back from now while it
+    held; the start is the first minute with dead letters in the earliest such window.
+    """
+    def window(end: int, length: int) -> int:
+        return sum(per_minute.get(m, 0) for m in range(end - length, end, MINUTE_MS))
+
+    end = now_ms // MINUTE_MS * MINUTE_MS + MINUTE_MS
+    earliest = end
+    boundary = end
+    while boundary > now_ms - SPIKE_WALK_MS:
+        recent = window(boundary, SPIKE_RECENT_MS)
+        if not spiking(recent, window(boundary - SPIKE_RECENT_MS, SPIKE_BASELINE_MS)):
+            break
+        earliest = boundary
+        boundary -= MINUTE_MS
+    minutes = range(earliest - SPIKE_RECENT_MS, earliest, MINUTE_MS)
+    return next((m for m in minutes if per_minute.get(m, 0)), earliest - SPIKE_RECENT_MS)
+
+
+def dead_letter_alert(counts: DeadLetterCounts, now_ms: int) -> Alert | None:
+    """``dead_letter_spike`` when :func:`spiking` holds for the exact windows ending now."""
+    if not spiking(counts.recent, counts.baseline):
+        return None
+    per_5m = counts.baseline * SPIKE_RECENT_MS / SPIKE_BASELINE_MS
+    return Alert(
+        id="dead_letter_spike", kind="dead_letter_spike", severity="warning",
+        site=None, sensor=None,
+        message=f"{counts.recent} dead letters in the last 5 min "
+                f"(previous hour: {per_5m:.1f} per 5 min)",
+        since_ms=min(spike_since(counts.per_minute, now_ms), now_ms),
+    )
+
+
+def daqi_severity(index: int | None) -> Severity | None:
+    """``warning`` for High (7-9), ``critical`` for Very High (10), else None."""
+    if index is None or index < DAQI_HIGH:
+        return None
+    return "critical" if index >= DAQI_VERY_HIGH else "warning"
+
+
+def daqi_alert(site: SiteIndex, since_ms: int) -> Alert | None:
+    """``daqi_high`` for one site, when its overall index is High or Very High."""
+    severity = daqi_severity(site.overall_index)
+    if severity is None:
+        return None
+    return Alert(
+        id=f"daqi_high:{site.site}", kind="daqi_high", severity=severity,
+        site=site.site, sensor=None,
+        message=f"{site.site}: DAQI {site.overall_index} ({site.overall_band}), "
+                f"from {', '.join(site.driven_by)}",
+        since_ms=since_ms,
+    )
+
+
+async def daqi_since(store: InfluxStore, site: str, now_ms: int) -> int:
+    """The start of the UTC hour in which the site's index last rose to High (24 h at most).
+
+    That is the latest whole hour at which the hourly index was below High (or unknown);
+    when it was High at every hour of the last day, the earliest of those hours.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    history = await fetch_daqi_history(store, site, now_ms - DAQI_WALK_MS, now_ms + 1)
+    if not history:
+        return now_ms // HOUR_MS * HOUR_MS
+    for hour in reversed(history):
+        if daqi_severity(hour.overall_index) is None:
+            return hour.at_ms
+    return history[0].at_ms

@@ -1,0 +1,283 @@
+"""One poller per app: computes every live panel once per refresh and fans it out.
+
+The poller is an asyncio task started when the first client subscribes and stopped when
+the last one leaves (no screen open, no queries) or the app shuts down. Each client has
+a bounded queue; a client that cannot keep up loses its oldest queued snapshots, which
+newer ones replace anyway, and never slows the poller or the other clients.
+
+Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` every refresh;
+``series`` (24h), ``carbon`` and the DAQI (``worst_daqi``, ``daqi_high``) every
+:data:`SLOW_EVERY_S`. A failing query never stops the poller: the tick sends an ``error``
+event naming the panels it could not compute and the other panels as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from api.daqi import SiteIndex
+from api.daqi_queries import fetch_sites_daqi
+from api.errors import StoreError
+from api.live import alerts as al
+from api.live.sse import rfc3339_ms
+from api.live.state import (
+    air_quality_sites,
+    fetch_carbon,
+    fetch_now,
+    fetch_pipeline,
+    fetch_series,
+    sensors_panel,
+    worst_daqi,
+)
+from api.queries import fetch_last_seen
+from api.schemas import SensorStatus
+from api.store import InfluxStore
+from sensors.factors import FactorTable
+from sensors.registry import Registry
+from sensors.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SLOW_EVERY_S = 30.0
+QUEUE_EVENTS = 32
+"""Per-client backlog: several ticks' worth of events."""
+PANELS = ("now", "series:1h", "series:24h", "sensors", "pipeline", "alerts", "carbon")
+"""Snapshot keys, in the order a new client receives the cached ones."""
+JOBS = ("now", "series:1h", "sensors", "pipeline", "seq_gaps", "dead_letters", "series:24h",
+        "carbon", "daqi")
+"""What a tick computes; an ``error`` event's ``failed`` names some of these."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event for the stream: its SSE type and payload."""
+
+    name: str
+    data: Mapping[str, Any]
+
+
+class Subscription:
+    """One client's bounded queue; ``None`` in it means the stream must end."""
+
+    def __init__(self, maxsize: int = QUEUE_EVENTS) -> None:
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def offer(self, event: Event | None) -> None:
+        """Queue without waiting, dropping the oldest queued events to make room."""
+        while True:
+            try:
+                self._queue.put_nowait(event)
+                return
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+                self.dropped += 1
+
+    async def get(self) -> Event | None:
+        """The next event (``None``: the hub closed)."""
+        return await self._queue.get()
+
+
+class LiveHub:
+    """Shared live state of one app and the clients subscribed to it."""
+
+    def __init__(self, settings: Settings, registry: Registry, factors: FactorTable,
+                 store: Callable[[], InfluxStore | None]) -> None:
+        self.refresh_s = settings.live_refresh_s
+        self.heartbeat_s = settings.live_heartbeat_s
+        self._registry = registry
+        self._factors = factors
+        self._store = store
+        self._subscribers: set[Subscription] = set()
+        self._latest: dict[str, Event] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._slow_due = 0.0
+        self._failing: dict[str, str] = {}
+        self._book = al.AlertBook()
+        self._daqi: list[SiteIndex] = []
+        self._daqi_alerts: list[al.Alert] = []
+
+    def hello(self, now_ms: int) -> dict[str, Any]:
+        """The first event of every connection: settings, sites and registered sensors."""
+        registry = self._registry
+        return {
+            "server_time": rfc3339_ms(now_ms), "refresh_s": self.refresh_s,
+            "heartbeat_s": self.heartbeat_s,
+            "sites": [{"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
+                      for s in registry.sites],
+            "sensors": [{"id": s.id, "site": s.site, "domain": s.domain.value,
+                         "interval_s": s.interval_s,
+                         "carrier": s.carrier.value if s.carrier else None,
+                         "lat": site.lat if site else None, "lon": site.lon if site else None}
+                        for s in registry.sensors for site in [registry.site(s.site)]],
+        }
+
+    def subscribe(self) -> Subscription:
+        """A new client: its queue starts with the latest snapshots; starts the poller."""
+        subscription = Subscription()
+        if self._closed:
+            subscription.offer(None)
+            return subscription
+        for key in PANELS:
+            if key in self._latest:
+                subscription.offer(self._latest[key])
+        self._subscribers.add(subscription)
+        if self._task is None:
+            self._slow_due = 0.0  # a fresh start computes every panel at once
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-poller")
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """A client left; the last one out stops the poller (synchronous: safe in finally)."""
+        self._subscribers.discard(subscription)
+        if not self._subscribers and self._task is not None:
+            self._latest.clear()  # stale by the time anyone reconnects
+            self._task.cancel()
+            self._stopping.add(self._task)
+            self._task.add_done_callback(self._stopping.discard)
+            self._task = None
+
+    async def aclose(self) -> None:
+        """End every stream and stop the poller (the app is shutting down)."""
+        self._closed = True
+        for subscription in list(self._subscribers):
+            subscription.offer(None)
+        self._subscribers.clear()
+        tasks = [*self._stopping, *([self._task] if self._task else [])]
+        self._task = None
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # wait() leaves the tasks' cancellation to them and still lets aclose be cancelled.
+            await asyncio.wait(tasks)
+
+    async def _run(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                self._publish(await self.tick())
+            except Exception:
+                logger.exception("live poller tick failed")  # keep the wall screen alive
+            elapsed = time.monotonic() - started
+            # Never back-to-back, even when InfluxDB is slower than the refresh period.
+            await asyncio.sleep(max(self.refresh_s - elapsed, self.refresh_s / 4))
+
+    def _publish(self, events: list[Event]) -> None:
+        for event in events:
+            if event.name != "error":
+                key = f"series:{event.data['window']}" if event.name == "series" else event.name
+                self._latest[key] = event
+            for subscription in self._subscribers:
+                subscription.offer(event)
+
+    async def tick(self, now_ms: int | None = None) -> list[Event]:
+        """Compute every panel due now; the events in :data:`PANELS` order, ``error`` last."""
+        now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        at = rfc3339_ms(now_ms)
+        store = self._store()
+        if store is None:
+            return [Event("error", {"at": at, "message": "the InfluxDB client is not open",
+                                    "failed": list(JOBS)})]
+        slow = time.monotonic() >= self._slow_due
+        jobs: dict[str, Awaitable[Any]] = {
+            "now": fetch_now(store, now_ms), "series:1h": fetch_series(store, "1h", now_ms),
+            "sensors": fetch_last_seen(store), "pipeline": fetch_pipeline(store, now_ms),
+            "seq_gaps": al.fetch_seq_gaps(store, now_ms),
+            "dead_letters": al.fetch_dead_letters(store, now_ms),
+        }
+        if slow:
+            jobs["series:24h"] = fetch_series(store, "24h", now_ms)
+            jobs["carbon"] = fetch_carbon(store, self._factors, now_ms)
+        results, failures = await _settle(jobs, self._failing)
+        seen = results.get("sensors")
+        if slow:
+            sites = air_quality_sites(self._registry, seen or {})
+            _, daqi_failures = await _settle({"daqi": self._fetch_daqi(store, sites, now_ms)},
+                                          self._failing)
+            failures.update(daqi_failures)
+            if not failures:
+                self._slow_due = time.monotonic() + SLOW_EVERY_S
+
+        events = []
+        if "now" in results:
+            events.append(Event("now", {"at": at, **results["now"],
+                                        "worst_daqi": worst_daqi(self._daqi)}))
+        for key in ("series:1h", "series:24h"):
+            if key in results:
+                events.append(Event("series", {"at": at, **results[key]}))
+        statuses: list[SensorStatus] = []
+        if seen is not None:
+            panel, statuses = sensors_panel(self._registry, seen, now_ms)
+            events.append(Event("sensors", {"at": at, **panel}))
+        if "pipeline" in results:
+            events.append(Event("pipeline", {"at": at, **results["pipeline"]}))
+        if seen is not None and "seq_gaps" in results and "dead_letters" in results:
+            # Only with every input: a failed query must not "clear" the alerts it feeds.
+            found = [*al.silent_alerts(statuses, seen), *al.seq_gap_alerts(results["seq_gaps"])]
+            spike = al.dead_letter_alert(results["dead_letters"], now_ms)
+            found += [spike] if spike else []
+            found += self._daqi_alerts
+            events.append(Event("alerts", {"at": at, **self._book.update(found, now_ms)}))
+        if "carbon" in results:
+            events.append(Event("carbon", {"at": at, **results["carbon"]}))
+        self._log_change(failures)
+        if failures:
+            messages = list(dict.fromkeys(failures.values()))
+            events.append(Event("error", {"at": at, "message": "; ".join(messages),
+                                          "failed": sorted(failures)}))
+        return events
+
+    def _log_change(self, failures: dict[str, str]) -> None:
+        # Once per change, not every tick: a wall screen left open all day would flood the log.
+        if failures != self._failing:
+            if failures:
+                logger.warning("live panels failing: %s", failures)
+            else:
+                logger.info("live panels recovered")
+            self._failing = dict(failures)
+
+    async def _fetch_daqi(self, store: InfluxStore, sites: list[str], now_ms: int) -> None:
+        """Refresh the cached DAQI and its alerts; ``since`` is derived once per alert."""
+        indices = await fetch_sites_daqi(store, sites, now_ms)
+        found = []
+        for index in indices:
+            alert_id = f"daqi_high:{index.site}"
+            if al.daqi_severity(index.overall_index) is None:
+                continue
+            since = self._book.since(alert_id)
+            if since is None:
+                since = await al.daqi_since(store, index.site, now_ms)
+            alert = al.daqi_alert(index, since)
+            if alert is not None:
+                found.append(alert)
+        self._daqi, self._daqi_alerts = indices, found
+
+
+async def _settle(jobs: Mapping[str, Awaitable[Any]], known: Mapping[str, str]
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Run the jobs concurrently: results by name, and failure messages by name.
+
+    A bug's traceback is logged when it first appears (``known``: the last tick's failures).
+    """
+    outcomes = await asyncio.gather(*jobs.values(), return_exceptions=True)
+    results: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    for name, outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, StoreError):
+            failures[name] = outcome.message
+        elif isinstance(outcome, Exception):
+            failures[name] = f"internal error computing {name} ({type(outcome).__name__})"
+            if known.get(name) != failures[name]:
+                logger.error("live job %s failed", name, exc_info=outcome)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            results[name] = outcome
+    return results, failures

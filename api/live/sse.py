@@ -1,0 +1,70 @@
+"""The wire format of ``GET /api/v1/live``: server-sent event frames and time strings.
+
+A frame is ``retry`` (optional), ``id``, ``event`` and ``data`` lines and a blank line
+(https://html.spec.whatwg.org/multipage/server-sent-events.html). ``data`` is compact
+JSON, which never contains a newline; a payload that somehow did would still be framed
+correctly, one ``data:`` line per line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+RETRY_MS = 3000
+"""Asks browsers to reconnect 3 s after the stream drops."""
+
+
+def frame(event: str, data: Any, event_id: int | None = None,
+          retry_ms: int | None = None) -> bytes:
+    """One server-sent event.
+
+    Args:
+        event: the event type (``hello``, ``now``, ``heartbeat`` ...).
+        data: a JSON-serialisable payload (NaN and infinities become ``null``).
+        event_id: the ``id`` line, omitted when None.
+        retry_ms: the ``retry`` line, omitted when None.
+
+    Raises:
+        ValueError: ``event`` contains a line break (it would forge extra fields).
+    """
+    if "\n" in event or "\r" in event:
+        raise ValueError("an event type cannot contain a line break")
+    lines: list[bytes] = []
+    if retry_ms is not None:
+        lines.append(b"retry: %d" % retry_ms)
+    if event_id is not None:
+        lines.append(b"id: %d" % event_id)
+    lines.append(b"event: " + event.encode())
+    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    lines.extend(b"data: " + line for line in body.splitlines() or [b""])
+    return b"\n".join(lines) + b"\n\n"
+
+
+def rfc3339_ms(ms: int) -> str:
+    """Epoch milliseconds as RFC 3339 UTC with exactly three fraction digits."""
+    seconds, millis = divmod(ms, 1000)
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+
+
+def parse_frames(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Split a stream's text into ``(event, fields)`` pairs; for tests and tools.
+
+    Only complete frames (ending with a blank line) are returned; ``data`` lines of one
+    frame are joined with newlines, as a browser does.
+    """
+    events: list[tuple[str, dict[str, str]]] = []
+    for block in text.replace("\r\n", "\n").split("\n\n")[:-1]:
+        fields: dict[str, str] = {}
+        for line in block.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+        if fields:
+            events.append((fields.get("event", "message"), fields))
+    return events

@@ -1,0 +1,254 @@
+"""Queries and mapping for the live panels: ``now``, ``series``, ``sensors``, ``pipeline``,
+``carbon`` (payload shapes: docs/live.md). Each function answers one event's payload
+without ``at``; the hub adds it.
+
+Every statement is bounded in time on both sides (``GROUP BY time()`` without a lower
+bound would fill buckets from 1970), and numbers formatted into the text are computed
+here from constants; times travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from api.daqi import SiteIndex
+from api.indicators import summarise
+from api.live.sse import rfc3339_ms
+from api.params import TimeWindow
+from api.queries import LastSeen, fetch_activity
+from api.schemas import SensorState, SensorStatus
+from api.status import sensor_statuses
+from api.store import InfluxStore, QueryParam, Series
+from sensors.factors import FactorTable
+from sensors.readings import Carrier, VehicleClass
+from sensors.registry import Registry
+from sensors.topics import Domain
+
+Window = Literal["1h", "24h"]
+
+NS_PER_MS = 1_000_000
+NOW_WINDOW_MS = 5 * 60_000
+PIPELINE_WINDOW_MS = 60_000
+DEAD_LETTER_REASONS_MS = 15 * 60_000
+SERIES: dict[Window, tuple[int, int]] = {"1h": (3600, 60), "24h": (86_400, 900)}
+"""Window -> (length, step) in seconds."""
+LONDON = ZoneInfo("Europe/London")
+
+VEHICLES = tuple(vc.value for vc in (VehicleClass.CAR, VehicleClass.MOTORCYCLE,
+                                     VehicleClass.VAN, VehicleClass.HGV, VehicleClass.BUS))
+ACTIVE = (VehicleClass.BICYCLE.value, VehicleClass.PEDESTRIAN.value)
+_CARRIER_KEYS = {Carrier.ELECTRICITY.value: "electricity_kw", Carrier.GAS.value: "gas_kw",
+                 Carrier.SOLAR_PV.value: "solar_kw", Carrier.EV_CHARGING.value: "ev_charging_kw"}
+_COUNTS = ", ".join(f"sum(count_{name}) AS {name}" for name in VEHICLES + ACTIVE)
+_BOUNDS = "time >= $start AND time < $end"
+_RATES = ("received", "stored", "dead_letters", "write_seconds_total", "batches")
+
+
+def _bounds(start_ms: int, end_ms: int) -> dict[str, QueryParam]:
+    return {"start": start_ms * NS_PER_MS, "end": end_ms * NS_PER_MS}
+
+
+def _total(values: Iterable[Any]) -> float | None:
+    """Sum of the non-null values; None when all are null (no data is not zero)."""
+    present = [float(value) for value in values if value is not None]
+    return math.fsum(present) if present else None
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+async def fetch_now(store: InfluxStore, now_ms: int) -> dict[str, Any]:
+    """Mean power per carrier (kW) and flows per hour over the last 5 minutes.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    energy, transport = await store.query([
+        f"SELECT sum(energy_kwh) AS kwh FROM energy WHERE {_BOUNDS} GROUP BY carrier",  # noqa: S608
+        f"SELECT {_COUNTS} FROM transport WHERE {_BOUNDS}",  # noqa: S608
+    ], _bounds(now_ms - NOW_WINDOW_MS, now_ms))
+    per_hour = 3_600_000 / NOW_WINDOW_MS
+    body: dict[str, Any] = dict.fromkeys(_CARRIER_KEYS.values())
+    for series in energy:
+        key = _CARRIER_KEYS.get(series.tags.get("carrier", ""))
+        if key is not None:
+            body[key] = _scaled(_total(row["kwh"] for row in series.rows()), per_hour)
+    counts = next((row for series in transport for row in series.rows()), {})
+    body["traffic_vehicles_per_hour"] = _scaled(_total(counts.get(n) for n in VEHICLES), per_hour)
+    body["bicycles_per_hour"] = _scaled(_total([counts.get("bicycle")]), per_hour)
+    body["pedestrians_per_hour"] = _scaled(_total([counts.get("pedestrian")]), per_hour)
+    return body
+
+
+def series_bounds(window: Window, now_ms: int) -> tuple[int, int, int]:
+    """``(start_ms, end_ms, step_ms)``: whole steps only, the last one ending before now.
+
+    The bucket in progress is left out: half a minute of readings would draw as a dip.
+    """
+    length_s, step_s = SERIES[window]
+    end_ms = now_ms // (step_s * 1000) * step_s * 1000
+    return end_ms - length_s * 1000, end_ms, step_s * 1000
+
+
+def _by_time(series: Sequence[Series], column: str) -> dict[int, Any]:
+    return {int(row["time"]): row[column] for one in series for row in one.rows()}
+
+
+async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[str, Any]:
+    """Energy (kW), traffic (per hour) and mean NO2 per step over the window.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    start_ms, end_ms, step_ms = series_bounds(window, now_ms)
+    step_s = step_ms // 1000
+    group = f"GROUP BY time({step_s}s)"
+    energy, transport, no2 = await store.query([
+        f"SELECT sum(energy_kwh) AS kwh FROM energy WHERE {_BOUNDS} "  # noqa: S608
+        f"{group}, carrier fill(null)",
+        f"SELECT {_COUNTS} FROM transport WHERE {_BOUNDS} {group} fill(null)",  # noqa: S608
+        f"SELECT mean(no2_ugm3) AS no2 FROM air_quality WHERE {_BOUNDS} "  # noqa: S608
+        f"{group} fill(null)",
+    ], _bounds(start_ms, end_ms))
+    kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
+           for carrier in _CARRIER_KEYS}
+    counts = {name: _by_time(transport, name) for name in VEHICLES + ACTIVE}
+    no2_by_time = _by_time(no2, "no2")
+    per_hour = 3600 / step_s
+    energy_rows, traffic_rows, no2_rows = [], [], []
+    for t in range(start_ms, end_ms, step_ms):
+        electric = _total(kwh[c.value].get(t) for c in (Carrier.ELECTRICITY, Carrier.EV_CHARGING))
+        energy_rows.append([t, _scaled(electric, per_hour),
+                            _scaled(_total([kwh[Carrier.GAS.value].get(t)]), per_hour),
+                            _scaled(_total([kwh[Carrier.SOLAR_PV.value].get(t)]), per_hour)])
+        traffic_rows.append([t, _scaled(_total(counts[n].get(t) for n in VEHICLES), per_hour),
+                             _scaled(_total(counts[n].get(t) for n in ACTIVE), per_hour)])
+        no2_rows.append([t, no2_by_time.get(t)])
+    return {"window": window, "step_s": step_s, "start": rfc3339_ms(start_ms),
+            "end": rfc3339_ms(end_ms), "energy_kw": energy_rows,
+            "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
+
+
+def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen],
+                  now_ms: int) -> tuple[dict[str, Any], list[SensorStatus]]:
+    """The ``sensors`` payload, and the statuses it came from (alerts use them too).
+
+    The rules are ``GET /api/v1/sensors``'s (:func:`api.status.sensor_statuses`).
+    """
+    statuses = sensor_statuses(registry, seen, now_ms)
+    counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
+    sensors = []
+    for status in statuses:
+        counts[status.status] += 1
+        last = seen.get(status.id)
+        sensors.append({
+            "id": status.id, "site": status.site, "domain": status.domain.value,
+            "status": status.status,
+            "last_seen": rfc3339_ms(last.time_ms) if last else None,
+            "age_s": round(status.age_s, 3) if status.age_s is not None else None,
+            "interval_s": status.interval_s, "registered": status.registered,
+        })
+    return {"counts": counts, "sensors": sensors}, statuses
+
+
+def air_quality_sites(registry: Registry, seen: Mapping[str, LastSeen]) -> list[str]:
+    """Sites with an air-quality monitor: registered ones, then others seen in the database."""
+    sites = [s.site for s in registry.sensors if s.domain is Domain.AIR_QUALITY]
+    sites += sorted(last.site for last in seen.values() if last.domain is Domain.AIR_QUALITY)
+    return list(dict.fromkeys(sites))
+
+
+def worst_daqi(indices: Iterable[SiteIndex]) -> dict[str, Any] | None:
+    """The site with the highest overall DAQI and the pollutant behind it; None without data."""
+    known = [one for one in indices if one.overall_index is not None]
+    if not known:
+        return None
+    worst = max(known, key=lambda one: one.overall_index or 0)  # the first of equals
+    driven = worst.driven_by
+    return {"site": worst.site, "index": worst.overall_index, "band": worst.overall_band,
+            "pollutant": driven[0] if driven else None}
+
+
+def _mean(values: Iterable[Any]) -> float | None:
+    present = [float(value) for value in values if value is not None]
+    return math.fsum(present) / len(present) if present else None
+
+
+async def fetch_pipeline(store: InfluxStore, now_ms: int) -> dict[str, Any]:
+    """Ingest rates and health from the ingestors' ``ingest_stats`` points.
+
+    Each rate is the mean ``non_negative_derivative`` of an instance over the last
+    minute (a restarted counter is skipped, not counted as negative), summed over instances.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    derivatives = ", ".join(f"non_negative_derivative({name}, 1s) AS {name}" for name in _RATES)
+    rates, latest, reasons = await store.query([
+        f"SELECT {derivatives} FROM ingest_stats WHERE {_BOUNDS} GROUP BY instance",  # noqa: S608
+        f"SELECT last(queue_depth) AS queue_depth, last(lag_seconds) AS lag_s "  # noqa: S608
+        f"FROM ingest_stats WHERE {_BOUNDS} GROUP BY instance",
+        "SELECT count(topic) AS n FROM dead_letter WHERE time >= $reasons AND time < $end "
+        "GROUP BY reason",
+    ], {**_bounds(now_ms - PIPELINE_WINDOW_MS, now_ms),
+        "reasons": (now_ms - DEAD_LETTER_REASONS_MS) * NS_PER_MS})
+    per_instance = [{name: _mean(row[name] for row in series.rows()) for name in _RATES}
+                    for series in rates]
+    summed = {name: _total(one[name] for one in per_instance) for name in _RATES}
+    batches, write_s = summed["batches"], summed["write_seconds_total"]
+    last_rows = [row for series in latest for row in series.rows()]
+    lags = [float(row["lag_s"]) for row in last_rows if row["lag_s"] is not None]
+    return {
+        "messages_in_per_s": summed["received"],
+        "stored_per_s": summed["stored"],
+        "dead_letters_per_s": summed["dead_letters"],
+        "dead_letters_by_reason": {
+            series.tags.get("reason", ""): int(row["n"] or 0)
+            for series in reasons for row in series.rows()},
+        "write_ms": write_s / batches * 1000 if write_s is not None and batches else None,
+        "lag_s": max(lags) if lags else None,
+        "queue_depth": (sum(int(row["queue_depth"]) for row in last_rows
+                            if row["queue_depth"] is not None) if last_rows else None),
+        "ingestors": len(last_rows),
+    }
+
+
+def london_days(now_ms: int) -> tuple[TimeWindow, TimeWindow]:
+    """Today from Europe/London midnight to now, and yesterday to the same clock time."""
+    local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(LONDON)
+    midnight = datetime.combine(local.date(), time(0), LONDON)
+    before = local.date() - timedelta(days=1)
+    # An instant in the clock hour skipped or repeated at a DST change maps to one of its
+    # two readings: at most an hour's difference, twice a year.
+    same_time = datetime.combine(before, local.time(), LONDON)
+
+    def ns(moment: datetime) -> int:
+        return round(moment.timestamp() * 1000) * NS_PER_MS
+
+    today = TimeWindow(ns(midnight), now_ms * NS_PER_MS)
+    yesterday = TimeWindow(ns(datetime.combine(before, time(0), LONDON)), ns(same_time))
+    return today, yesterday
+
+
+async def fetch_carbon(store: InfluxStore, factors: FactorTable, now_ms: int) -> dict[str, Any]:
+    """Gross kgCO2e today so far and yesterday to the same London clock time.
+
+    The activity query and the arithmetic are ``GET /api/v1/emissions``'s.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    totals = []
+    for window in london_days(now_ms):
+        energy, transport = await fetch_activity(store, window, None)
+        totals.append(summarise(energy, transport, (), factors).total_kgco2e)
+    today, yesterday = totals
+    change = (today - yesterday) / yesterday * 100 if yesterday > 0 else None
+    return {"today_kgco2e": today, "yesterday_same_time_kgco2e": yesterday,
+            "change_pct": change,
+            "today_start": rfc3339_ms(london_days(now_ms)[0].start_ns // NS_PER_MS)}
