@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from bench import ingest_throughput
+from bench import api_latency, ingest_throughput
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio is shown")
-    args = parser.parse_args()
-
+def _ingest(args: argparse.Namespace) -> None:
     results = []
     for run in range(1, args.repeat + 1):
         result = ingest_throughput.run(args.messages)
@@ -25,6 +20,31 @@ def main() -> None:
     ratios = sorted(r.ratio for r in results)
     median = ratios[len(ratios) // 2]
     print(f"ingest/baseline ratio (median of {len(ratios)}): {median:.2f} (target >= 0.50)")
+
+
+def _api(args: argparse.Namespace) -> None:
+    result = api_latency.run(days=args.api_days, sensors=args.api_sensors,
+                             requests=args.api_requests, warmups=args.api_warmups)
+    print(result.summary())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="smartplace benchmarks")
+    parser.add_argument("--only", choices=("ingest", "api", "all"), default="all",
+                        help="which benchmark to run (default: all)")
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio is shown")
+    parser.add_argument("--api-days", type=int, default=30, help="days of 1-minute data")
+    parser.add_argument("--api-sensors", type=int, default=300, help="sensors (a third per domain)")
+    parser.add_argument("--api-requests", type=int, default=20,
+                        help="timed requests per endpoint and source")
+    parser.add_argument("--api-warmups", type=int, default=2, help="untimed requests first")
+    args = parser.parse_args()
+
+    if args.only in ("ingest", "all"):
+        _ingest(args)
+    if args.only in ("api", "all"):
+        _api(args)
 
 
 if __name__ == "__main__":
