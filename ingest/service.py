@@ -30,6 +30,7 @@ from prometheus_client import start_http_server
 from ingest.consumer import MqttConsumer
 from ingest.decode import MessageDecoder, Rejection
 from ingest.errors import StoreError, StoreUnavailableError
+from ingest.gridfeed import start_grid_feed
 from ingest.lineprotocol import dead_letter_line, ingest_stats_line
 from ingest.metrics import IngestMetrics, IngestStats
 from ingest.store import InfluxStore
@@ -136,6 +137,7 @@ class IngestService:
             )
         self._ensure_database()
         self.consumer.start()
+        grid_feed = start_grid_feed(self.settings)  # None unless a feed URL is configured
         log.info("ingest started", extra={"database": self.settings.influx_database})
         try:
             while not self._stop.is_set():
@@ -153,6 +155,8 @@ class IngestService:
                 extra={"left": len(self.pending)},
             )
         finally:
+            if grid_feed is not None:
+                grid_feed.stop()
             self._maybe_write_stats(force=True)
             self.consumer.close()
             self.store.close()

@@ -1,4 +1,10 @@
-"""The MQTT topic scheme ``<prefix>/<domain>/<site>/<sensor>`` (contract section 1)."""
+"""The MQTT topic scheme ``<prefix>/<domain>/<site>/<sensor>`` (contract section 1).
+
+The project also defines ``<prefix>/grid/...`` for the grid carbon-intensity feed
+(``sensors/grid.py``). ``grid`` is not a domain: :func:`parse_topic` still rejects it as
+``domain_unknown``, and the ingestor checks :func:`is_grid_topic` only after that, so the
+readings' hot path is unchanged.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from sensors.reasons import DeadLetterReason
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 DEFAULT_PREFIX = "stockport/town-centre"
+GRID_SEGMENT = "grid"
 
 
 class Domain(StrEnum):
@@ -68,6 +75,11 @@ def domain_of(prefix: str, topic: str) -> Domain | None:
     if not topic.startswith(head):
         return None
     return _DOMAINS.get(topic[len(head) :].split("/", 1)[0])
+
+
+def is_grid_topic(prefix: str, topic: str) -> bool:
+    """True when ``topic`` (under the normalised ``prefix``) is in the grid feed's subtree."""
+    return topic.startswith(f"{prefix}/{GRID_SEGMENT}/")
 
 
 def parse_topic(prefix: str, topic: str) -> Topic:

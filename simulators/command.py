@@ -35,6 +35,8 @@ def _summary(report: SimulationReport, prefix: str) -> str:
              f"in {report.elapsed_s:.1f} s ({report.messages_per_s} msg/s)"]
     rows = [*report.by_domain.items(), *((f"malformed: {r}", n) for r, n in report.bad.items()),
             ("failed", report.failed)]
+    if report.grid_messages:
+        rows.insert(-1, ("grid feed messages", report.grid_messages))
     lines += [f"  {label:<34}{n:>8}" for label, n in rows]
     return "\n".join(lines)
 
@@ -80,6 +82,11 @@ def simulate(
         help="Backfill: timestamps start here and advance by each sensor's interval. Without "
              "--count or --duration it stops on catching up with the present.",
     )] = None,
+    grid: Annotated[bool, typer.Option(
+        "--grid",
+        help="Also publish a simulated North West England grid carbon-intensity feed: one "
+             "message per half-hour (live: the next 48 slots; backfill: the slots passed).",
+    )] = False,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the summary as one JSON object on stdout.",
     )] = False,
@@ -103,6 +110,7 @@ def simulate(
         options = SimulationOptions(
             sensors=synthetic_sensors(sensors) if sensors else (), rate=rate,
             duration_s=duration, count=count, seed=seed, bad_ratio=bad_ratio, start_ms=start_ms,
+            grid=grid,
         )
     except OptionError as exc:
         raise typer.BadParameter(exc.message, param_hint=f"'{exc.option}'") from None

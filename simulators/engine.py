@@ -30,6 +30,7 @@ from sensors.registry import Sensor, load_registry
 from sensors.settings import Settings
 from sensors.topics import Domain, build_topic
 from simulators.badinput import random_bad_message
+from simulators.grid import GRID_TAG, GridFeedSimulator
 from simulators.profiles import generate_reading
 from simulators.publisher import MqttPublisher
 
@@ -59,6 +60,8 @@ class SimulationOptions:
         bad_ratio: share of messages replaced by malformed ones, 0 to 1.
         start_ms: backfill from this epoch-ms time instead of publishing live.
         flush_timeout_s: how long to wait for outstanding PUBACKs at the end.
+        grid: also publish the grid carbon-intensity feed, one message per simulated
+            half-hour (``simulators/grid.py``); not counted in ``count`` or ``total``.
     """
 
     sensors: tuple[Sensor, ...] = ()
@@ -69,6 +72,7 @@ class SimulationOptions:
     bad_ratio: float = 0.0
     start_ms: int | None = None
     flush_timeout_s: float = 5.0
+    grid: bool = False
 
     def __post_init__(self) -> None:
         for failed, option, message in (
@@ -95,6 +99,7 @@ class SimulationReport:
         first_ts_ms: earliest ``ts`` of the valid readings sent (None if none).
         last_ts_ms: latest ``ts`` of the valid readings sent.
         interrupted: stopped by ``stop`` (Ctrl-C / SIGTERM) rather than count or duration.
+        grid_messages: acknowledged grid feed messages (``--grid``), outside ``total``.
     """
 
     total: int
@@ -108,6 +113,7 @@ class SimulationReport:
     first_ts_ms: int | None = None
     last_ts_ms: int | None = None
     interrupted: bool = False
+    grid_messages: int = 0
     messages_per_s: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -183,6 +189,8 @@ def run_simulation(settings: Settings, options: SimulationOptions, *,
     last_ts = [-1] * len(sensors)
     first_ts: int | None = None
     bad_rng = random.Random(zlib.crc32(f"{options.seed}:bad".encode()))
+    grid = (GridFeedSimulator(settings.topic_prefix, options.seed, live=not backfill)
+            if options.grid else None)
     publisher = MqttPublisher(settings)
     publisher.connect()
     started = time.monotonic()
@@ -211,6 +219,8 @@ def run_simulation(settings: Settings, options: SimulationOptions, *,
             sensor = sensors[i]
             if options.start_ms is None:
                 ts = max(now_ms(), last_ts[i] + 1)
+            if grid is not None:
+                grid.tick(ts, publisher)
             reading = generate_reading(options.seed, sensor, readings[i], ts)
             if options.bad_ratio and bad_rng.random() < options.bad_ratio:
                 base = to_payload(reading)
@@ -230,12 +240,12 @@ def run_simulation(settings: Settings, options: SimulationOptions, *,
         publisher.close()
     acked = publisher.acknowledged
     return SimulationReport(
-        total=sum(acked.values()),
+        total=sum(n for tag, n in acked.items() if tag != GRID_TAG),
         by_domain={domain.value: acked[domain.value] for domain in Domain},
         bad={tag[len(_BAD):]: n for tag, n in sorted(acked.items()) if tag.startswith(_BAD)},
         failed=publisher.failed,
         elapsed_s=round(time.monotonic() - started, 3),
         sensors=len(sensors), seed=options.seed, mode="backfill" if backfill else "live",
         first_ts_ms=first_ts, last_ts_ms=max(last_ts) if first_ts is not None else None,
-        interrupted=stop.is_set(),
+        interrupted=stop.is_set(), grid_messages=acked[GRID_TAG],
     )

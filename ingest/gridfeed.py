@@ -1,0 +1,138 @@
+"""The scheduled grid carbon-intensity fetch that runs inside the ingestor.
+
+When ``SMARTPLACE_GRID_INTENSITY_URL`` is set, an APScheduler 3.x ``BackgroundScheduler``
+GETs that URL at start and then every ``SMARTPLACE_GRID_INTENSITY_INTERVAL_S`` seconds and
+publishes the body, unchanged, to ``<prefix>/grid/carbon-intensity/<region>`` at QoS 1.
+
+Why publish over MQTT rather than write to InfluxDB directly: the message then follows
+the one at-least-once path every other input takes. The decoder validates it and turns it
+into points, a bad answer becomes a dead letter with a reason (visible on the dashboard,
+not only in a log), a store outage is absorbed by the broker and the writer's retries
+instead of a second retry loop here, and the simulator's ``--grid`` feed and the real one
+are indistinguishable downstream. The cost is a dependency on the broker, which the
+ingestor has anyway; an answer fetched while the broker is away is kept by paho and sent
+on reconnection, and the next fetch repeats it regardless.
+
+The URL may contain ``{from}`` (the current half-hour's start in NESO's form,
+``2026-11-26T10:00Z``) and ``{regionid}`` (``SMARTPLACE_GRID_REGION_ID``), e.g.
+``https://api.carbonintensity.org.uk/regional/intensity/{from}/fw24h/regionid/{regionid}``.
+Every failure (network, HTTP status, broker) is logged and the next run tries again: the
+job never raises into the scheduler, let alone the ingestor.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import ssl
+import time
+from datetime import UTC, datetime
+
+import httpx
+import paho.mqtt.client as mqtt
+from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
+    BackgroundScheduler,
+)
+from paho.mqtt.enums import CallbackAPIVersion
+
+from sensors.grid import MAX_FEED_BYTES, SLOT_MS, format_slot_time, grid_topic
+from sensors.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT_S = 20.0
+PUBACK_TIMEOUT_S = 10.0
+
+
+def feed_url(template: str, region_id: int, now_ms: int) -> str:
+    """The URL to GET now: ``{from}`` and ``{regionid}`` filled in."""
+    slot_start = now_ms - now_ms % SLOT_MS
+    return template.replace("{from}", format_slot_time(slot_start)).replace(
+        "{regionid}", str(region_id)
+    )
+
+
+class GridFeed:
+    """Fetches the feed on a schedule and publishes each answer to the grid topic."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.grid_intensity_url is None:
+            raise ValueError("grid_intensity_url is not set")
+        self._template = settings.grid_intensity_url
+        self._interval_s = settings.grid_intensity_interval_s
+        self._region_id = settings.grid_region_id
+        self.topic = grid_topic(settings.topic_prefix, settings.grid_region_id)
+        endpoint = settings.mqtt
+        self._endpoint = endpoint
+        # Its own client id: the ingestor's id belongs to its persistent subscription,
+        # and a second connection with it would take that session over.
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"smartplace-gridfeed-{secrets.token_hex(4)}",
+            protocol=mqtt.MQTTv5,
+        )
+        if endpoint.username is not None:
+            self._client.username_pw_set(endpoint.username, endpoint.password)
+        if endpoint.tls:
+            self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self.published = 0
+        self.failures = 0
+
+    def start(self) -> None:
+        """Connect in the background and schedule the first fetch for now."""
+        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=60)
+        self._client.loop_start()
+        self._scheduler.add_job(
+            self.fetch_and_publish, "interval", seconds=self._interval_s,
+            next_run_time=datetime.now(UTC), id="grid-intensity",
+            max_instances=1, coalesce=True, misfire_grace_time=int(self._interval_s),
+        )
+        self._scheduler.start()
+        log.info("grid intensity feed scheduled",
+                 extra={"topic": self.topic, "interval_s": self._interval_s})
+
+    def stop(self) -> None:
+        """Stop the schedule (a fetch in progress finishes first) and disconnect."""
+        self._scheduler.shutdown(wait=True)
+        self._scheduler.remove_all_jobs()  # the job refers back here: break the cycle
+        self._client.disconnect()
+        self._client.loop_stop()
+        # paho closes its internal wake-up socket pair only when the client is deleted,
+        # which a reference cycle can postpone to interpreter exit (a ResourceWarning).
+        self._client._reset_sockets()
+
+    def fetch_and_publish(self) -> bool:
+        """One run: GET the feed, publish it. Returns True once the broker has it."""
+        url = feed_url(self._template, self._region_id, time.time_ns() // 1_000_000)
+        try:
+            # A client per run: one fetch every half hour gains nothing from a pool.
+            with httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=True) as http:
+                response = http.get(url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            body = response.content
+            if len(body) > MAX_FEED_BYTES:
+                raise ValueError(f"answer is {len(body)} bytes, the limit is {MAX_FEED_BYTES}")
+            info = self._client.publish(self.topic, body, qos=1)
+            info.wait_for_publish(PUBACK_TIMEOUT_S)
+            if not info.is_published():
+                raise TimeoutError("the broker did not acknowledge the feed message in time")
+        except Exception as exc:  # any failure just waits for the next run
+            self.failures += 1
+            # The URL without its query string: a key could be in it.
+            log.warning("grid intensity fetch failed; retrying next interval",
+                        extra={"url": url.split("?", 1)[0], "error": f"{type(exc).__name__}: "
+                               f"{exc}"})
+            return False
+        self.published += 1
+        log.info("grid intensity published", extra={"topic": self.topic, "bytes": len(body)})
+        return True
+
+
+def start_grid_feed(settings: Settings) -> GridFeed | None:
+    """Start the feed when a URL is configured; None otherwise."""
+    if settings.grid_intensity_url is None:
+        return None
+    feed = GridFeed(settings)
+    feed.start()
+    return feed
