@@ -1,5 +1,13 @@
 # One image for every smartplace process; docker-compose.yml picks the command
 # (ingest, api or simulate).
+
+# The dashboard's one front-end dependency (uPlot), installed from the lockfile by npm;
+# only its dist folder goes into the image (the API serves it at /dashboard/vendor/uplot/).
+FROM node:20-slim AS dashboard
+WORKDIR /build/dashboard
+COPY dashboard/package.json dashboard/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,10 +24,15 @@ RUN groupadd --system --gid 10001 smartplace \
 COPY . /tmp/smartplace-src
 RUN pip install /tmp/smartplace-src && rm -rf /tmp/smartplace-src
 
+# The operations dashboard at / (plain files, no build step) and uPlot from the node stage.
+COPY dashboard/index.html dashboard/*.js dashboard/*.css dashboard/*.svg /opt/smartplace/dashboard/
+COPY --from=dashboard /build/dashboard/node_modules/uplot/dist /opt/smartplace/dashboard/node_modules/uplot/dist
+
 USER smartplace
 WORKDIR /var/lib/smartplace
 ENV SMARTPLACE_SPOOL_DIR=/var/lib/smartplace/spool \
-    SMARTPLACE_LOG_FORMAT=json
+    SMARTPLACE_LOG_FORMAT=json \
+    SMARTPLACE_DASHBOARD_DIR=/opt/smartplace/dashboard
 
 EXPOSE 8000 9108
 ENTRYPOINT ["smartplace"]

@@ -15,8 +15,13 @@ BENCH_ARGS ?=
 APT_PACKAGES := mosquitto influxdb
 SERVER_BINARIES ?= mosquitto influxd
 SBIN_DIRS := /usr/sbin /usr/local/sbin
+# The dashboard's front-end dependencies (uPlot), installed by npm from the lockfile.
+DASHBOARD := dashboard
+NPM_STAMP := $(DASHBOARD)/node_modules/.smartplace-installed
+# The browser the dashboard tests and the latency benchmark drive (Debian's chromium).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv servers demo test lint bench clean
+.PHONY: help venv servers dashboard browser demo test lint bench clean
 
 help: ## List the targets
 	@echo "smartplace make targets:"
@@ -24,10 +29,15 @@ help: ## List the targets
 	@echo "                (again only when pyproject.toml changes)"
 	@echo "  make servers  install mosquitto and influxdb with apt-get when missing (as root;"
 	@echo "                otherwise prints the command to run)"
-	@echo "  make demo     venv + servers, then run 'smartplace demo' (Ctrl-C stops everything)"
-	@echo "  make test     venv + servers, then ruff, mypy and pytest (PYTEST_ARGS='...' passes options)"
+	@echo "  make dashboard  install the dashboard's uPlot with 'npm ci' (nodejs/npm from apt when"
+	@echo "                missing, as root; otherwise prints the command to run)"
+	@echo "  make browser  install Debian's chromium for the dashboard tests when missing (as root)"
+	@echo "  make demo     venv + servers + dashboard, then run 'smartplace demo' (Ctrl-C stops everything)"
+	@echo "  make test     venv + servers + dashboard + browser, then ruff, mypy and pytest"
+	@echo "                (PYTEST_ARGS='...' passes options)"
 	@echo "  make lint     venv, then ruff and mypy only"
-	@echo "  make bench    venv + servers, then 'python -m bench' (BENCH_ARGS='...' passes options)"
+	@echo "  make bench    venv + servers + dashboard + browser, then 'python -m bench'"
+	@echo "                (BENCH_ARGS='...' passes options)"
 	@echo "  make clean    remove .venv, .smartplace (demo data and logs) and caches"
 	@echo "  make help     this list"
 
@@ -86,10 +96,45 @@ servers: ## Make sure mosquitto and influxd are installed
 	apt-get update && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES)
 
-demo: venv servers ## Run the whole system on this machine
+dashboard: $(NPM_STAMP) ## Install the dashboard's uPlot from dashboard/package-lock.json
+
+# npm ci empties node_modules first, so the stamp inside it exists only after a full install.
+$(NPM_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "npm is missing: installing nodejs and npm with apt-get"; \
+			apt-get update && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \
+			|| exit 1; \
+		else \
+			echo "warning: npm is not installed, so the dashboard's charts are not set up." >&2; \
+			echo "Install Node.js and npm, then run make again (or the install by hand):" >&2; \
+			echo "" >&2; \
+			echo "    sudo apt-get install nodejs npm" >&2; \
+			echo "    cd $(DASHBOARD) && npm ci --no-audit --no-fund" >&2; \
+			echo "" >&2; \
+			exit 0; \
+		fi; \
+	fi; \
+	cd $(DASHBOARD) && npm ci --no-audit --no-fund && touch node_modules/.smartplace-installed
+
+browser: ## Make sure Debian's chromium is installed (the dashboard tests drive it)
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	echo "missing browser: $(CHROMIUM)"; \
+	if [ "$$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "warning: the dashboard tests need chromium (they skip without it, and fail when CI is set):" >&2; \
+		echo "" >&2; \
+		echo "    sudo apt-get install chromium" >&2; \
+		echo "" >&2; \
+		exit 0; \
+	fi; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+demo: venv servers dashboard ## Run the whole system on this machine
 	$(BIN)/smartplace demo
 
-test: venv servers ## Lint, type-check and run every test
+test: venv servers dashboard browser ## Lint, type-check and run every test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -98,9 +143,10 @@ lint: venv ## Lint and type-check only
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: venv servers ## Run the benchmarks
+bench: venv servers dashboard browser ## Run the benchmarks
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, demo data and caches
 	rm -rf $(VENV) .smartplace .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
+	rm -rf $(DASHBOARD)/node_modules artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

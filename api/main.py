@@ -8,14 +8,15 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from api.auth import require_api_key
 from api.errors import StoreError
-from api.routes import emissions, health, sensors
+from api.routes import air_quality, dashboard, emissions, health, indicators, live, sensors
 from api.routes.health import smartplace_version
+from api.scheduler import RollupScheduler
 from api.store import InfluxStore, open_client
-from sensors.factors import FactorTable, load_factors
+from sensors.factors import FactorTable, load_factor_table
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
 
@@ -46,7 +47,8 @@ def create_app(
     Args:
         settings: where InfluxDB is, the database, the API keys.
         registry: the site and sensor registry (default: the packaged one).
-        factors: the emission-factor table (default: the packaged one).
+        factors: the emission-factor table (default: the packaged one with the
+            settings' ``factors_file`` applied).
 
     Returns:
         The app; its lifespan opens one ``httpx.AsyncClient`` to InfluxDB and closes it.
@@ -56,9 +58,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_client(settings) as client:
             app.state.store = InfluxStore(client, settings)
+            # Hourly activity rollups (api/rollups.py); off when rollup_interval_s is 0.
+            rollups = RollupScheduler(app.state.store, client, settings)
+            rollups.start()
+            app.state.rollups = rollups
             try:
                 yield
             finally:
+                await rollups.stop()
                 app.state.store = None
 
     app = FastAPI(
@@ -69,7 +76,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.registry = registry if registry is not None else load_registry()
-    app.state.factors = factors if factors is not None else load_factors()
+    # Raises FactorFileError at start-up when the override file is invalid.
+    app.state.factors = factors if factors is not None else load_factor_table(
+        settings.factors_file)
     app.state.store = None
 
     app.add_exception_handler(StoreError, _store_error)
@@ -78,12 +87,12 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
     v1.include_router(sensors.router)
     v1.include_router(emissions.router)
+    v1.include_router(air_quality.router)
+    v1.include_router(indicators.router)
+    v1.include_router(live.router)
     app.include_router(health.router)
     app.include_router(v1)
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        # The live dashboard is not built yet; until it is, the front page is the API docs.
-        return RedirectResponse("/docs")
+    # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).
+    app.include_router(dashboard.router)
 
     return app

@@ -69,6 +69,29 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
+    # The live dashboard stream (docs/live.md): how often the API's one poller reads
+    # InfluxDB, and how often each open stream gets a heartbeat event.
+    live_refresh_s: float = Field(default=2.0, ge=0.2, le=60)
+    live_heartbeat_s: float = Field(default=15.0, ge=0.1, le=300)
+    # The operations dashboard's folder (index.html, app.js, node_modules/uplot); None means
+    # the repository's dashboard/ beside the api package. Docker sets it explicitly.
+    dashboard_dir: Path | None = None
+
+    # Emission factors: a JSON file of rows that replace packaged rows of the same id and
+    # year or add new ones (docs/methodology.md); None = the packaged DESNZ table only.
+    factors_file: Path | None = None
+    # Hourly activity rollups (docs/methodology.md, "Rollups"): how often the API's job
+    # runs (0 = never) and how many complete hours each run recomputes for late readings.
+    rollup_interval_s: float = Field(default=300, ge=0, le=86_400)
+    rollup_lookback_h: int = Field(default=6, ge=1, le=168)
+
+    # The grid carbon-intensity feed (docs/methodology.md): a NESO regional endpoint the
+    # ingestor fetches on a schedule ({from} and {regionid} are filled in); None = off.
+    grid_intensity_url: str | None = None
+    grid_intensity_interval_s: float = Field(default=1800, ge=1, le=86_400)
+    # NESO region id of the feed (3 = North West England, which includes Stockport).
+    grid_region_id: int = Field(default=3, ge=1, le=999)
+
     @field_validator("topic_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:

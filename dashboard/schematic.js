@@ -1,0 +1,365 @@
+// The town-centre schematic: every site at its registry position (lat/lon projected onto
+// the SVG box, one unit = one screen pixel) with its sensors in a ring around it.
+//
+// Status is never shown by colour alone: reporting is a green circle marked R, late an
+// orange triangle marked L, silent a vermillion square marked S (Okabe-Ito colours).
+// When two sites are too close for their rings, the rings are pushed apart and a thin
+// leader line joins each ring to the site's true position (the small dot).
+
+import { clockTime, formatDuration, parseTime } from "./format.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const MARK_RADIUS = 11;
+const MARK_SPACING = 27;
+const MIN_RING = 22;
+const PADDING = 24;
+const LABEL_FONT_PX = 13;
+const LABEL_CHAR_PX = 7.1;
+const STATUS_WORDS = { reporting: "reporting", late: "late", silent: "silent", unknown: "status not known yet" };
+
+function el(name, attributes = {}, parent = null) {
+  const node = document.createElementNS(SVG_NS, name);
+  for (const [key, value] of Object.entries(attributes)) {
+    node.setAttribute(key, String(value));
+  }
+  parent?.append(node);
+  return node;
+}
+
+/** A short site label: "Stockport Interchange (bus station)" -> "Stockport Interchange". */
+export function shortName(name) {
+  return String(name).split(/[,(]/)[0].trim();
+}
+
+/** The area two boxes share (0 when they do not overlap). */
+function overlap(a, b) {
+  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+function ringOf(count) {
+  return Math.max(MIN_RING, (count * MARK_SPACING) / (2 * Math.PI));
+}
+
+export class Schematic {
+  /**
+   * @param {SVGSVGElement} svg the `<svg id="schematic">` with its layer groups
+   * @param {HTMLElement} description the `<desc>` kept up to date for screen readers
+   */
+  constructor(svg, description) {
+    this.svg = svg;
+    this.description = description;
+    this.layers = {
+      grid: svg.querySelector(".layer-grid"),
+      sites: svg.querySelector(".layer-sites"),
+      sensors: svg.querySelector(".layer-sensors"),
+      labels: svg.querySelector(".layer-labels"),
+    };
+    this.sites = new Map(); // id -> {id, name, lat, lon}
+    this.sensors = new Map(); // id -> {id, site, domain, registered}
+    this.status = new Map(); // id -> {status, last_seen, age_s}
+    this.markers = new Map(); // id -> <g>
+    this.markerSpots = []; // where markers are drawn, for the label placement
+    this.size = { width: 0, height: 0 };
+    this.layoutKey = "";
+    let pending = null;
+    new ResizeObserver(() => {
+      cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(() => this.layout());
+    }).observe(svg);
+  }
+
+  /** The registry from `hello`: sites and the sensors expected at them. */
+  setRegistry(sites, sensors) {
+    this.sites = new Map(sites.map((site) => [site.id, site]));
+    this.sensors = new Map(sensors.map((sensor) => [sensor.id, { ...sensor, registered: true }]));
+    this.layoutKey = "";
+    this.layout();
+  }
+
+  /** A `sensors` event: statuses, including sensors the registry does not know. */
+  update(event) {
+    let added = false;
+    for (const one of event.sensors || []) {
+      if (!this.sensors.has(one.id)) {
+        this.sensors.set(one.id, { id: one.id, site: one.site, domain: one.domain, registered: false });
+        added = true;
+      }
+      this.status.set(one.id, one);
+    }
+    if (added) {
+      this.layout();
+    } else {
+      for (const id of this.markers.keys()) {
+        this.paint(id);
+      }
+    }
+    const counts = event.counts || {};
+    this.description.textContent =
+      `${counts.reporting ?? 0} sensors reporting, ${counts.late ?? 0} late, ${counts.silent ?? 0} silent.`;
+  }
+
+  statusOf(id) {
+    return this.status.get(id)?.status || "unknown";
+  }
+
+  /** Project every site, separate crowded rings, then draw sites, sensors and labels. */
+  layout() {
+    const width = Math.round(this.svg.clientWidth);
+    const height = Math.round(this.svg.clientHeight);
+    if (width < 50 || height < 50 || this.sites.size === 0) {
+      return;
+    }
+    const key = `${width}x${height}:${[...this.sensors.keys()].sort().join(",")}`;
+    if (key === this.layoutKey) {
+      return;
+    }
+    this.layoutKey = key;
+    this.size = { width, height };
+    this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+
+    const bySite = new Map();
+    const unplaced = [];
+    const domainOrder = { energy: 0, transport: 1, air_quality: 2 };
+    const ordered = [...this.sensors.values()].sort((a, b) =>
+      (domainOrder[a.domain] ?? 3) - (domainOrder[b.domain] ?? 3) || a.id.localeCompare(b.id));
+    for (const sensor of ordered) {
+      if (this.sites.has(sensor.site)) {
+        if (!bySite.has(sensor.site)) {
+          bySite.set(sensor.site, []);
+        }
+        bySite.get(sensor.site).push(sensor);
+      } else {
+        unplaced.push(sensor);
+      }
+    }
+
+    // Equirectangular projection around the sites' mean latitude, fitted to the box.
+    const sites = [...this.sites.values()];
+    const lat0 = sites.reduce((sum, site) => sum + site.lat, 0) / sites.length;
+    const kx = Math.cos((lat0 * Math.PI) / 180);
+    const xs = sites.map((site) => site.lon * kx);
+    const ys = sites.map((site) => -site.lat);
+    const maxRing = Math.max(MIN_RING, ...[...bySite.values()].map((list) => ringOf(list.length)));
+    const margin = maxRing + PADDING + 8;
+    const bottomReserve = unplaced.length ? 46 : 0;
+    const spanX = Math.max(1e-6, Math.max(...xs) - Math.min(...xs));
+    const spanY = Math.max(1e-6, Math.max(...ys) - Math.min(...ys));
+    const innerW = width - 2 * margin;
+    const innerH = height - 2 * margin - bottomReserve - 28;
+    const scale = Math.min(innerW / spanX, innerH / spanY);
+    const offsetX = margin + (innerW - spanX * scale) / 2 - Math.min(...xs) * scale;
+    const offsetY = margin + 28 + (innerH - spanY * scale) / 2 - Math.min(...ys) * scale;
+    const project = (lat, lon) => ({ x: lon * kx * scale + offsetX, y: -lat * scale + offsetY });
+    // Metres per degree of latitude, for the scale bar and the grid.
+    const pxPerMetre = scale / 111320;
+
+    const nodes = sites.map((site) => {
+      const at = project(site.lat, site.lon);
+      return { site, at, x: at.x, y: at.y, r: ringOf((bySite.get(site.id) || []).length) };
+    });
+    this.separate(nodes, width, height - bottomReserve);
+
+    this.drawGrid(width, height, pxPerMetre);
+    this.layers.sites.replaceChildren();
+    this.layers.sensors.replaceChildren();
+    this.layers.labels.replaceChildren();
+    this.markers.clear();
+    this.markerSpots = [];
+
+    for (const node of nodes) {
+      const group = el("g", { class: "site", "data-site": node.site.id }, this.layers.sites);
+      el("title", {}, group).textContent = node.site.name;
+      const moved = Math.hypot(node.x - node.at.x, node.y - node.at.y) > 2;
+      if (moved) {
+        el("line", { class: "leader", x1: node.at.x, y1: node.at.y, x2: node.x, y2: node.y }, group);
+      }
+      el("circle", { class: "ring", cx: node.x, cy: node.y, r: node.r }, group);
+      el("circle", { class: "site-dot", cx: node.at.x, cy: node.at.y, r: 3.5 }, group);
+      const list = bySite.get(node.site.id) || [];
+      list.forEach((sensor, i) => {
+        const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, list.length);
+        const ring = list.length === 1 ? 0 : node.r;
+        this.addMarker(sensor, node.x + ring * Math.cos(angle), node.y + ring * Math.sin(angle), node.site);
+      });
+    }
+    this.placeLabels(nodes, width, height - bottomReserve);
+
+    if (unplaced.length) {
+      const y = height - bottomReserve / 2;
+      const label = el("text", { class: "unplaced-label", x: 12, y, dy: "0.35em" }, this.layers.labels);
+      label.textContent = "Site not in registry:";
+      unplaced.forEach((sensor, i) => this.addMarker(sensor, 170 + i * MARK_SPACING, y, null));
+    }
+    for (const id of this.markers.keys()) {
+      this.paint(id);
+    }
+  }
+
+  /** Push overlapping rings apart (a few relaxation passes), keeping them in the box. */
+  separate(nodes, width, height) {
+    const gap = 10;
+    for (let pass = 0; pass < 80; pass += 1) {
+      let moved = false;
+      for (let i = 0; i < nodes.length; i += 1) {
+        for (let j = i + 1; j < nodes.length; j += 1) {
+          const a = nodes[i];
+          const b = nodes[j];
+          let dx = b.x - a.x;
+          let dy = b.y - a.y;
+          let distance = Math.hypot(dx, dy);
+          const wanted = a.r + b.r + MARK_RADIUS * 2 + gap;
+          if (distance >= wanted) {
+            continue;
+          }
+          if (distance < 0.01) {
+            dx = 1;
+            dy = 0;
+            distance = 1;
+          }
+          const push = (wanted - distance) / 2;
+          a.x -= (dx / distance) * push;
+          a.y -= (dy / distance) * push;
+          b.x += (dx / distance) * push;
+          b.y += (dy / distance) * push;
+          moved = true;
+        }
+      }
+      for (const node of nodes) {
+        const edge = node.r + MARK_RADIUS + 4;
+        node.x = Math.min(width - edge, Math.max(edge, node.x));
+        node.y = Math.min(height - edge, Math.max(edge + 28, node.y));
+      }
+      if (!moved) {
+        break;
+      }
+    }
+  }
+
+  /** Each site's name beside its ring, on the first side where it collides with nothing. */
+  placeLabels(nodes, width, height) {
+    // Labels must not hide a marker or a site's dot; crossing a ring's empty middle is fine.
+    const pad = MARK_RADIUS + 2;
+    const taken = this.markerSpots.map(({ x, y }) => ({ x: x - pad, y: y - pad, w: 2 * pad, h: 2 * pad }));
+    for (const node of nodes) {
+      taken.push({ x: node.at.x - 6, y: node.at.y - 6, w: 12, h: 12 });
+      taken.push({ x: node.x - 8, y: node.y - 8, w: 16, h: 16 });
+    }
+    taken.push({ x: 0, y: 0, w: 200, h: 38 }); // the north arrow and scale bar
+    for (const node of nodes) {
+      const text = shortName(node.site.name);
+      const label = el("text", { class: "site-label", dy: "0.35em" }, this.layers.labels);
+      label.textContent = text;
+      // The rendered width when the browser can tell (it can once the SVG is laid out).
+      const measured = label.getComputedTextLength();
+      const w = (measured > 0 ? measured : text.length * LABEL_CHAR_PX) + 8;
+      const h = LABEL_FONT_PX + 6;
+      const r = node.r + MARK_RADIUS + 5;
+      const diagonal = r * 0.72;
+      const candidates = [];
+      // Beside, below, above, then the diagonals; each again a little further out.
+      // Beside, below, above, then the diagonals; each again a little further out. The
+      // cost prefers the first ones: a label far from its ring reads as another site's.
+      for (const spread of [0, 10]) {
+        const d = r + spread;
+        const dd = diagonal + spread;
+        const cost = spread * 30;
+        candidates.push(
+          { x: node.x + d, y: node.y - h / 2, anchor: "start", cost },
+          { x: node.x - d - w, y: node.y - h / 2, anchor: "end", cost },
+          { x: node.x - w / 2, y: node.y + d - 2, anchor: "middle", cost: cost + 50 },
+          { x: node.x - w / 2, y: node.y - d - h + 2, anchor: "middle", cost: cost + 50 },
+          { x: node.x + dd, y: node.y + dd - 2, anchor: "start", cost: cost + 100 },
+          { x: node.x - dd - w, y: node.y + dd - 2, anchor: "end", cost: cost + 100 },
+          { x: node.x + dd, y: node.y - dd - h + 2, anchor: "start", cost: cost + 100 },
+          { x: node.x - dd - w, y: node.y - dd - h + 2, anchor: "end", cost: cost + 100 },
+        );
+      }
+      let best = null;
+      let bestScore = Infinity;
+      for (const candidate of candidates) {
+        const box = { x: candidate.x, y: candidate.y, w, h };
+        // Leaving the box hides text: worse than any overlap. Then the least covered wins.
+        const outside = Math.max(0, -box.x) + Math.max(0, box.x + w - width)
+          + Math.max(0, -box.y) + Math.max(0, box.y + h - height);
+        const covered = taken.reduce((sum, other) => sum + overlap(box, other), 0);
+        const score = (outside > 0 ? 1e7 + outside : 0) + covered + candidate.cost;
+        if (score < bestScore) {
+          best = { ...candidate, box };
+          bestScore = score;
+        }
+        if (score === 0) {
+          break;
+        }
+      }
+      taken.push(best.box);
+      const x = best.anchor === "start" ? best.box.x + 4 : best.anchor === "end" ? best.box.x + w - 4 : best.box.x + w / 2;
+      label.setAttribute("x", String(x));
+      label.setAttribute("y", String(best.box.y + h / 2));
+      label.setAttribute("text-anchor", best.anchor);
+    }
+  }
+
+  drawGrid(width, height, pxPerMetre) {
+    const grid = this.layers.grid;
+    grid.replaceChildren();
+    const step = 100 * pxPerMetre;
+    if (step >= 12) {
+      for (let x = step / 2; x < width; x += step) {
+        el("line", { class: "grid-line", x1: x, y1: 0, x2: x, y2: height }, grid);
+      }
+      for (let y = step / 2; y < height; y += step) {
+        el("line", { class: "grid-line", x1: 0, y1: y, x2: width, y2: y }, grid);
+      }
+    }
+    // North arrow and a 100 m scale bar in the top-left corner.
+    const north = el("g", { class: "north", transform: "translate(22 22)" }, grid);
+    el("path", { d: "M0 -12 L6 6 L0 2 L-6 6 Z" }, north);
+    el("text", { x: 12, y: 0, dy: "0.35em" }, north).textContent = "N";
+    const bar = el("g", { class: "scale-bar", transform: "translate(52 22)" }, grid);
+    el("line", { x1: 0, y1: 0, x2: step, y2: 0 }, bar);
+    el("line", { x1: 0, y1: -4, x2: 0, y2: 4 }, bar);
+    el("line", { x1: step, y1: -4, x2: step, y2: 4 }, bar);
+    el("text", { x: step + 6, y: 0, dy: "0.35em" }, bar).textContent = "100 m";
+  }
+
+  addMarker(sensor, x, y, site) {
+    const classes = sensor.registered ? "sensor" : "sensor unregistered";
+    const group = el("g", {
+      class: classes, "data-sensor": sensor.id, "data-site": sensor.site, "data-domain": sensor.domain,
+      transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+    }, this.layers.sensors);
+    if (!sensor.registered) {
+      el("circle", { class: "unregistered-ring", r: MARK_RADIUS + 4 }, group);
+    }
+    el("use", { href: "#mark-unknown" }, group);
+    el("title", {}, group);
+    this.markerSpots.push({ x, y });
+    group.dataset.siteName = site ? shortName(site.name) : sensor.site;
+    this.markers.set(sensor.id, group);
+  }
+
+  paint(id) {
+    const group = this.markers.get(id);
+    const sensor = this.sensors.get(id);
+    if (!group || !sensor) {
+      return;
+    }
+    const state = this.status.get(id);
+    const status = this.statusOf(id);
+    if (group.dataset.status !== status) {
+      group.dataset.status = status;
+      group.querySelector("use").setAttribute("href", `#mark-${status}`);
+    }
+    const seen = parseTime(state?.last_seen);
+    const lastSeen = seen ? `last seen ${clockTime(seen)} (${formatDuration(state.age_s)} ago)` : "never seen";
+    const registry = sensor.registered ? "" : " (not in the registry)";
+    const title = `${id}${registry}: ${sensor.domain} at ${group.dataset.siteName}, `
+      + `${STATUS_WORDS[status] || status}, ${lastSeen}`;
+    const titleNode = group.querySelector("title");
+    if (titleNode.textContent !== title) {
+      titleNode.textContent = title;
+    }
+  }
+}

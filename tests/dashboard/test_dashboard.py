@@ -1,0 +1,373 @@
+"""The dashboard in a real browser against the real stack (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import SecretStr
+
+from sensors.registry import load_registry
+from sensors.settings import Settings
+from sensors.topics import Domain
+from simulators.engine import SimulationOptions, run_simulation
+from simulators.publisher import MqttPublisher
+from tests.dashboard import (
+    LAPTOP,
+    SCREENSHOTS,
+    WALL,
+    Dashboard,
+    assert_clean,
+    dashboard_copy_without_uplot,
+    energy,
+    no2,
+    now_ms,
+    publish_readings,
+)
+from tests.helpers import eventually, influx_count
+
+pytestmark = pytest.mark.integration
+
+REGISTRY = load_registry()
+LONDON = ZoneInfo("Europe/London")
+
+
+def _stored(settings: Settings, measurement: str, field: str, at_least: int) -> None:
+    eventually(lambda: influx_count(settings.influx_url, settings.influx_database,
+                                    measurement, field) >= at_least,
+               timeout_s=60, message=f"{at_least} {measurement} points stored")
+
+
+def _backfill_since_yesterday(settings: Settings) -> None:
+    """The registry's sensors from yesterday 00:00 (Stockport) until now, some malformed,
+    and an unregistered meter that reported two minutes ago and then went quiet."""
+    midnight = datetime.now(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight - timedelta(days=1)
+    report = run_simulation(settings, SimulationOptions(
+        start_ms=int(start.timestamp() * 1000), seed=7, bad_ratio=0.0005))
+    assert report.failed == 0
+    quiet_since = now_ms() - 120_000
+    publish_readings(settings, [
+        (Domain.ENERGY, "station", "gate-meter", energy(quiet_since - 10_000 * k, 10 - k,
+                                                       interval_s=10, power_kw=3.0))
+        for k in range(3)
+    ])
+    _stored(settings, "energy", "energy_kwh", report.by_domain["energy"] + 3)
+    _stored(settings, "air_quality", "no2_ugm3", report.by_domain["air_quality"])
+
+
+def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
+    dashboard: Callable[..., Dashboard],
+) -> None:
+    board = dashboard(before=_backfill_since_yesterday)
+    board.open()
+    page = board.page
+
+    # Every panel fills from the first snapshots.
+    board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
+               message="connection live")
+    for name in ("electricity_total_kw", "gas_kw", "traffic_vehicles_per_hour",
+                 "active_per_hour", "today_kgco2e", "yesterday_same_time_kgco2e",
+                 "daqi_index", "messages_in_per_s"):
+        board.wait(lambda name=name: board.value(name) is not None, message=f"{name} shown")
+    assert re.fullmatch(r"[\d,]+(\.\d+)?", board.text('[data-field="electricity_total_kw"]'))
+    assert board.value("today_kgco2e") > 0  # type: ignore[operator]
+    assert 1 <= board.value("daqi_index") <= 10  # type: ignore[operator]
+    assert board.text('[data-field="daqi_band"]') in ("Low", "Moderate", "High", "Very High")
+
+    # Every registered sensor is on the schematic, reporting; the quiet meter is silent.
+    markers = page.locator("#schematic .sensor")
+    board.wait(lambda: markers.count() == len(REGISTRY.sensors) + 1, message="all markers")
+    board.wait(lambda: page.locator('#schematic .sensor[data-status="reporting"]').count()
+               == len(REGISTRY.sensors), message="registered sensors reporting")
+    assert board.marker_status("gate-meter") == "silent"
+    assert page.locator('#schematic .sensor[data-sensor="gate-meter"].unregistered').count() == 1
+    labels = page.locator("#schematic .site-label").all_text_contents()
+    assert len(labels) == len(REGISTRY.sites)
+    assert "Stockport Town Hall" in labels
+    alert = page.locator('#alerts-active [data-alert-id="sensor_silent:gate-meter"]')
+    alert.wait_for()
+    assert "gate-meter" in (alert.text_content() or "")
+
+    # Both windows of every chart have data (the plot's label names the latest values).
+    for chart in ("energy", "traffic", "no2"):
+        for window in ("1h", "24h"):
+            plot = page.locator(f'figure[data-chart="{chart}"][data-window="{window}"] .plot')
+            board.wait(lambda plot=plot: "latest" in (plot.get_attribute("aria-label") or ""),
+                       message=f"{chart} {window} chart drawn")
+            assert plot.locator("canvas").count() == 1
+    board.wait(lambda: page.locator("#dead-letter-reasons li[data-reason]").count() > 0,
+               message="dead letters by reason")
+
+    # The simulator keeps publishing: the figures follow.
+    before = board.value("traffic_vehicles_per_hour")
+    before_in = board.value("messages_in_per_s")
+    stop = threading.Event()
+    live = threading.Thread(target=run_simulation, args=(board.settings, SimulationOptions(
+        rate=60, duration_s=4, seed=11)), kwargs={"stop": stop}, daemon=True)
+    live.start()
+    try:
+        board.wait(lambda: board.value("traffic_vehicles_per_hour") != before,
+                   message="traffic figure changed")
+        board.wait(lambda: board.value("messages_in_per_s") != before_in,
+                   message="pipeline rate changed")
+    finally:
+        stop.set()
+        live.join(10)
+
+    # One 1920x1080 screen, no scrolling; then a laptop, which reflows (and may scroll).
+    size = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size == [WALL["width"], WALL["height"]], size
+    board.screenshot("dashboard-1920x1080.png")
+    page.set_viewport_size(LAPTOP)
+    page.wait_for_timeout(600)  # resize observers redraw the charts and the schematic
+    board.screenshot("dashboard-1366x768.png")
+    board.screenshot("dashboard-1366x768-full.png", full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width == LAPTOP["width"], width
+    for panel in ("#map", "#alerts", "#pipeline"):  # the charts follow below the fold
+        box = page.locator(panel).bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] <= LAPTOP["height"] + 1, f"{panel} below the fold"
+    assert (SCREENSHOTS / "dashboard-1920x1080.png").stat().st_size > 10_000
+    assert_clean(board)
+
+
+def test_a_sensor_that_stops_turns_silent_raises_an_alert_and_recovers(
+    dashboard: Callable[..., Dashboard],
+) -> None:
+    board = dashboard()
+    beacon = Beacon(board.settings, site="merseyway", sensor="test-beacon")
+    beacon.start()
+    try:
+        board.open()
+        page = board.page
+        marker = page.locator('#schematic .sensor[data-sensor="test-beacon"]')
+        board.wait(lambda: board.marker_status("test-beacon") == "reporting",
+                   message="beacon reporting")
+        # Unregistered: drawn at its site with a dashed ring, status by shape and letter.
+        assert marker.get_attribute("data-site") == "merseyway"
+        assert "unregistered" in (marker.get_attribute("class") or "")
+        assert marker.locator("use").get_attribute("href") == "#mark-reporting"
+
+        beacon.pause()
+        board.wait(lambda: board.marker_status("test-beacon") == "silent", timeout_s=15,
+                   message="beacon silent")
+        assert marker.locator("use").get_attribute("href") == "#mark-silent"
+        letter = page.locator("#mark-silent text").text_content()
+        assert letter == "S"
+        assert "silent" in (marker.locator("title").text_content() or "")
+        active = page.locator('#alerts-active [data-alert-id="sensor_silent:test-beacon"]')
+        active.wait_for()
+        assert active.get_attribute("data-severity") in ("warning", "critical")
+        assert "Sensor silent" in (active.text_content() or "")
+        listed = page.locator('#attention li[data-sensor="test-beacon"][data-status="silent"]')
+        assert listed.count() == 1
+
+        beacon.resume()
+        board.wait(lambda: board.marker_status("test-beacon") == "reporting", timeout_s=15,
+                   message="beacon reporting again")
+        cleared = page.locator('#alerts-cleared [data-alert-id="sensor_silent:test-beacon"]')
+        cleared.wait_for()
+        assert cleared.get_attribute("data-state") == "cleared"
+        assert "cleared" in (cleared.locator(".when").text_content() or "")
+        assert active.count() == 0
+        opacity = cleared.evaluate("item => getComputedStyle(item).opacity")
+        assert float(opacity) < 1  # greyed out
+        board.screenshot("dashboard-alert-cleared-1920x1080.png")
+    finally:
+        beacon.stop()
+    assert_clean(board)
+
+
+def _high_no2_at_town_hall(settings: Settings) -> None:
+    """A registry monitor's NO2 at 450 µg/m³ (DAQI 7, High) for the last half hour."""
+    now = now_ms()
+    publish_readings(settings, [
+        (Domain.AIR_QUALITY, "town-hall", "aq-a6-roadside", no2(now - k * 180_000, 10 - k, 450.0))
+        for k in range(10)
+    ])
+    _stored(settings, "air_quality", "no2_ugm3", 10)
+
+
+def test_a_high_daqi_reading_raises_its_alert(dashboard: Callable[..., Dashboard]) -> None:
+    board = dashboard(before=_high_no2_at_town_hall)
+    board.open()
+    page = board.page
+    board.wait(lambda: board.value("daqi_index") == 7, message="DAQI 7 shown")
+    tile = page.locator("#tile-daqi")
+    assert tile.get_attribute("data-band") == "high"
+    assert board.text('[data-field="daqi_band"]') == "High"
+    assert "Stockport Town Hall" in board.text('[data-field="daqi_where"]')
+    assert "NO₂" in board.text('[data-field="daqi_where"]')
+    alert = page.locator('#alerts-active [data-alert-id="daqi_high:town-hall"]')
+    alert.wait_for()
+    assert alert.get_attribute("data-severity") == "warning"
+    assert alert.get_attribute("data-kind") == "daqi_high"
+    text = alert.text_content() or ""
+    assert "Warning" in text
+    assert "Stockport Town Hall" in text
+    assert "since" in text
+    # The alert list is a live region: screen readers hear new alerts.
+    assert page.locator("#alerts-active").get_attribute("aria-live") == "polite"
+    assert_clean(board)
+
+
+def _unauthorised_stream(problem: str) -> bool:
+    # The browser itself logs the 401 of the stream request; the page handles it.
+    return "status of 401" in problem and "/api/v1/live" in problem
+
+
+def test_with_api_keys_the_page_asks_for_a_key_once(dashboard: Callable[..., Dashboard]) -> None:
+    board = dashboard(api_keys=SecretStr("wall-screen-key,other-key"))
+    page = board.page
+    page.goto(board.url)
+    dialog = page.locator("#key-dialog")
+    dialog.wait_for(state="visible")
+    assert page.locator("#conn").get_attribute("data-state") == "unauthorized"
+    assert page.evaluate("document.activeElement.id") == "key-input"
+    assert page.get_by_label("API key", exact=True).count() == 1
+
+    # A wrong key is refused and the page asks again, saying so.
+    page.get_by_label("API key", exact=True).fill("not-a-key")
+    page.keyboard.press("Enter")
+    board.wait(lambda: "not accepted" in (page.locator("#key-reason").text_content() or ""),
+               message="refusal explained")
+    dialog.wait_for(state="visible")
+
+    page.get_by_label("API key", exact=True).fill("wall-screen-key")
+    page.get_by_role("button", name="Connect").click()
+    dialog.wait_for(state="hidden")
+    page.wait_for_selector("#schematic .sensor")
+    board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
+               message="live with the key")
+    assert page.evaluate("localStorage.getItem('smartplace.apiKey')") == "wall-screen-key"
+
+    # Kept: a reload connects without asking.
+    page.reload()
+    page.wait_for_selector("#schematic .sensor")
+    board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
+               message="live after reload")
+    assert not dialog.is_visible()
+
+    # "Forget API key" is a real button; afterwards the page asks again.
+    forget = page.get_by_role("button", name="Forget API key")
+    forget.focus()
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="visible")
+    assert page.evaluate("localStorage.getItem('smartplace.apiKey')") is None
+    assert_clean(board, allowed=_unauthorised_stream)
+
+
+def test_without_node_modules_the_page_explains_the_missing_charts(
+    dashboard: Callable[..., Dashboard], tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = dashboard_copy_without_uplot(tmp_path_factory.mktemp("bare"))
+    board = dashboard(dashboard_dir=folder, viewport=LAPTOP)
+    board.open()
+    page = board.page
+    note = page.locator("#charts-missing")
+    note.wait_for(state="visible")
+    assert "make" in (note.text_content() or "")
+    assert page.locator("#charts canvas").count() == 0
+    # Nothing stored yet: the figures say "no data" rather than zero.
+    board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
+               message="connection live")
+    assert board.text('[data-field="electricity_total_kw"]') == "—"
+    board.wait(lambda: page.locator('#schematic .sensor[data-status="silent"]').count()
+               == len(REGISTRY.sensors), message="never-seen sensors silent")
+    # Keyboard: the first Tab reaches the skip link.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert_clean(board)
+
+
+def test_the_page_reconnects_with_last_event_id_when_the_stream_drops(
+    dashboard: Callable[..., Dashboard],
+) -> None:
+    board = dashboard()
+    page = board.page
+    requests: list[dict[str, str]] = []
+    page.on("request", lambda request: requests.append(request.headers)
+            if request.url.endswith("/api/v1/live") else None)
+    states: list[str] = []
+    board.open()
+    board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
+               message="connection live")
+    page.expose_function("reportState", lambda state: states.append(state))
+    page.evaluate("""() => new MutationObserver(() =>
+        window.reportState(document.querySelector('#conn').dataset.state)
+    ).observe(document.querySelector('#conn'), { attributes: true })""")
+    first_id = page.evaluate("Number(document.body.dataset.lastEventId)")
+    assert first_id >= 1
+
+    board.restart_api()
+    # Playwright delivers events only while the test calls into it: wait in the page.
+    board.wait(lambda: page.wait_for_timeout(50) or len(requests) >= 2, timeout_s=15,
+               message="a second stream request")
+    board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
+               message="live again")
+    assert "reconnecting" in states
+    assert "last-event-id" not in requests[0]
+    assert int(requests[1]["last-event-id"]) >= first_id
+    # The new stream starts with hello: the schematic is drawn again from it.
+    page.wait_for_selector("#schematic .sensor")
+    # Stopping uvicorn cuts the open stream mid-chunk, and the browser logs that drop.
+    assert_clean(board, allowed=lambda problem: "ERR_INCOMPLETE_CHUNKED_ENCODING" in problem
+                 and "/api/v1/live" in problem)
+
+
+class Beacon:
+    """An unregistered sensor reporting every second (interval_s=1) until paused."""
+
+    def __init__(self, settings: Settings, *, site: str, sensor: str) -> None:
+        self.settings = settings
+        self.site = site
+        self.sensor = sensor
+        self.running = threading.Event()
+        self.running.set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="beacon", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def pause(self) -> None:
+        self.running.clear()
+
+    def resume(self) -> None:
+        self.running.set()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.running.set()
+        self.thread.join(10)
+
+    def _run(self) -> None:
+        import orjson
+
+        from sensors.readings import to_payload
+        from sensors.topics import build_topic
+
+        publisher = MqttPublisher(self.settings, client_id=f"beacon-{self.sensor}")
+        publisher.connect()
+        topic = build_topic(self.settings.topic_prefix, Domain.ENERGY, self.site, self.sensor)
+        seq = 0
+        try:
+            while not self.stopped.is_set():
+                self.running.wait()
+                if self.stopped.is_set():
+                    break
+                reading = energy(now_ms(), seq, interval_s=1, power_kw=5.0)
+                publisher.publish(topic, orjson.dumps(to_payload(reading)), "energy")
+                publisher.settle()
+                seq += 1
+                self.stopped.wait(0.4)
+        finally:
+            publisher.flush(5)
+            publisher.close()
