@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import api_latency, ingest_throughput
+from bench import api_latency, dashboard_latency, ingest_throughput
 
 
 def _ingest(args: argparse.Namespace) -> None:
@@ -28,9 +28,13 @@ def _api(args: argparse.Namespace) -> None:
     print(result.summary())
 
 
+def _dashboard(args: argparse.Namespace) -> None:
+    print(dashboard_latency.run(samples=args.dashboard_samples).summary())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--only", choices=("ingest", "api", "all"), default="all",
+    parser.add_argument("--only", choices=("ingest", "api", "dashboard", "all"), default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio is shown")
@@ -39,10 +43,14 @@ def main() -> None:
     parser.add_argument("--api-requests", type=int, default=20,
                         help="timed requests per endpoint and source")
     parser.add_argument("--api-warmups", type=int, default=2, help="untimed requests first")
+    parser.add_argument("--dashboard-samples", type=int, default=20,
+                        help="publish-to-screen samples in headless Chromium")
     args = parser.parse_args()
 
     if args.only in ("ingest", "all"):
         _ingest(args)
+    if args.only in ("dashboard", "all"):
+        _dashboard(args)
     if args.only in ("api", "all"):
         _api(args)
 

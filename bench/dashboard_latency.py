@@ -13,7 +13,7 @@ from just before the publish to the first DOM change showing that exact value; b
 clocks are this machine's wall clock. Samples are spaced by a random 0.3-1.3 refresh
 periods so that they fall at every phase of the API's poller.
 
-Target: the value on screen within 2 s at the default refresh (``live_refresh_s`` 2 s).
+Target: the value on screen within 2 s at the default refresh (``live_refresh_s``, 1 s).
 """
 
 from __future__ import annotations

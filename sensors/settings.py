@@ -71,7 +71,7 @@ class Settings(BaseSettings):
 
     # The live dashboard stream (docs/live.md): how often the API's one poller reads
     # InfluxDB, and how often each open stream gets a heartbeat event.
-    live_refresh_s: float = Field(default=2.0, ge=0.2, le=60)
+    live_refresh_s: float = Field(default=1.0, ge=0.2, le=60)
     live_heartbeat_s: float = Field(default=15.0, ge=0.1, le=300)
     # The operations dashboard's folder (index.html, app.js, node_modules/uplot); None means
     # the repository's dashboard/ beside the api package. Docker sets it explicitly.

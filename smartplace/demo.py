@@ -182,7 +182,9 @@ class Demo:
             ``children``, for ``stop_all`` to stop).
         """
         if has_recent_readings(self.settings, self.influx_url):
-            self.console.print("InfluxDB has readings from the last 24 hours: skipping the backfill")
+            self.console.print(
+                "InfluxDB has readings from the last 24 hours: skipping the backfill"
+            )
             return True
         self.console.print(f"backfilling the last {BACKFILL_HOURS} hours of readings ...")
         child = self.start_child("backfill", backfill_args(datetime.now(UTC)))
