@@ -10,6 +10,10 @@ Formulas (contract section 6; sources in ``sensors/data/factors.json`` and
   vehicle-km and are reported as ``unattributed_counts``, never as zero
 - solar PV: kWh x ``electricity.generation`` is *avoided*, never subtracted from the total
 
+Each activity carries the calendar year (Europe/London) it happened in, and each factor
+is taken from the table's row for that year (``FactorTable.factor(id, year)``), so one
+row may combine two years' factors when its bucket spans New Year.
+
 Totals are sums of the rows (``math.fsum``), so ``total_kgco2e`` equals the sum of
 the rows' ``kgco2e`` by construction. Nothing is rounded.
 """
@@ -18,12 +22,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from sensors.factors import (
     CARRIER_FACTORS,
-    ELECTRICITY_GENERATION,
     FactorTable,
     vehicle_factor_id,
 )
@@ -32,6 +35,7 @@ from sensors.readings import Carrier, VehicleClass
 GROUP_KEYS = ("domain", "site", "sensor", "carrier", "vehicle_class")
 
 KeyValues = tuple[str | None, ...]
+FactorKey = tuple[str, int]  # factor id, year of its row
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class EnergyActivity:
     sensor: str
     carrier: Carrier
     energy_kwh: float
+    year: int | None = None  # calendar year of the activity; None: the latest factors
+    readings: int = 0  # readings behind the figure (for the record, not the arithmetic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ class TransportActivity:
     vehicle_km: float
     counts: int
     unattributed_counts: int = 0
+    year: int | None = None  # calendar year of the activity; None: the latest factors
+    readings: int = 0  # readings of the sensor in the bucket (the same for every class)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +86,12 @@ class EmissionRow:
     kgco2e: float
     avoided_kgco2e: float
     activity: Activity
+    factors: tuple[FactorKey, ...] = ()  # the factor rows applied to non-zero activity
 
 
 @dataclass(frozen=True, slots=True)
 class EmissionsSummary:
-    """Grouped rows, their totals and the ids of the factors applied to non-zero activity."""
+    """Grouped rows, their totals and the factors applied to non-zero activity."""
 
     rows: tuple[EmissionRow, ...]
     total_kgco2e: float
@@ -90,6 +99,7 @@ class EmissionsSummary:
     net_kgco2e: float
     activity: Activity
     factor_ids: tuple[str, ...]
+    applied: frozenset[FactorKey] = frozenset()  # (id, year) of every row applied
 
 
 @dataclass(slots=True)
@@ -101,6 +111,7 @@ class _Accumulator:
     vehicle_km: list[float] = field(default_factory=list)
     counts: int = 0
     unattributed: int = 0
+    factors: set[FactorKey] = field(default_factory=set)
 
     def activity(self) -> Activity:
         return Activity(
@@ -138,20 +149,28 @@ def summarise(
     """
     keys = check_group_by(group_by)
     groups: dict[tuple[int | None, KeyValues], _Accumulator] = defaultdict(_Accumulator)
-    used: set[str] = set()
+    rows_of: dict[tuple[str, int | None], tuple[float, FactorKey]] = {}
+
+    def factor(factor_id: str, year: int | None) -> tuple[float, FactorKey]:
+        # Resolved once per (id, year): a year of hourly activity has ~10^5 entries.
+        if (factor_id, year) not in rows_of:
+            row = factors.factor(factor_id, year)
+            rows_of[(factor_id, year)] = (row.value, (row.id, row.year))
+        return rows_of[(factor_id, year)]
 
     for meter in energy:
         all_keys = {"domain": "energy", "site": meter.site, "sensor": meter.sensor,
                     "carrier": meter.carrier.value, "vehicle_class": None}
         acc = groups[(meter.bucket_ms, tuple(all_keys[key] for key in keys))]
-        ids = CARRIER_FACTORS[meter.carrier]
+        resolved = [factor(factor_id, meter.year) for factor_id in CARRIER_FACTORS[meter.carrier]]
         if meter.energy_kwh:
-            used.update(ids)
+            acc.factors.update(key for _, key in resolved)
         if meter.carrier is Carrier.SOLAR_PV:
-            acc.avoided.append(meter.energy_kwh * factors.value(ELECTRICITY_GENERATION))
+            (generation, _), = resolved
+            acc.avoided.append(meter.energy_kwh * generation)
             acc.generated_kwh.append(meter.energy_kwh)
         else:
-            per_kwh = math.fsum(factors.value(factor_id) for factor_id in ids)
+            per_kwh = math.fsum(value for value, _ in resolved)
             acc.kgco2e.append(meter.energy_kwh * per_kwh)
             acc.energy_kwh.append(meter.energy_kwh)
 
@@ -161,9 +180,10 @@ def summarise(
         acc = groups[(traffic.bucket_ms, tuple(all_keys[key] for key in keys))]
         factor_id = vehicle_factor_id(traffic.vehicle_class)
         if factor_id is not None:
+            value, factor_key = factor(factor_id, traffic.year)
             if traffic.vehicle_km:
-                used.add(factor_id)
-            acc.kgco2e.append(traffic.vehicle_km * factors.value(factor_id))
+                acc.factors.add(factor_key)
+            acc.kgco2e.append(traffic.vehicle_km * value)
         acc.vehicle_km.append(traffic.vehicle_km)
         acc.counts += traffic.counts
         acc.unattributed += traffic.unattributed_counts
@@ -175,11 +195,14 @@ def summarise(
             kgco2e=math.fsum(acc.kgco2e),
             avoided_kgco2e=math.fsum(acc.avoided),
             activity=acc.activity(),
+            factors=tuple(sorted(acc.factors)),
         )
         for (bucket, values), acc in sorted(groups.items(), key=_order)
     )
     total = math.fsum(row.kgco2e for row in rows)
     avoided = math.fsum(row.avoided_kgco2e for row in rows)
+    applied = frozenset(key for row in rows for key in row.factors)
+    applied_ids = {factor_id for factor_id, _ in applied}
     return EmissionsSummary(
         rows=rows,
         total_kgco2e=total,
@@ -192,8 +215,31 @@ def summarise(
             counts=sum(row.activity.counts for row in rows),
             unattributed_counts=sum(row.activity.unattributed_counts for row in rows),
         ),
-        factor_ids=tuple(factor.id for factor in factors.factors if factor.id in used),
+        factor_ids=tuple(dict.fromkeys(f.id for f in factors.factors if f.id in applied_ids)),
+        applied=applied,
     )
+
+
+def rebucket(
+    energy: Iterable[EnergyActivity], transport: Iterable[TransportActivity],
+    bucket_of: Callable[[int], int],
+) -> tuple[list[EnergyActivity], list[TransportActivity]]:
+    """Activity moved from its query bucket to the output bucket ``bucket_of(bucket_ms)``.
+
+    Activity without a bucket stays without one. ``bucket_of`` is called once per
+    distinct bucket.
+    """
+    cache: dict[int, int] = {}
+
+    def new(bucket: int | None) -> int | None:
+        if bucket is None:
+            return None
+        if bucket not in cache:
+            cache[bucket] = bucket_of(bucket)
+        return cache[bucket]
+
+    return ([replace(meter, bucket_ms=new(meter.bucket_ms)) for meter in energy],
+            [replace(traffic, bucket_ms=new(traffic.bucket_ms)) for traffic in transport])
 
 
 def _order(item: tuple[tuple[int | None, KeyValues], _Accumulator]) -> tuple[object, ...]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from fastapi.exceptions import RequestValidationError
 
@@ -20,11 +22,9 @@ NS_PER_MS = 1_000_000
 DEFAULT_RANGE_S = 24 * 3600
 MAX_RANGE_S = 366 * 86_400
 MAX_BUCKETS = 10_000
-MIN_INTERVAL_S = 60
+LONDON = ZoneInfo("Europe/London")
 
 _SPACED_OFFSET = re.compile(r"\d \d{2}:\d{2}$")
-_INTERVAL = re.compile(r"(\d{1,7})([mhd])")
-_UNIT_S = {"m": 60, "h": 3600, "d": 86_400}
 
 
 class ParamError(ValueError):
@@ -88,33 +88,113 @@ def parse_window(start: str | None, end: str | None, now_ns: int) -> TimeWindow:
     return TimeWindow(start_ns, end_ns)
 
 
-def parse_interval(text: str | None, window: TimeWindow) -> int | None:
-    """The bucket length in seconds, or None for one bucket over the whole window.
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A bucket rule, aligned to the Europe/London clock.
+
+    ``fixed`` buckets (1m..30m dividing an hour, and 1h) are that many seconds long,
+    counted from the Unix epoch: every UK offset is a whole hour, so they also start on
+    London clock minutes and tile London days. ``clock`` buckets (2h, 3h, 4h, 6h, 8h, 12h)
+    start at London clock times ``k x n`` hours after local midnight, so a day always has
+    ``24 / n`` of them and the one spanning a clock change is an hour longer or shorter.
+    ``day`` buckets are London calendar days (23, 24 or 25 hours); ``month`` buckets
+    London calendar months.
+    """
+
+    text: str
+    kind: Literal["fixed", "clock", "day", "month"]
+    seconds: int  # nominal length (fixed: exact)
+
+    @property
+    def query_s(self) -> int:
+        """The ``GROUP BY time()`` grain to read before regrouping: at most an hour."""
+        return self.seconds if self.kind == "fixed" else 3600
+
+    def bucket_start_ms(self, ms: int) -> int:
+        """The start of the bucket holding the instant ``ms`` (epoch milliseconds)."""
+        if self.kind == "fixed":
+            return ms - ms % (self.seconds * 1000)
+        local = datetime.fromtimestamp(ms // 1000, LONDON)
+        if self.kind == "month":
+            start = datetime(local.year, local.month, 1, tzinfo=LONDON)
+        elif self.kind == "day":
+            start = datetime(local.year, local.month, local.day, tzinfo=LONDON)
+        else:
+            step = self.seconds // 3600
+            # fold=0 is never ambiguous here: a boundary hour is 0 or at least 2, and the
+            # clocks go back over 01:00-02:00.
+            start = datetime(local.year, local.month, local.day, local.hour // step * step,
+                             tzinfo=LONDON)
+        return int(start.timestamp()) * 1000
+
+    def bucket_end_ms(self, start_ms: int) -> int:
+        """The end (exclusive) of the bucket starting at ``start_ms``."""
+        if self.kind == "fixed":
+            return start_ms + self.seconds * 1000
+        local = datetime.fromtimestamp(start_ms // 1000, LONDON)
+        day = datetime(local.year, local.month, local.day, tzinfo=LONDON)
+        if self.kind == "month":
+            end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=LONDON)
+        elif self.kind == "day" or local.hour + self.seconds // 3600 >= 24:
+            following = day.date() + timedelta(days=1)
+            end = datetime(following.year, following.month, following.day, tzinfo=LONDON)
+        else:
+            end = day.replace(hour=local.hour + self.seconds // 3600)
+        return int(end.timestamp()) * 1000
+
+
+def parse_interval(text: str | None, window: TimeWindow) -> Interval | None:
+    """The bucket rule, or None for one bucket over the whole window.
 
     Raises:
-        ParamError: not ``<n>m|h|d``, under a minute, over 366 days, or too many buckets.
+        ParamError: not one of ``<n>m`` (n divides 60), ``<n>h`` (n divides 24, n < 24),
+            ``1d`` or ``1mo``; or too many buckets over the window.
     """
     if not text:
         return None
-    match = _INTERVAL.fullmatch(text)
-    if match is None:
+    interval = _INTERVALS.get(text)
+    if interval is None:
         raise ParamError(
-            "interval", "must be a number and a unit m, h or d, e.g. 15m, 1h, 1d", text
+            "interval", "must be one of 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, 15m, 20m, 30m, 1h, "
+            "2h, 3h, 4h, 6h, 8h, 12h, 1d (a London calendar day) or 1mo (a London calendar "
+            "month)", text,
         )
-    seconds = int(match.group(1)) * _UNIT_S[match.group(2)]
-    if seconds < MIN_INTERVAL_S:
-        raise ParamError("interval", "must be at least 1m", text)
-    if seconds > MAX_RANGE_S:
-        raise ParamError("interval", "must be at most 366d", text)
-    interval_ns = seconds * NS_PER_S
-    first = window.start_ns - window.start_ns % interval_ns
-    buckets = -(-(window.end_ns - first) // interval_ns)
+    buckets = -(-(window.end_ns - window.start_ns) // (interval.seconds * NS_PER_S)) + 1
     if buckets > MAX_BUCKETS:
         raise ParamError(
             "interval", f"makes {buckets} buckets over the window; at most {MAX_BUCKETS}: "
             "use a longer interval or a shorter window", text,
         )
-    return seconds
+    return interval
+
+
+def _intervals() -> dict[str, Interval]:
+    table = {f"{n}m": Interval(f"{n}m", "fixed", n * 60) for n in range(1, 60) if 60 % n == 0}
+    table["60m"] = table["1h"] = Interval("1h", "fixed", 3600)
+    table.update({f"{n}h": Interval(f"{n}h", "clock", n * 3600) for n in (2, 3, 4, 6, 8, 12)})
+    table["1d"] = table["24h"] = Interval("1d", "day", 86_400)
+    table["1mo"] = Interval("1mo", "month", 31 * 86_400)
+    return table
+
+
+_INTERVALS = _intervals()
+
+
+def london_year(ms: int) -> int:
+    """The Europe/London calendar year of an instant (epoch milliseconds)."""
+    return datetime.fromtimestamp(ms // 1000, LONDON).year
+
+
+def split_years(window: TimeWindow) -> list[TimeWindow]:
+    """The window cut at each London New Year inside it (at most three parts in 366 days)."""
+    parts: list[TimeWindow] = []
+    start = window.start_ns
+    while start < window.end_ns:
+        year = london_year(start // NS_PER_MS)
+        new_year = int(datetime(year + 1, 1, 1, tzinfo=LONDON).timestamp()) * NS_PER_S
+        parts.append(TimeWindow(start, min(new_year, window.end_ns)))
+        start = new_year
+    return parts
 
 
 def parse_group_by(text: str | None) -> tuple[str, ...]:
@@ -144,3 +224,13 @@ def format_ns(ns: int) -> str:
 def format_ms(ms: int) -> str:
     """Epoch milliseconds as RFC 3339 UTC."""
     return format_ns(ms * NS_PER_MS)
+
+
+def format_london_ns(ns: int) -> str:
+    """Epoch nanoseconds as RFC 3339 in Europe/London time, with its offset (+00:00, +01:00)."""
+    seconds, fraction = divmod(ns, NS_PER_S)
+    local = datetime.fromtimestamp(seconds, LONDON)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + local.isoformat()[-6:]

@@ -8,6 +8,10 @@ costs about 0.7 s per sensor-month on InfluxDB 1.6.7, so the common case takes a
 path: when ``link_km`` is the same for every reading of a sensor in a bucket (its min
 equals its max), vehicle-km is the summed count times that length. Only groups whose
 link length changed fall back to the subquery.
+
+Every activity carries its Europe/London calendar year (factor sets are per year): a
+bucketed query takes the year of each bucket's start (hour buckets never span New Year,
+as UK offsets are whole hours); an unbucketed one is cut at each New Year in the window.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.indicators import EnergyActivity, TransportActivity
-from api.params import TimeWindow
+from api.params import NS_PER_MS, TimeWindow, london_year, split_years
 from api.store import InfluxStore, QueryParam, Series
 from sensors.readings import AIR_QUALITY_FIELDS, Carrier, VehicleClass
 from sensors.topics import Domain
@@ -59,13 +63,15 @@ def _group_by(interval_s: int | None, tags: str) -> str:
 
 def energy_statement(interval_s: int | None) -> str:
     """kWh per site, sensor and carrier (and bucket)."""
-    return (f"SELECT sum(energy_kwh) AS energy_kwh FROM energy WHERE {_WINDOW} "  # noqa: S608
+    return ("SELECT sum(energy_kwh) AS energy_kwh, count(energy_kwh) AS readings "  # noqa: S608
+            f"FROM energy WHERE {_WINDOW} "
             + _group_by(interval_s, "site, sensor, carrier"))
 
 
 def transport_total_statement(interval_s: int | None) -> str:
     """Every count per class, with or without a link length."""
-    return (f"SELECT {_SUM_COUNTS} FROM transport WHERE {_WINDOW} "  # noqa: S608
+    return (f"SELECT {_SUM_COUNTS}, count(interval_s) AS readings "  # noqa: S608
+            f"FROM transport WHERE {_WINDOW} "
             + _group_by(interval_s, "site, sensor"))
 
 
@@ -100,11 +106,39 @@ def _int(value: Any) -> int:
 async def fetch_activity(
     store: InfluxStore, window: TimeWindow, interval_s: int | None
 ) -> tuple[list[EnergyActivity], list[TransportActivity]]:
-    """Energy and transport activity in the window at the finest grain.
+    """Energy and transport activity in the window per site, sensor (and carrier or class).
+
+    Args:
+        store: the InfluxDB client.
+        window: [start, end).
+        interval_s: ``GROUP BY time()`` bucket in seconds (epoch-aligned, so also aligned
+            to London clock hours when it divides an hour), or None for no time buckets.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
+    if interval_s is not None:
+        return await _fetch(store, window, interval_s)
+    energy: list[EnergyActivity] = []
+    transport: list[TransportActivity] = []
+    for part in split_years(window):
+        more_energy, more_transport = await _fetch(store, part, None)
+        energy.extend(more_energy)
+        transport.extend(more_transport)
+    return energy, transport
+
+
+async def _fetch(
+    store: InfluxStore, window: TimeWindow, interval_s: int | None
+) -> tuple[list[EnergyActivity], list[TransportActivity]]:
+    start_ms = window.start_ns // NS_PER_MS
+    years: dict[int | None, int] = {}
+
+    def year(bucket: int | None) -> int:
+        if bucket not in years:
+            years[bucket] = london_year(start_ms if bucket is None else max(bucket, start_ms))
+        return years[bucket]
+
     params: dict[str, QueryParam] = {"start": window.start_ns, "end": window.end_ns}
     energy_series, total_series, attributed_series = await store.query(
         [energy_statement(interval_s), transport_total_statement(interval_s),
@@ -118,10 +152,12 @@ async def fetch_activity(
         if carrier is None:
             continue  # the ingestor only writes contract carriers; ignore anything else
         for row in series.rows():
+            bucket = int(row["time"]) if interval_s is not None else None
             energy.append(EnergyActivity(
-                bucket_ms=int(row["time"]) if interval_s is not None else None,
+                bucket_ms=bucket,
                 site=series.tags.get("site", ""), sensor=series.tags.get("sensor", ""),
                 carrier=carrier, energy_kwh=float(row["energy_kwh"] or 0.0),
+                year=year(bucket), readings=_int(row.get("readings")),
             ))
 
     totals = _keyed_rows(total_series, interval_s)
@@ -153,6 +189,7 @@ async def fetch_activity(
                 bucket_ms=bucket, site=site, sensor=sensor, vehicle_class=vc,
                 vehicle_km=vehicle_km, counts=counted,
                 unattributed_counts=_int(total_row.get(f"n_{vc.value}")) - counted,
+                year=year(bucket), readings=_int(total_row.get("readings")),
             ))
     return energy, transport
 

@@ -78,6 +78,9 @@ class FactorOut(BaseModel):
     scope: str
     url: str
     notes: str
+    origin: Literal["packaged", "override"] = Field(
+        description="packaged: the DESNZ table shipped with smartplace; override: the "
+        "operator's SMARTPLACE_FACTORS_FILE")
 
 
 class AppliedFactorOut(FactorOut):
@@ -116,11 +119,25 @@ class EmissionRowOut(BaseModel):
     sensor: str | None = None
     carrier: str | None = None
     vehicle_class: str | None = None
-    bucket_start: str | None = Field(None, description="with interval: bucket start (clamped)")
-    bucket_end: str | None = Field(None, description="with interval: bucket end (clamped)")
+    bucket_start: str | None = Field(
+        None, description="with interval: bucket start, RFC 3339 with the Europe/London "
+        "offset, clamped to the window")
+    bucket_end: str | None = Field(
+        None, description="with interval: bucket end (exclusive), as bucket_start")
     kgco2e: float
     avoided_kgco2e: float
     activity: ActivityOut
+    factors: list[str] = Field(
+        description="factor rows applied to this row's activity, as '<id>@<year>'")
+
+
+class SourceOut(BaseModel):
+    """Where the activity was read from."""
+
+    requested: Literal["auto", "raw", "rollup"]
+    rollup_start: str | None = Field(
+        description="start of the hours read from the activity_hourly rollups (null: none)")
+    rollup_end: str | None = Field(description="end (exclusive) of those hours")
 
 
 class EmissionsOut(BaseModel):
@@ -136,4 +153,6 @@ class EmissionsOut(BaseModel):
     net_kgco2e: float = Field(description="total - avoided")
     activity: ActivityOut
     rows: list[EmissionRowOut]
-    factors: list[AppliedFactorOut] = Field(description="every factor in force")
+    factors: list[AppliedFactorOut] = Field(
+        description="every factor row in force for the calendar years the window touches")
+    source: SourceOut

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from api.deps import FactorsDep, StoreDep
-from api.indicators import Activity, EmissionRow, EmissionsSummary, summarise
+from api.indicators import Activity, EmissionRow, EmissionsSummary, rebucket, summarise
 from api.params import (
     NS_PER_MS,
+    Interval,
     ParamError,
     TimeWindow,
     as_validation_error,
+    format_london_ns,
     format_ns,
+    london_year,
     parse_group_by,
     parse_interval,
     parse_window,
 )
-from api.queries import fetch_activity
+from api.rollups import ActivityRead, Source, read_activity
 from api.schemas import EmissionsOut, FactorOut, FactorsOut, FastJSONResponse
 from sensors.factors import EmissionFactor, FactorTable
-from sensors.timestamps import NS_PER_S
 
 router = APIRouter(tags=["carbon"])
+
+CSV_MEDIA_TYPE = "text/csv"
+_ACTIVITY_COLUMNS = ("energy_kwh", "generated_kwh", "vehicle_km", "counts",
+                     "unattributed_counts")
 
 
 def factor_out(factor: EmissionFactor) -> FactorOut:
@@ -32,12 +41,13 @@ def factor_out(factor: EmissionFactor) -> FactorOut:
     return FactorOut(
         id=factor.id, value=factor.value, unit=factor.unit, source=factor.source,
         year=factor.year, scope=factor.scope, url=factor.url, notes=factor.notes,
+        origin=factor.origin,
     )
 
 
 @router.get("/factors", response_model=FactorsOut, summary="The emission factors in force")
 async def factors(table: FactorsDep) -> FactorsOut:
-    """Every factor with its value, unit, scope, source, year and URL."""
+    """Every factor row (one per id and year) with value, unit, scope, source, URL, origin."""
     return FactorsOut(
         title=table.title, note=table.note, factors=[factor_out(f) for f in table.factors]
     )
@@ -51,49 +61,92 @@ def _activity(activity: Activity) -> dict[str, Any]:
     }
 
 
-def _row(row: EmissionRow, window: TimeWindow, interval_s: int | None) -> dict[str, Any]:
+def _row(row: EmissionRow, window: TimeWindow, interval: Interval | None) -> dict[str, Any]:
     body: dict[str, Any] = dict(row.keys)
-    if interval_s is not None and row.bucket_ms is not None:
-        # Buckets align to UTC multiples of the interval; the first and last are clamped
-        # to the window, so they say exactly which time the figures cover.
-        bucket_ns = row.bucket_ms * NS_PER_MS
-        body["bucket_start"] = format_ns(max(bucket_ns, window.start_ns))
-        body["bucket_end"] = format_ns(min(bucket_ns + interval_s * NS_PER_S, window.end_ns))
+    if interval is not None and row.bucket_ms is not None:
+        # Buckets follow the London clock; the first and last are clamped to the window,
+        # so they say exactly which time the figures cover.
+        end_ns = interval.bucket_end_ms(row.bucket_ms) * NS_PER_MS
+        body["bucket_start"] = format_london_ns(max(row.bucket_ms * NS_PER_MS, window.start_ns))
+        body["bucket_end"] = format_london_ns(min(end_ns, window.end_ns))
     body["kgco2e"] = row.kgco2e
     body["avoided_kgco2e"] = row.avoided_kgco2e
     body["activity"] = _activity(row.activity)
+    body["factors"] = [f"{factor_id}@{year}" for factor_id, year in row.factors]
     return body
+
+
+def window_years(window: TimeWindow) -> set[int]:
+    """The London calendar years the window touches."""
+    first = london_year(window.start_ns // NS_PER_MS)
+    last = london_year((window.end_ns - 1) // NS_PER_MS)
+    return set(range(first, last + 1))
 
 
 def emissions_body(
     summary: EmissionsSummary, window: TimeWindow, group_by: tuple[str, ...],
-    interval: str | None, interval_s: int | None, table: FactorTable,
+    interval: Interval | None, table: FactorTable, source: Source,
+    rollup_span: tuple[int, int] | None,
 ) -> dict[str, Any]:
     """The JSON answer (shape: :class:`api.schemas.EmissionsOut`)."""
-    applied = set(summary.factor_ids)
+    span = [format_ns(ms * NS_PER_MS) for ms in rollup_span] if rollup_span else [None, None]
     return {
         "unit": "kgCO2e",
         "start": format_ns(window.start_ns),
         "end": format_ns(window.end_ns),
         "group_by": list(group_by),
-        "interval": interval or None,
+        "interval": interval.text if interval else None,
         "total_kgco2e": summary.total_kgco2e,
         "avoided_kgco2e": summary.avoided_kgco2e,
         "net_kgco2e": summary.net_kgco2e,
         "activity": _activity(summary.activity),
-        "rows": [_row(row, window, interval_s) for row in summary.rows],
+        "rows": [_row(row, window, interval) for row in summary.rows],
         "factors": [
-            {**factor_out(factor).model_dump(), "applied": factor.id in applied}
-            for factor in table.factors
+            {**factor_out(factor).model_dump(),
+             "applied": (factor.id, factor.year) in summary.applied}
+            for factor in table.in_force(window_years(window))
         ],
+        "source": {"requested": source, "rollup_start": span[0], "rollup_end": span[1]},
     }
+
+
+def _cell(value: Any) -> Any:
+    # A text cell starting with = + - @ is a formula to Excel: quote it (numbers stay numbers).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def emissions_csv(body: dict[str, Any]) -> str:
+    """The rows as CSV: a header, then one line per row; no total line (see methodology)."""
+    keys = list(body["group_by"])
+    bucket = ["bucket_start", "bucket_end"] if body["interval"] else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*keys, *bucket, "kgco2e", "avoided_kgco2e", *_ACTIVITY_COLUMNS, "factors"])
+    for row in body["rows"]:
+        # csv writes floats with repr(): the shortest text that reads back exactly.
+        writer.writerow([*(_cell(row[key]) for key in keys), *(row[b] for b in bucket),
+                         row["kgco2e"], row["avoided_kgco2e"],
+                         *(row["activity"][name] for name in _ACTIVITY_COLUMNS),
+                         " ".join(row["factors"])])
+    return out.getvalue()
+
+
+def _wants_csv(request: Request, output: str | None) -> bool:
+    if output is not None:
+        return output == "csv"
+    accept = request.headers.get("accept", "")
+    return CSV_MEDIA_TYPE in accept and "application/json" not in accept
 
 
 @router.get(
     "/emissions", response_model=EmissionsOut, response_class=FastJSONResponse,
     summary="Gross, avoided and net emissions over a window, grouped and bucketed",
+    responses={200: {"content": {CSV_MEDIA_TYPE: {}}}},
 )
 async def emissions(
+    request: Request,
     store: StoreDep,
     table: FactorsDep,
     start: Annotated[str | None, Query(
@@ -104,16 +157,35 @@ async def emissions(
         max_length=200,
         description="comma-separated: domain, site, sensor, carrier, vehicle_class")] = None,
     interval: Annotated[str | None, Query(
-        max_length=16, description="bucket length, e.g. 15m, 1h, 1d (default: one bucket)")] = None,
-) -> FastJSONResponse:
+        max_length=16, description="15m, 30m, 1h (fixed length); 2h, 3h, 6h, 12h (London "
+        "clock); 1d (London day); 1mo (London month); default: one bucket")] = None,
+    source: Annotated[Source, Query(
+        description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
+    output: Annotated[Literal["json", "csv"] | None, Query(
+        alias="format", description="csv or json (default: from Accept)")] = None,
+) -> Response:
     """Emissions in [start, end); the total equals the sum of the rows (no rounding)."""
     now_ns = time.time_ns() // NS_PER_MS * NS_PER_MS
     try:
         window = parse_window(start, end, now_ns)
-        interval_s = parse_interval(interval, window)
+        bucket = parse_interval(interval, window)
         keys = parse_group_by(group_by)
+        if source == "rollup" and bucket is not None and bucket.query_s < 3600:
+            raise ParamError("source", "rollups are hourly: use an interval of 1h or more, "
+                             "or source=raw", source)
     except ParamError as exc:
         raise as_validation_error(exc) from exc
-    energy, transport = await fetch_activity(store, window, interval_s)
+    read: ActivityRead = await read_activity(store, window, bucket, source)
+    energy, transport = read.energy, read.transport
+    if bucket is not None:
+        energy, transport = rebucket(energy, transport, bucket.bucket_start_ms)
     summary = summarise(energy, transport, keys, table)
-    return FastJSONResponse(emissions_body(summary, window, keys, interval, interval_s, table))
+    body = emissions_body(summary, window, keys, bucket, table, source, read.rollup_span)
+    if _wants_csv(request, output):
+        name = f"emissions_{body['start']}_{body['end']}.csv".replace(":", "")
+        return Response(emissions_csv(body), media_type=CSV_MEDIA_TYPE, headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Total-kgCO2e": repr(summary.total_kgco2e),
+            "X-Avoided-kgCO2e": repr(summary.avoided_kgco2e),
+        })
+    return FastJSONResponse(body)

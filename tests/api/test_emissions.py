@@ -152,8 +152,9 @@ async def test_hourly_buckets(app_settings: Settings) -> None:
     body = (await _get(app_settings, interval="1h", **WINDOW)).json()
     assert body["interval"] == "1h"
     buckets = [(row["bucket_start"], row["bucket_end"]) for row in body["rows"]]
-    assert buckets == [("2025-06-01T10:00:00Z", "2025-06-01T11:00:00Z"),
-                       ("2025-06-01T11:00:00Z", "2025-06-01T12:00:00Z")]
+    # Bucket bounds are London time with its offset (BST in June).
+    assert buckets == [("2025-06-01T11:00:00+01:00", "2025-06-01T12:00:00+01:00"),
+                       ("2025-06-01T12:00:00+01:00", "2025-06-01T13:00:00+01:00")]
     first, second = body["rows"]
     assert first["kgco2e"] == pytest.approx(ELEC + GAS + 5 * CAR + BUS + T3)
     assert second["kgco2e"] == pytest.approx(EV + 3 * CAR + 0.5 * VAN)
@@ -161,7 +162,7 @@ async def test_hourly_buckets(app_settings: Settings) -> None:
     assert body["total_kgco2e"] == math.fsum([first["kgco2e"], second["kgco2e"]])
 
 
-async def test_unaligned_window_clamps_utc_buckets(app_settings: Settings) -> None:
+async def test_unaligned_window_clamps_buckets(app_settings: Settings) -> None:
     body = (await _get(app_settings, start=f"{DAY}11:30:00+01:00", end=f"{DAY}11:30:00Z",
                        interval="1h", group_by="sensor")).json()
     assert body["start"] == "2025-06-01T10:30:00Z"
@@ -170,8 +171,9 @@ async def test_unaligned_window_clamps_utc_buckets(app_settings: Settings) -> No
         by_bucket[f"{row['bucket_start']}/{row['bucket_end']}"] = (
             by_bucket.get(f"{row['bucket_start']}/{row['bucket_end']}", 0) + row["kgco2e"])
     assert by_bucket == {
-        "2025-06-01T10:30:00Z/2025-06-01T11:00:00Z": pytest.approx(GAS + 2 * 0.3 * CAR),
-        "2025-06-01T11:00:00Z/2025-06-01T11:30:00Z": pytest.approx(EV + 3 * CAR + 0.5 * VAN),
+        "2025-06-01T11:30:00+01:00/2025-06-01T12:00:00+01:00": pytest.approx(GAS + 2 * 0.3 * CAR),
+        "2025-06-01T12:00:00+01:00/2025-06-01T12:30:00+01:00": pytest.approx(
+            EV + 3 * CAR + 0.5 * VAN),
     }
 
 

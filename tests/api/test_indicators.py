@@ -12,6 +12,7 @@ from api.indicators import (
     EnergyActivity,
     TransportActivity,
     check_group_by,
+    rebucket,
     summarise,
 )
 from sensors.factors import REQUIRED_IDS, load_factors
@@ -185,3 +186,53 @@ def test_group_by_is_checked_and_deduplicated() -> None:
     assert check_group_by(["site", "domain", "site"]) == ("site", "domain")
     with pytest.raises(ValueError, match="unknown group_by"):
         check_group_by(["site", "domain;drop"])
+
+
+def test_each_activity_uses_the_factors_of_its_year() -> None:
+    # Hand-computed: 2024 electricity 100 x (0.20705 + 0.01830) = 22.535; 2025 gas
+    # 50 x 0.18296 = 9.148; 2024 car 10 x 0.16600 = 1.66; a 2024 bus km uses the only
+    # bus row (2025): 1.111195; 2030 electricity uses 2025: 10 x 0.19553 = 1.9553.
+    summary = summarise(
+        [EnergyActivity(None, "a", "e", Carrier.ELECTRICITY, 100, year=2024),
+         EnergyActivity(None, "a", "g", Carrier.GAS, 50, year=2025),
+         EnergyActivity(None, "a", "e", Carrier.ELECTRICITY, 10, year=2030),
+         EnergyActivity(None, "a", "pv", Carrier.SOLAR_PV, 20, year=2024)],
+        [TransportActivity(None, "a", "t", VehicleClass.CAR, 10.0, 20, year=2024),
+         TransportActivity(None, "a", "t", VehicleClass.BUS, 1.0, 2, year=2024)],
+        group_by=("carrier",), factors=FACTORS,
+    )
+    assert summary.total_kgco2e == pytest.approx(22.535 + 9.148 + 1.66 + 1.111195 + 1.9553,
+                                                 rel=1e-12)
+    assert summary.avoided_kgco2e == pytest.approx(20 * 0.20705, rel=1e-12)
+    assert summary.applied == {
+        ("electricity.generation", 2024), ("electricity.td", 2024), ("gas", 2025),
+        ("electricity.generation", 2025), ("electricity.td", 2025), ("vehicle.car", 2024),
+        ("vehicle.bus", 2025),
+    }
+    assert summary.factor_ids == ("electricity.generation", "electricity.td", "gas",
+                                  "vehicle.car", "vehicle.bus")
+    electricity = next(row for row in summary.rows if row.keys["carrier"] == "electricity")
+    assert electricity.kgco2e == pytest.approx(22.535 + 1.9553, rel=1e-12)
+    assert electricity.factors == (("electricity.generation", 2024),
+                                   ("electricity.generation", 2025),
+                                   ("electricity.td", 2024), ("electricity.td", 2025))
+
+
+def test_rebucket_moves_activity_to_output_buckets() -> None:
+    meters = [energy(1.0, Carrier.GAS, bucket=0), energy(2.0, Carrier.GAS, bucket=3_600_000),
+              energy(4.0, Carrier.GAS, bucket=7_200_000), energy(8.0, Carrier.GAS)]
+    counts = [traffic(VehicleClass.CAR, 1, 1.0, bucket=3_600_000)]
+    calls: list[int] = []
+
+    def two_hours(ms: int) -> int:
+        calls.append(ms)
+        return ms - ms % 7_200_000
+
+    moved, moved_counts = rebucket(meters, counts, two_hours)
+    assert [m.bucket_ms for m in moved] == [0, 0, 7_200_000, None]
+    assert [t.bucket_ms for t in moved_counts] == [0]
+    assert sorted(calls) == [0, 3_600_000, 7_200_000]  # once per distinct bucket
+    summary = summarise(moved, moved_counts, group_by=(), factors=FACTORS)
+    assert [row.kgco2e for row in summary.rows] == [
+        pytest.approx(8 * 0.18296), pytest.approx(3 * 0.18296 + 0.16725),
+        pytest.approx(4 * 0.18296)]
