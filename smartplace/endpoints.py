@@ -163,6 +163,7 @@ def demo_urls(settings: Settings, mqtt_url: str, influx_url: str, logs: Path,
         safe=":",
     )
     urls = {
+        "dashboard": f"{base}/",
         "api docs": f"{base}/docs",
         "emissions": f"{base}/api/v1/emissions?{query}",
         "sensors": f"{base}/api/v1/sensors",
