@@ -6,11 +6,13 @@ T&D factor). A slot without a stored intensity falls back to the annual method
 (generation + T&D factors) and is reported: its kWh in ``fallback_kwh``, its start in
 ``missing_slots``.
 
-Slots: UTC half-hours ``[start, start + 30 min)``. A reading belongs to the slot in which
-its interval *ends* (``ts`` is the interval's end), i.e. ``slot = floor((ts - 1 ms) / 30
-min)``: a reading stamped 10:30:00 covers 10:15-10:30 and so belongs to the 10:00 slot.
-In InfluxQL that is ``GROUP BY time(30m, 1ms)`` (buckets ``(10:00, 10:30]``), see
-:data:`ELECTRICITY_BY_SLOT`; :func:`slot_of_bucket` maps a bucket back to its slot.
+Slots: UTC half-hours ``[start, start + 30 min)``. A reading belongs to the slot that
+contains its timestamp (``ts``, the end of its interval), exactly as the annual method
+puts it in the bucket that contains its timestamp (``GROUP BY time(30m)`` without an
+offset, like :func:`api.queries.fetch_activity`): a reading stamped 10:30:00 is in the
+10:30 slot and in the same output bucket with both methods. Pricing by the slot its
+interval *ends* in (``GROUP BY time(30m, 1ms)``) would move such a reading to the
+previous bucket under ``method=grid_intensity`` only; see docs/methodology.md.
 
 ``fetch_grid_intensity`` reads InfluxDB; everything else here is pure.
 """
@@ -34,14 +36,6 @@ GRID_INTENSITY_BY_SLOT = (
     "SELECT forecast_gco2_kwh, actual_gco2_kwh FROM grid_intensity "
     "WHERE time >= $start AND time < $end AND regionid = $regionid"
 )
-# Grid electricity and EV charging per slot at the finest grain (see the module docstring
-# for the 1 ms offset). Same window as the annual method: readings with ts in [start, end).
-ELECTRICITY_BY_SLOT = (
-    "SELECT sum(energy_kwh) AS energy_kwh FROM energy "
-    "WHERE time >= $start AND time < $end "
-    "AND (carrier = 'electricity' OR carrier = 'ev_charging') "
-    "GROUP BY time(30m, 1ms), site, sensor, carrier fill(none)"
-)
 
 
 def slot_start(ms: int) -> int:
@@ -50,13 +44,8 @@ def slot_start(ms: int) -> int:
 
 
 def reading_slot(ts_ms: int) -> int:
-    """The slot an interval reading stamped ``ts_ms`` (its interval's end) belongs to."""
-    return slot_start(ts_ms - 1)
-
-
-def slot_of_bucket(bucket_ms: int) -> int:
-    """The slot of an :data:`ELECTRICITY_BY_SLOT` bucket (its start is slot start + 1 ms)."""
-    return slot_start(bucket_ms)
+    """The slot a reading stamped ``ts_ms`` belongs to: the one containing ``ts_ms``."""
+    return slot_start(ts_ms)
 
 
 async def fetch_grid_intensity(

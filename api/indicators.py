@@ -9,6 +9,10 @@ Formulas (contract section 6; sources in ``sensors/data/factors.json`` and
   vehicle-km = count x link km per reading; counts without a link length give no
   vehicle-km and are reported as ``unattributed_counts``, never as zero
 - solar PV: kWh x ``electricity.generation`` is *avoided*, never subtracted from the total
+- ``method=grid_intensity``: electricity and EV-charging activity of one half-hour slot
+  that carries the slot's regional intensity (``EnergyActivity.gco2_kwh``) is priced
+  kWh x (gCO2/kWh / 1000 + ``electricity.td``) instead (``api/grid_emissions.py``);
+  without one it keeps the annual formula (the fallback)
 
 Each activity carries the calendar year (Europe/London) it happened in, and each factor
 is taken from the table's row for that year (``FactorTable.factor(id, year)``), so one
@@ -27,11 +31,13 @@ from dataclasses import dataclass, field, replace
 
 from sensors.factors import (
     CARRIER_FACTORS,
+    ELECTRICITY_TD,
     FactorTable,
     vehicle_factor_id,
 )
 from sensors.readings import Carrier, VehicleClass
 
+GRID_INTENSITY_ID = "electricity.grid_intensity"  # the regional feed, in row factor lists
 GROUP_KEYS = ("domain", "site", "sensor", "carrier", "vehicle_class")
 
 KeyValues = tuple[str | None, ...]
@@ -49,6 +55,9 @@ class EnergyActivity:
     energy_kwh: float
     year: int | None = None  # calendar year of the activity; None: the latest factors
     readings: int = 0  # readings behind the figure (for the record, not the arithmetic)
+    # method=grid_intensity: the regional intensity (gCO2/kWh) of the activity's half-hour
+    # slot; None: priced with the annual factors (the default, and the fallback)
+    gco2_kwh: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +171,14 @@ def summarise(
         all_keys = {"domain": "energy", "site": meter.site, "sensor": meter.sensor,
                     "carrier": meter.carrier.value, "vehicle_class": None}
         acc = groups[(meter.bucket_ms, tuple(all_keys[key] for key in keys))]
+        if meter.gco2_kwh is not None and meter.carrier in (Carrier.ELECTRICITY,
+                                                            Carrier.EV_CHARGING):
+            td, td_key = factor(ELECTRICITY_TD, meter.year)
+            if meter.energy_kwh:
+                acc.factors.update({td_key, (GRID_INTENSITY_ID, td_key[1])})
+            acc.kgco2e.append(meter.energy_kwh * (meter.gco2_kwh / 1000 + td))
+            acc.energy_kwh.append(meter.energy_kwh)
+            continue
         resolved = [factor(factor_id, meter.year) for factor_id in CARRIER_FACTORS[meter.carrier]]
         if meter.energy_kwh:
             acc.factors.update(key for _, key in resolved)

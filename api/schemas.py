@@ -140,6 +140,20 @@ class SourceOut(BaseModel):
     rollup_end: str | None = Field(description="end (exclusive) of those hours")
 
 
+class GridIntensityOut(BaseModel):
+    """``method=grid_intensity``: what was priced at the regional intensity, what fell back."""
+
+    region_id: int
+    region: str
+    unit: Literal["gCO2/kWh"]
+    source: str
+    grid_kwh: float = Field(description="electricity and EV kWh priced at the intensity")
+    fallback_kwh: float = Field(description="kWh in slots without an intensity: annual factors")
+    slots_used: int = Field(description="half-hour slots priced at the intensity")
+    missing_slots: int = Field(description="slots with kWh but no intensity (fallback)")
+    first_missing: list[str] = Field(description="the first (up to 10) missing slot starts")
+
+
 class EmissionsOut(BaseModel):
     """``GET /api/v1/emissions`` (contract section 6)."""
 
@@ -156,3 +170,6 @@ class EmissionsOut(BaseModel):
     factors: list[AppliedFactorOut] = Field(
         description="every factor row in force for the calendar years the window touches")
     source: SourceOut
+    method: Literal["annual", "grid_intensity"] = "annual"
+    grid_intensity: GridIntensityOut | None = Field(
+        None, description="with method=grid_intensity: the regional feed's coverage")
