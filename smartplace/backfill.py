@@ -1,7 +1,7 @@
-"""The demo's history: a day of simulated readings, published once before the live ones.
+"""The demo's history: yesterday and today so far, published once before the live readings.
 
 Without it the emissions of the last 24 hours stay near zero for the first minutes of a
-demo. The demo runs ``smartplace simulate --start <24 h ago> --json`` as a one-shot
+demo. The demo runs ``smartplace simulate --start <yesterday 00:00 London> --json`` as a one-shot
 child: backfill mode publishes as fast as the broker acknowledges and stops on reaching
 the present. A demo restarted while InfluxDB still holds readings from the last 24 hours
 skips it, so that restarting never publishes overlapping history twice (a demo that was
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from ingest.store import auth_for
 from sensors.settings import Settings
 
-BACKFILL_HOURS = 24
+LONDON = ZoneInfo("Europe/London")
 BACKFILL_SEED = 1
 #: Readings this recent mean an earlier demo run (or another publisher) is feeding the
 #: database already.
@@ -45,8 +46,18 @@ class BackfillSummary:
     interrupted: bool
 
 
+def backfill_start(now: datetime) -> datetime:
+    """Midnight (Europe/London) at the start of yesterday, in UTC.
+
+    A whole yesterday, not just the last 24 hours, so that the dashboard's "carbon today
+    against the same time yesterday" compares two complete stretches of data.
+    """
+    yesterday = (now.astimezone(LONDON) - timedelta(days=1)).date()
+    return datetime.combine(yesterday, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
 def backfill_args(now: datetime) -> list[str]:
-    """The ``smartplace`` arguments of a backfill of the ``BACKFILL_HOURS`` before ``now``.
+    """The ``smartplace`` arguments of a backfill from the start of yesterday to ``now``.
 
     Args:
         now: an aware datetime, usually the current time.
@@ -54,7 +65,7 @@ def backfill_args(now: datetime) -> list[str]:
     Returns:
         ``simulate --start <RFC 3339 UTC> --seed <k> --json``.
     """
-    start = (now - timedelta(hours=BACKFILL_HOURS)).astimezone(UTC)
+    start = backfill_start(now)
     return ["simulate", "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "--seed", str(BACKFILL_SEED), "--json"]
 

@@ -29,8 +29,8 @@ from rich.markup import escape
 
 from sensors.settings import Settings
 from smartplace.backfill import (
-    BACKFILL_HOURS,
     backfill_args,
+    backfill_start,
     describe,
     has_recent_readings,
     read_summary,
@@ -186,7 +186,8 @@ class Demo:
                 "InfluxDB has readings from the last 24 hours: skipping the backfill"
             )
             return True
-        self.console.print(f"backfilling the last {BACKFILL_HOURS} hours of readings ...")
+        since = backfill_start(datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+        self.console.print(f"backfilling readings since {since} (all of yesterday) ...")
         child = self.start_child("backfill", backfill_args(datetime.now(UTC)))
         deadline = time.monotonic() + BACKFILL_TIMEOUT_S
         while child.returncode() is None:

@@ -341,10 +341,13 @@ def test_demo_children_see_the_demo_settings() -> None:
     assert parsed.api_key_list() == ["a", "b"]
 
 
-def test_backfill_covers_the_day_before_now_in_utc() -> None:
+def test_backfill_covers_all_of_yesterday_in_london() -> None:
+    # 01:30 UTC on 29 March 2026 is 02:30 BST: yesterday began at midnight GMT.
     now = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
     args = backfill_args(now)
-    assert args == ["simulate", "--start", "2026-03-28T01:30:15Z", "--seed", "1", "--json"]
+    assert args == ["simulate", "--start", "2026-03-28T00:00:00Z", "--seed", "1", "--json"]
+    summer = backfill_args(datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
+    assert summer[2] == "2026-06-29T23:00:00Z"  # midnight BST on 30 June
     result = subprocess.run(
         [sys.executable, "-m", "smartplace", *args[:1], "--help"],
         capture_output=True, text=True, timeout=60, check=False,
