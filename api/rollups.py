@@ -1,47 +1,52 @@
-"""Hourly activity rollups: computed from raw readings, written back, read for long windows.
+"""Activity rollups, read side: coverage, and long windows read from hourly and daily rollups.
 
-``activity_hourly`` holds, per hour (timestamp = hour start, UTC) and sensor, exactly what
-:func:`api.queries.fetch_activity` reads from raw data at a one-hour grain: tags ``site``,
-``sensor``, ``domain`` (and ``carrier`` for energy); fields ``energy_kwh`` or
-``count_<class>`` (counts on links of known length), ``vkm_<class>`` and
-``unattributed_<class>``, and ``readings``. Rewriting an hour overwrites it (same series
-and timestamp), so recomputing is idempotent.
+Two tiers, both written by :mod:`api.rollup_write` (docs/methodology.md, "Rollups"):
+
+- ``activity_hourly``: per hour (timestamp = hour start, UTC) and sensor, exactly what
+  :func:`api.queries.fetch_activity` reads from raw data at a one-hour grain: tags
+  ``site``, ``sensor``, ``domain`` (and ``carrier`` for energy); fields ``energy_kwh`` or
+  ``count_<class>``, ``vkm_<class>`` and ``unattributed_<class>``, and ``readings``.
+- ``activity_daily``: the same fields summed over each Europe/London calendar day
+  (timestamp = local midnight; 23, 24 or 25 hours), built from the hourly tier.
+
+``received_hourly`` / ``received_daily`` (tags ``domain``, ``sensor``, ``site``) hold the
+inputs of the completeness figures (readings received, last ``interval_s``, ``seq``
+range and count; per-field counts for air quality): see :mod:`api.indicator_queries`.
 
 Coverage: ``activity_rollup_state`` records the contiguous hours [since, until) rolled
-up; only those are read from rollups, the rest (cut edge hours, hours after the last run)
-raw. Each run recomputes the last ``rollup_lookback_h`` complete hours; later readings
-reach rollups through :func:`backfill` (docs/methodology.md, "Rollups").
+up. A London day is read from the daily tier when all its hours are inside coverage;
+the remaining whole hours inside coverage from the hourly tier; the rest raw.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
-
-from api.errors import StoreQueryError, StoreUnavailableError
 from api.indicators import EnergyActivity, TransportActivity
 from api.params import NS_PER_MS, Interval, TimeWindow, london_year, split_years
 from api.queries import fetch_activity
-from api.store import InfluxStore, QueryParam, Series, auth_for
+from api.store import InfluxStore, QueryParam, Series
 from sensors.readings import Carrier, VehicleClass
-from sensors.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 ROLLUP_MEASUREMENT = "activity_hourly"
+DAILY_MEASUREMENT = "activity_daily"
+RECEIVED_HOURLY = "received_hourly"
+RECEIVED_DAILY = "received_daily"
 STATE_MEASUREMENT = "activity_rollup_state"
 HOUR_MS = 3_600_000
 AUTO_ROLLUP_MIN_MS = 2 * 24 * HOUR_MS  # source=auto reads rollups for windows longer than this
-MAX_CATCHUP_MS = 7 * 24 * HOUR_MS  # a scheduled run fills a gap up to this long, else restarts
-_CHUNK_MS = 24 * HOUR_MS
-_BATCH_LINES = 5000
+DAY = Interval("1d", "day", 86_400)  # London calendar days
 _CLASSES = tuple(VehicleClass)
+_STATEMENTS_PER_REQUEST = 200
 
 Source = Literal["auto", "raw", "rollup"]
+
+ENERGY_FIELDS = ("energy_kwh", "readings")
+TRANSPORT_FIELDS = ("readings", *(f"{kind}_{vc.value}" for vc in _CLASSES
+                                  for kind in ("count", "vkm", "unattributed")))
+FLOAT_FIELDS = frozenset(["energy_kwh", *(f"vkm_{vc.value}" for vc in _CLASSES)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,27 @@ class ActivityRead:
     rollup_span: tuple[int, int] | None
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a window is read: raw edges, hourly rollups for [lo, hi) except the whole
+    London days [day_lo, day_hi), read from daily rollups (empty when day_lo == day_hi)."""
+
+    lo: int
+    hi: int
+    day_lo: int
+    day_hi: int
+
+    def hourly_parts(self) -> list[tuple[int, int]]:
+        parts = [(self.lo, self.day_lo), (self.day_hi, self.hi)] if self.day_lo < self.day_hi \
+            else [(self.lo, self.hi)]
+        return [(a, b) for a, b in parts if a < b]
+
+    def raw_parts(self, window: TimeWindow) -> list[TimeWindow]:
+        parts = [TimeWindow(window.start_ns, self.lo * NS_PER_MS),
+                 TimeWindow(self.hi * NS_PER_MS, window.end_ns)]
+        return [part for part in parts if part.start_ns < part.end_ns]
+
+
 def floor_hour(ms: int) -> int:
     """The start of the UTC (and London) clock hour holding ``ms``."""
     return ms - ms % HOUR_MS
@@ -71,56 +97,13 @@ def ceil_hour(ms: int) -> int:
     return -(-ms // HOUR_MS) * HOUR_MS
 
 
-def rollup_lines(energy: Iterable[EnergyActivity],
-                 transport: Iterable[TransportActivity]) -> list[str]:
-    """Line protocol (precision ms) for hourly activity (every ``bucket_ms`` set)."""
-    lines = [
-        f"{ROLLUP_MEASUREMENT},carrier={m.carrier.value},domain=energy,sensor={_tag(m.sensor)},"
-        f"site={_tag(m.site)} energy_kwh={float(m.energy_kwh)!r},readings={m.readings}i "
-        f"{m.bucket_ms}"
-        for m in energy
-    ]
-    by_sensor: dict[tuple[int, str, str], list[TransportActivity]] = {}
-    for t in transport:
-        by_sensor.setdefault((t.bucket_ms or 0, t.site, t.sensor), []).append(t)
-    for (bucket, site, sensor), classes in by_sensor.items():
-        fields = [f"readings={classes[0].readings}i"]
-        for t in classes:
-            vc = t.vehicle_class.value
-            fields += [f"count_{vc}={t.counts}i", f"vkm_{vc}={float(t.vehicle_km)!r}",
-                       f"unattributed_{vc}={t.unattributed_counts}i"]
-        lines.append(f"{ROLLUP_MEASUREMENT},domain=transport,sensor={_tag(sensor)},"
-                     f"site={_tag(site)} {','.join(fields)} {bucket}")
-    return lines
-
-
-def _tag(value: str) -> str:
-    # Sites and sensors are slugs today; escape anyway so a bad tag cannot break a batch.
-    return value.replace("\\", "\\\\").replace(",", r"\,").replace("=", r"\=").replace(" ", r"\ ")
-
-
-async def write_lines(client: httpx.AsyncClient, settings: Settings, lines: list[str]) -> None:
-    """Write lines (precision ms) to the settings' database.
-
-    Raises:
-        StoreUnavailableError: InfluxDB unreachable or 5xx.
-        StoreQueryError: InfluxDB refused the write.
-    """
-    _, auth = auth_for(settings)
-    for first in range(0, len(lines), _BATCH_LINES):
-        body = "\n".join(lines[first:first + _BATCH_LINES]).encode()
-        try:
-            response = await client.post(
-                "/write", params={**auth, "db": settings.influx_database, "precision": "ms"},
-                content=body)
-        except httpx.HTTPError as exc:
-            raise StoreUnavailableError(f"InfluxDB is unreachable ({type(exc).__name__})") from exc
-        if response.status_code >= 500:
-            raise StoreUnavailableError(f"InfluxDB answered HTTP {response.status_code}")
-        if response.status_code != 204:
-            raise StoreQueryError(
-                f"InfluxDB refused a rollup write (HTTP {response.status_code}): "
-                f"{response.text[:300]}")
+def london_days(lo: int, hi: int) -> tuple[int, int]:
+    """The whole London days inside [lo, hi): (first midnight, last midnight), or (lo, lo)."""
+    first = DAY.bucket_start_ms(lo)
+    if first < lo:
+        first = DAY.bucket_end_ms(first)
+    last = DAY.bucket_start_ms(hi)
+    return (first, last) if first < last else (lo, lo)
 
 
 async def read_coverage(store: InfluxStore) -> Coverage | None:
@@ -139,131 +122,88 @@ async def read_coverage(store: InfluxStore) -> Coverage | None:
     return None
 
 
-async def _write_coverage(client: httpx.AsyncClient, settings: Settings, coverage: Coverage,
-                          now_ms: int) -> None:
-    # Timestamped at `until` (which never decreases), so the latest point is the state.
-    await write_lines(client, settings, [
-        f"{STATE_MEASUREMENT} since_ms={coverage.since_ms}i,until_ms={coverage.until_ms}i,"
-        f"run_at_ms={now_ms}i {coverage.until_ms}"])
+async def plan_read(store: InfluxStore, window: TimeWindow, source: Source,
+                    days: bool) -> Plan | None:
+    """The rollup plan for the window under ``source`` (None: read everything raw).
 
-
-async def rollup_hours(store: InfluxStore, client: httpx.AsyncClient, settings: Settings,
-                       start_ms: int, end_ms: int) -> int:
-    """Recompute and write the hours in [start_ms, end_ms) (hour-aligned); lines written.
+    ``days``: whether whole London days may come from the daily tier (the output buckets
+    are days, months or the whole window).
 
     Raises:
-        StoreError: InfluxDB could not answer or refused the write.
+        StoreError: InfluxDB could not answer.
     """
-    written = 0
-    for chunk in range(start_ms, end_ms, _CHUNK_MS):
-        window = TimeWindow(chunk * NS_PER_MS, min(chunk + _CHUNK_MS, end_ms) * NS_PER_MS)
-        energy, transport = await fetch_activity(store, window, 3600)
-        lines = rollup_lines(energy, transport)
-        await write_lines(client, settings, lines)
-        written += len(lines)
-    return written
-
-
-async def backfill(store: InfluxStore, client: httpx.AsyncClient, settings: Settings,
-                   start_ms: int, end_ms: int, now_ms: int) -> Coverage | None:
-    """Roll up the complete hours touching [start_ms, end_ms), keeping coverage contiguous.
-
-    Hours between the existing coverage and the new range are rolled up too.
-
-    Raises:
-        StoreError: InfluxDB could not answer or refused the write.
-    """
-    lo, hi = floor_hour(start_ms), min(ceil_hour(end_ms), floor_hour(now_ms))
+    start_ms = -(-window.start_ns // NS_PER_MS)
+    end_ms = window.end_ns // NS_PER_MS
+    if source == "raw" or (source == "auto" and end_ms - start_ms <= AUTO_ROLLUP_MIN_MS):
+        return None
+    coverage = await read_coverage(store)
+    if coverage is None:
+        return None
+    lo = max(ceil_hour(start_ms), coverage.since_ms)
+    hi = min(floor_hour(end_ms), coverage.until_ms)
     if lo >= hi:
-        return await read_coverage(store)
-    ranges = [(lo, hi)]
-    coverage = await read_coverage(store)
-    if coverage is not None:
-        if hi < coverage.since_ms:
-            ranges.append((hi, coverage.since_ms))
-        if lo > coverage.until_ms:
-            ranges.append((coverage.until_ms, lo))
-        lo, hi = min(lo, coverage.since_ms), max(hi, coverage.until_ms)
-    for first, last in ranges:
-        await rollup_hours(store, client, settings, first, last)
-    new = Coverage(lo, hi)
-    await _write_coverage(client, settings, new, now_ms)
-    return new
-
-
-async def run_rollup(store: InfluxStore, client: httpx.AsyncClient, settings: Settings,
-                     now_ms: int) -> Coverage:
-    """The scheduled job: recompute the last ``rollup_lookback_h`` complete hours.
-
-    A gap since the last run (the API was down) is filled when it is at most
-    :data:`MAX_CATCHUP_MS`; a longer one restarts coverage at this run's first hour.
-
-    Raises:
-        StoreError: InfluxDB could not answer or refused the write.
-    """
-    end = floor_hour(now_ms)
-    start = end - settings.rollup_lookback_h * HOUR_MS
-    coverage = await read_coverage(store)
-    if coverage is not None and coverage.until_ms < start <= coverage.until_ms + MAX_CATCHUP_MS:
-        start = coverage.until_ms
-    if coverage is not None and coverage.since_ms <= start <= coverage.until_ms:
-        new = Coverage(coverage.since_ms, max(end, coverage.until_ms))
-    else:
-        new = Coverage(start, end)
-    lines = await rollup_hours(store, client, settings, start, end)
-    await _write_coverage(client, settings, new, now_ms)
-    logger.info("rolled up %d hour(s) into %d line(s); coverage %d..%d",
-                (end - start) // HOUR_MS, lines, new.since_ms, new.until_ms)
-    return new
+        return None
+    day_lo, day_hi = london_days(lo, hi) if days else (lo, lo)
+    return Plan(lo, hi, day_lo, day_hi)
 
 
 async def read_activity(store: InfluxStore, window: TimeWindow, interval: Interval | None,
-                        source: Source) -> ActivityRead:
+                        source: Source, group_by: Sequence[str] | None = None) -> ActivityRead:
     """Activity in the window for ``interval`` (None: one bucket), raw or from rollups.
 
     ``raw`` reads raw data only. ``rollup`` reads the window's complete hours inside the
-    coverage from rollups and the rest raw; ``auto`` does so for windows longer than two
-    days. Both give the same activity (to float rounding) when the rollups are current.
-    Rollups are summed by InfluxDB per output bucket (London day, month, clock block or
-    year), so a long window returns one row per sensor and bucket, not per hour.
+    coverage from rollups (whole London days from the daily tier when the buckets are
+    days, months or the whole window) and the rest raw; ``auto`` does so for windows
+    longer than two days. Both give the same activity (to float rounding) when the
+    rollups are current.
+
+    ``group_by``: the keys the caller will group by (None: all). Rollups are then summed
+    by InfluxDB across the sensors (and sites) the keys do not name, per domain and
+    carrier (factors depend on the carrier or class and the bucket's year only), so that
+    activity read from rollups has ``site`` / ``sensor`` "" when not asked for.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
     grain_s = interval.query_s if interval else None
-    start_ms = -(-window.start_ns // NS_PER_MS)
-    end_ms = window.end_ns // NS_PER_MS
-    usable = grain_s in (None, 3600) and (
-        source == "rollup" or (source == "auto" and end_ms - start_ms > AUTO_ROLLUP_MIN_MS))
-    coverage = await read_coverage(store) if usable else None
-    if coverage is not None:
-        lo = max(ceil_hour(start_ms), coverage.since_ms)
-        hi = min(floor_hour(end_ms), coverage.until_ms)
-        if lo < hi:
-            energy, transport = await _read_rollups(store, _spans(lo, hi, interval))
-            for part in (TimeWindow(window.start_ns, lo * NS_PER_MS),
-                         TimeWindow(hi * NS_PER_MS, window.end_ns)):
-                if part.start_ns < part.end_ns:
-                    more_energy, more_transport = await fetch_activity(store, part, grain_s)
-                    energy += more_energy
-                    transport += more_transport
-            return ActivityRead(energy, transport, (lo, hi))
-    energy, transport = await fetch_activity(store, window, grain_s)
-    return ActivityRead(energy, transport, None)
+    plan = None
+    if grain_s in (None, 3600):
+        days = interval is None or interval.kind in ("day", "month")
+        plan = await plan_read(store, window, source, days)
+    if plan is None:
+        energy, transport = await fetch_activity(store, window, grain_s)
+        return ActivityRead(energy, transport, None)
+    spans: list[_Span] = []
+    for lo, hi in plan.hourly_parts():
+        spans += [(ROLLUP_MEASUREMENT, *span) for span in _spans(lo, hi, interval)]
+    if plan.day_lo < plan.day_hi:
+        if interval is not None and interval.kind == "day":
+            spans.append((DAILY_MEASUREMENT, EACH, plan.day_lo, plan.day_hi))
+        else:
+            spans += [(DAILY_MEASUREMENT, *span)
+                      for span in _spans(plan.day_lo, plan.day_hi, interval)]
+    tags = ", ".join(["domain", "carrier", *(tag for tag in ("site", "sensor")
+                                             if group_by is None or tag in group_by)])
+    energy, transport = await _read_rollups(store, spans, tags)
+    for part in plan.raw_parts(window):
+        more_energy, more_transport = await fetch_activity(store, part, grain_s)
+        energy += more_energy
+        transport += more_transport
+    return ActivityRead(energy, transport, (plan.lo, plan.hi))
 
 
-_Span = tuple[int | None, int, int]  # bucket (None: none; HOURLY: each hour), start, end ms
-HOURLY = -1
+EACH = -1  # a span whose points are the buckets (hours of 1h, days of 1d): no sum
+_Span = tuple[str, int | None, int, int]  # measurement, bucket (None: none; EACH), start, end
 
 
-def _spans(lo: int, hi: int, interval: Interval | None) -> list[_Span]:
+def _spans(lo: int, hi: int, interval: Interval | None) -> list[tuple[int | None, int, int]]:
     """[lo, hi) cut into the pieces summed separately: output buckets, or London years."""
     if interval is not None and interval.kind == "fixed":
-        return [(HOURLY, lo, hi)]  # 1h buckets are the rollup's own hours
+        return [(EACH, lo, hi)]  # 1h buckets are the rollup's own hours
     if interval is None:
         return [(None, part.start_ns // NS_PER_MS, part.end_ns // NS_PER_MS)
                 for part in split_years(TimeWindow(lo * NS_PER_MS, hi * NS_PER_MS))]
-    spans: list[_Span] = []
+    spans: list[tuple[int | None, int, int]] = []
     start = lo
     while start < hi:
         bucket = interval.bucket_start_ms(start)
@@ -273,34 +213,43 @@ def _spans(lo: int, hi: int, interval: Interval | None) -> list[_Span]:
     return spans
 
 
-async def _read_rollups(store: InfluxStore, spans: list[_Span]
+def rollup_statement(measurement: str, domain: str, fields: tuple[str, ...], index: int,
+                     each: bool, tags: str) -> str:
+    """One domain's fields from a rollup tier in [$s<index>, $e<index>), summed per ``tags``.
+
+    Only that domain's fields are read (InfluxDB decodes every field it is asked for).
+    ``each``: summed per point time instead of over the span (every point of either tier
+    starts a UTC hour, so ``GROUP BY time(1h)`` buckets are the points' own times).
+    """
+    selected = ", ".join(f"sum({name}) AS {name}" for name in fields)
+    group = f"time(1h), {tags} fill(none)" if each else tags
+    return (f"SELECT {selected} FROM {measurement} "  # noqa: S608
+            f"WHERE domain = '{domain}' AND time >= $s{index} AND time < $e{index} "
+            f"GROUP BY {group}")
+
+
+async def _read_rollups(store: InfluxStore, spans: list[_Span], tags: str
                         ) -> tuple[list[EnergyActivity], list[TransportActivity]]:
     energy: list[EnergyActivity] = []
     transport: list[TransportActivity] = []
     carriers = {carrier.value: carrier for carrier in Carrier}
-    for first in range(0, len(spans), _STATEMENTS_PER_REQUEST):
-        chunk = spans[first:first + _STATEMENTS_PER_REQUEST]
+    per_request = _STATEMENTS_PER_REQUEST // 2
+    for first in range(0, len(spans), per_request):
+        chunk = spans[first:first + per_request]
         params: dict[str, QueryParam] = {}
         statements = []
-        for index, (bucket, start, end) in enumerate(chunk):
+        for index, (measurement, bucket, start, end) in enumerate(chunk):
             params[f"s{index}"], params[f"e{index}"] = start * NS_PER_MS, end * NS_PER_MS
-            hours = "time(1h), " if bucket == HOURLY else ""
-            statements.append(
-                f"SELECT {_SUMS} FROM {ROLLUP_MEASUREMENT} "  # noqa: S608
-                f"WHERE time >= $s{index} AND time < $e{index} "
-                f"GROUP BY {hours}site, sensor, domain, carrier fill(none)")
+            statements += [
+                rollup_statement(measurement, "energy", ENERGY_FIELDS, index,
+                                 bucket == EACH, tags),
+                rollup_statement(measurement, "transport", TRANSPORT_FIELDS, index,
+                                 bucket == EACH, tags)]
         answers = await store.query(statements, params)
-        for (bucket, start, _), series in zip(chunk, answers, strict=True):
-            for one in series:
+        for index, (_, bucket, start, _) in enumerate(chunk):
+            for one in answers[2 * index] + answers[2 * index + 1]:
                 _rollup_series(one, bucket, start, carriers, energy, transport)
     return energy, transport
-
-
-_STATEMENTS_PER_REQUEST = 200
-_SUMS = ", ".join(
-    [f"sum({name}) AS {name}" for name in ("energy_kwh", "readings")]
-    + [f"sum({kind}_{vc.value}) AS {kind}_{vc.value}"
-       for vc in _CLASSES for kind in ("count", "vkm", "unattributed")])
 
 
 def _rollup_series(one: Series, span_bucket: int | None, start: int,
@@ -309,7 +258,7 @@ def _rollup_series(one: Series, span_bucket: int | None, start: int,
     site, sensor = one.tags.get("site", ""), one.tags.get("sensor", "")
     domain, carrier = one.tags.get("domain", ""), carriers.get(one.tags.get("carrier", ""))
     for row in one.rows():
-        bucket = int(row["time"]) if span_bucket == HOURLY else span_bucket
+        bucket = int(row["time"]) if span_bucket == EACH else span_bucket
         year = london_year(bucket if bucket is not None else start)
         readings = int(row.get("readings") or 0)
         if domain == "energy" and carrier is not None:

@@ -1,6 +1,6 @@
 """The rollup job's schedule: an APScheduler 3.x ``AsyncIOScheduler`` in the API process.
 
-It runs :func:`api.rollups.run_rollup` every ``rollup_interval_s`` seconds on the app's
+It runs :func:`api.rollup_write.run_rollup` every ``rollup_interval_s`` seconds on the app's
 event loop (no thread), first one interval after start-up. A failing run is logged and
 retried at the next interval; it never stops the API.
 """
@@ -15,7 +15,7 @@ from datetime import UTC
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
-from api.rollups import run_rollup
+from api.rollup_write import run_rollup
 from api.store import InfluxStore
 from sensors.settings import Settings
 

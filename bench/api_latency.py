@@ -11,7 +11,8 @@ timed after warm-ups, sequentially:
 - ``/api/v1/indicators`` over the whole window;
 
 each with ``source=raw`` and, after the rollups are backfilled for the window
-(``api.rollups``), ``source=rollup``, when the API offers a ``source`` parameter. Parts
+(``api.rollup_write.backfill``), ``source=rollup``, when the API offers a ``source``
+parameter. Parts
 the API does not offer yet are reported as not measured; no figure is ever made up.
 
 Target (the issue): p95 under 300 ms from rollups on 2 cores.
@@ -304,13 +305,13 @@ def _operation_params(document: dict[str, Any], path: str) -> set[str] | None:
 
 def _find_backfill() -> tuple[Callable[..., Any] | None, str]:
     try:
-        module = importlib.import_module("api.rollups")
+        module = importlib.import_module("api.rollup_write")
     except ImportError as exc:
-        return None, f"api.rollups cannot be imported ({exc})"
+        return None, f"api.rollup_write cannot be imported ({exc})"
     candidates = [getattr(module, name) for name in dir(module)
                   if name.startswith("backfill") and callable(getattr(module, name))]
     if not candidates:
-        return None, "api.rollups has no backfill function"
+        return None, "api.rollup_write has no backfill function"
     return candidates[0], ""
 
 

@@ -296,7 +296,7 @@ async def emissions(
         if bucket is None:
             energy, transport = _unbucketed(energy, transport)
     else:
-        read: ActivityRead = await read_activity(store, window, bucket, source)
+        read: ActivityRead = await read_activity(store, window, bucket, source, keys)
         energy, transport, rollup_span = read.energy, read.transport, read.rollup_span
     if bucket is not None:
         energy, transport = rebucket(energy, transport, bucket.bucket_start_ms)

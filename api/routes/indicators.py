@@ -39,7 +39,7 @@ from api.params import (
     parse_time,
     parse_window,
 )
-from api.queries import fetch_activity
+from api.rollups import Source, read_activity
 from api.schemas import FastJSONResponse
 from api.store import InfluxStore
 from sensors.factors import FactorTable
@@ -69,11 +69,11 @@ def previous_window(window: TimeWindow) -> TimeWindow:
     return TimeWindow(2 * window.start_ns - window.end_ns, window.start_ns)
 
 
-async def _period(store: InfluxStore, window: TimeWindow, table: FactorTable
-                  ) -> tuple[PeriodActivity, frozenset[FactorKey]]:
-    energy, transport = await fetch_activity(store, window, None)
-    summary = summarise(energy, transport, _GROUP_BY, table)
-    return period_activity(summary), summary.applied
+async def _period(store: InfluxStore, window: TimeWindow, table: FactorTable, source: Source
+                  ) -> tuple[PeriodActivity, frozenset[FactorKey], tuple[int, int] | None]:
+    read = await read_activity(store, window, None, source, _GROUP_BY)
+    summary = summarise(read.energy, read.transport, _GROUP_BY, table)
+    return period_activity(summary), summary.applied, read.rollup_span
 
 
 def _years(*windows: TimeWindow) -> set[int]:
@@ -101,7 +101,8 @@ def factors_body(table: FactorTable, years: set[int],
 def indicators_body(
     window: TimeWindow, previous: TimeWindow, current: PeriodActivity,
     before: PeriodActivity, factors: list[dict[str, Any]],
-    completeness_body: dict[str, Any],
+    completeness_body: dict[str, Any], source: Source = "raw",
+    rollup_span: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """The JSON answer."""
     totals, previous_totals = totals_tco2e(current), totals_tco2e(before)
@@ -127,6 +128,9 @@ def indicators_body(
         "activity": activity_body(current),
         "previous_activity": activity_body(before),
         "factors": factors,
+        "source": {"requested": source,
+                   "rollup_start": format_ns(rollup_span[0] * NS_PER_MS) if rollup_span else None,
+                   "rollup_end": format_ns(rollup_span[1] * NS_PER_MS) if rollup_span else None},
     }
 
 
@@ -142,6 +146,8 @@ async def indicators(
         max_length=64, description="RFC 3339 with offset (default: 7 days before end)")] = None,
     end: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
+    source: Annotated[Source, Query(
+        description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
 ) -> FastJSONResponse:
     """Indicators for [start, end) and the equal period before it; nothing is rounded."""
     now_ns = time.time_ns() // NS_PER_MS * NS_PER_MS
@@ -150,13 +156,13 @@ async def indicators(
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     previous = previous_window(window)
-    (current, applied_now), (before, applied_before), received = await asyncio.gather(
-        _period(store, window, table), _period(store, previous, table),
-        fetch_received(store, window),
+    (current, applied_now, span), (before, applied_before, _), received = await asyncio.gather(
+        _period(store, window, table, source), _period(store, previous, table, source),
+        fetch_received(store, window, source),
     )
     window_s = (window.end_ns - window.start_ns) / NS_PER_S
     return FastJSONResponse(indicators_body(
         window, previous, current, before,
         factors_body(table, _years(previous, window), applied_now | applied_before),
-        completeness(registry, received, window_s),
+        completeness(registry, received, window_s), source, span,
     ))

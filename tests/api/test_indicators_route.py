@@ -282,6 +282,7 @@ async def test_default_window_is_seven_days(app_settings: Settings) -> None:
     {"start": "9999-12-31T23:59:59Z"},
     {"end": "0000-01-01T00:00:00Z"},
     {"start": "$start", "end": "$end"},
+    {"source": "cache"},
 ])
 async def test_bad_params_answer_422(settings: Settings, params: dict[str, str]) -> None:
     response = await _get(settings, **params)

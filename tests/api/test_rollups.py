@@ -1,5 +1,7 @@
-"""Hourly rollups: raw and rolled-up answers agree, late readings are recomputed, coverage
-stays contiguous, and the scheduler lives and dies with the app (real InfluxDB)."""
+"""Hourly and daily rollups: raw and rolled-up answers agree (emissions and indicators,
+completeness included), whole London days come from the daily tier, late readings are
+recomputed, coverage stays contiguous, and the scheduler lives and dies with the app (real
+InfluxDB)."""
 
 from __future__ import annotations
 
@@ -15,16 +17,24 @@ import httpx
 import pytest
 
 from api.main import create_app
+from api.rollup_write import backfill, run_rollup
 from api.rollups import (
+    DAILY_MEASUREMENT,
     HOUR_MS,
+    RECEIVED_DAILY,
     ROLLUP_MEASUREMENT,
     Coverage,
-    backfill,
     read_coverage,
-    run_rollup,
 )
 from api.store import InfluxStore
-from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, VehicleClass
+from sensors.readings import (
+    AirQualityReading,
+    Carrier,
+    EnergyReading,
+    Reading,
+    TransportReading,
+    VehicleClass,
+)
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
@@ -68,6 +78,15 @@ def _readings() -> list[Row]:
             _traffic("t-uneven", {vc.CAR: 3, vc.VAN: step % 3}, at, 0.2 + (step % 3) * 0.1),
             _traffic("t-nolink", {vc.CAR: 4, vc.PEDESTRIAN: 7}, at, None),
         ]
+        if step % 13:  # seq with gaps: completeness counts lost messages
+            rows.append((Topic(Domain.ENERGY, "alpha", "seq-meter"),
+                         EnergyReading(ts=_ms(at), seq=step, carrier=Carrier.ELECTRICITY,
+                                       energy_kwh=0.5, interval_s=1200), None))
+        if step % 7:  # an air-quality monitor that skips a field now and then
+            no2 = None if step % 5 == 0 else 10.0 + step % 4
+            rows.append((Topic(Domain.AIR_QUALITY, "alpha", "aq-1"),
+                         AirQualityReading(ts=_ms(at), seq=step, no2_ugm3=no2,
+                                           pm25_ugm3=3.0), None))
     return rows
 
 
@@ -119,7 +138,8 @@ async def _backfill_all(store: tuple[InfluxStore, httpx.AsyncClient], settings: 
 
 @pytest.mark.parametrize(
     ("interval", "group_by"),
-    list(itertools.product(["", "1h", "6h", "1d"], ["", "sensor", "domain,carrier,vehicle_class"])),
+    list(itertools.product(["", "1h", "6h", "1d", "1mo"],
+                           ["", "sensor", "site", "domain,carrier,vehicle_class"])),
 )
 async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, httpx.AsyncClient],
                                     interval: str, group_by: str) -> None:
@@ -156,7 +176,88 @@ async def test_rewriting_an_hour_overwrites_it(db: Settings,
     first = (await influx.query([count]))[0][0].values
     await _backfill_all(store, db)
     assert (await influx.query([count]))[0][0].values == first
-    assert first[0][1] == 3 * HOURS  # three meters, one point per hour each
+    assert first[0][1] == 4 * HOURS  # four meters, one point per hour each
+
+
+async def test_daily_tier_holds_london_days(db: Settings,
+                                            store: tuple[InfluxStore, httpx.AsyncClient]
+                                            ) -> None:
+    influx, _ = store
+    await _backfill_all(store, db)
+    # 25 October 2026 is a 25-hour London day (clock change): midnight is 23:00Z the day
+    # before; three readings an hour.
+    day = "time = '2026-10-24T23:00:00Z'"
+    energy, received = await influx.query([
+        f"SELECT readings FROM {DAILY_MEASUREMENT} WHERE sensor = 'meter' AND {day}",
+        f"SELECT received, seq_min, seq_max, seq_count, n_no2_ugm3 FROM {RECEIVED_DAILY} "
+        f"WHERE sensor = 'aq-1' AND {day}"])
+    assert energy[0].values[0][1] == 75
+    _, _, seq_min, seq_max, seq_count, no2 = received[0].values[0]
+    steps = [s for s in range(HOURS * 3) if 75 <= s < 150 and s % 7]
+    assert (seq_min, seq_max, seq_count) == (steps[0], steps[-1], len(steps))
+    assert no2 == len([s for s in steps if s % 5])
+
+
+async def test_whole_days_are_read_from_the_daily_tier(
+        db: Settings, store: tuple[InfluxStore, httpx.AsyncClient]) -> None:
+    _, client = store
+    await _backfill_all(store, db)
+    raw = {i: await _get(db, source="raw", interval=i, **WINDOW) for i in ("1d", "6h")}
+    # A doctored daily point: only reads that use the daily tier can see it.
+    response = await client.post("/write", params={"db": db.influx_database, "precision": "ms"},
+                                 content=f"{DAILY_MEASUREMENT},carrier=electricity,"
+                                 f"domain=energy,sensor=meter,site=alpha energy_kwh=1000.0,"
+                                 f"readings=75i {_ms(datetime(2026, 10, 24, 23, tzinfo=UTC))}")
+    assert response.status_code == 204
+    doctored = await _get(db, source="rollup", interval="1d", **WINDOW)
+    assert doctored["total_kgco2e"] > raw["1d"]["total_kgco2e"] + 100
+    _assert_agree(raw["6h"], await _get(db, source="rollup", interval="6h", **WINDOW))
+
+
+async def _indicators(settings: Settings, **params: str) -> dict[str, Any]:
+    app = create_app(settings.model_copy(update={"rollup_interval_s": 0}))
+    async with api_client(app) as client:
+        response = await client.get("/api/v1/indicators", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _assert_same(raw: Any, rolled: Any, path: str = "") -> None:
+    if isinstance(raw, dict):
+        assert set(raw) == set(rolled), path
+        for key in raw:
+            _assert_same(raw[key], rolled[key], f"{path}.{key}")
+    elif isinstance(raw, list):
+        assert len(raw) == len(rolled), path
+        for index, (one, other) in enumerate(zip(raw, rolled, strict=True)):
+            _assert_same(one, other, f"{path}[{index}]")
+    elif isinstance(raw, float) and not isinstance(rolled, str):
+        assert _close(raw, rolled), path
+    else:
+        assert raw == rolled, path
+
+
+@pytest.mark.parametrize("window", [
+    WINDOW,  # cut edge hours, a whole 25-hour London day and hours on either side
+    {"start": "2026-10-24T00:00:00+01:00", "end": "2026-10-26T00:00:00Z"},  # whole days
+])
+async def test_indicators_raw_and_rollup_agree(db: Settings,
+                                               store: tuple[InfluxStore, httpx.AsyncClient],
+                                               window: dict[str, str]) -> None:
+    await _backfill_all(store, db)
+    raw = await _indicators(db, source="raw", **window)
+    rolled = await _indicators(db, source="rollup", **window)
+    auto = await _indicators(db, **window)
+    assert raw["source"]["rollup_start"] is None
+    assert rolled["source"]["rollup_start"] is not None
+    assert auto["source"] == {**rolled["source"], "requested": "auto"}
+    assert raw["completeness"]["lost_messages"] > 0
+    by_sensor = {e["sensor"]: e for e in raw["completeness"]["per_sensor"]}
+    assert by_sensor["aq-1"]["received"] > 0
+    assert rolled["completeness"] == raw["completeness"]  # counts: exact
+    for body in (rolled, auto):
+        _assert_same({**raw, "source": None}, {**body, "source": None})
 
 
 async def test_late_reading_is_picked_up_by_the_next_run(
