@@ -63,11 +63,11 @@ def backfill_args(now: datetime) -> list[str]:
         now: an aware datetime, usually the current time.
 
     Returns:
-        ``simulate --start <RFC 3339 UTC> --seed <k> --json``.
+        ``simulate --start <RFC 3339 UTC> --seed <k> --grid --json``.
     """
     start = backfill_start(now)
     return ["simulate", "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "--seed", str(BACKFILL_SEED), "--json"]
+            "--seed", str(BACKFILL_SEED), "--grid", "--json"]
 
 
 def has_recent_readings(settings: Settings, influx_url: str) -> bool:

@@ -59,7 +59,8 @@ STOP_TIMEOUT_S = {"backfill": 10.0, "simulate": 10.0, "ingest": 20.0, "api": 10.
 STOP_ORDER = ("backfill", "simulate", "ingest", "api")
 #: The simulator's options in the demo: real-time rate, and a few bad messages so that
 #: the dead-letter path is visible.
-SIMULATE_ARGS = ("--bad-ratio", "0.01")
+# --grid: also a simulated regional carbon-intensity feed, for method=grid_intensity.
+SIMULATE_ARGS = ("--bad-ratio", "0.01", "--grid")
 
 
 class Demo:

@@ -345,7 +345,8 @@ def test_backfill_covers_all_of_yesterday_in_london() -> None:
     # 01:30 UTC on 29 March 2026 is 02:30 BST: yesterday began at midnight GMT.
     now = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
     args = backfill_args(now)
-    assert args == ["simulate", "--start", "2026-03-28T00:00:00Z", "--seed", "1", "--json"]
+    assert args == ["simulate", "--start", "2026-03-28T00:00:00Z", "--seed", "1", "--grid",
+                    "--json"]
     summer = backfill_args(datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
     assert summer[2] == "2026-06-29T23:00:00Z"  # midnight BST on 30 June
     result = subprocess.run(
