@@ -12,7 +12,6 @@ from fastapi import FastAPI
 
 from api.main import create_app
 from api.params import parse_time
-from api.routes.indicators import router
 from sensors.factors import load_factors
 from sensors.readings import (
     AirQualityReading,
@@ -121,10 +120,7 @@ def _readings() -> list[Row]:
 
 
 def _app(settings: Settings) -> FastAPI:
-    app = create_app(settings, registry=_registry())
-    if not any(getattr(r, "path", None) == "/api/v1/indicators" for r in app.routes):
-        app.include_router(router, prefix="/api/v1")
-    return app
+    return create_app(settings, registry=_registry())
 
 
 @pytest.fixture
