@@ -14,14 +14,13 @@ offset, like :func:`api.queries.fetch_activity`): a reading stamped 10:30:00 is 
 interval *ends* in (``GROUP BY time(30m, 1ms)``) would move such a reading to the
 previous bucket under ``method=grid_intensity`` only; see docs/methodology.md.
 
-``fetch_grid_intensity`` reads InfluxDB; everything else here is pure.
+The pricing itself is :func:`api.indicators.summarise` (``EnergyActivity.gco2_kwh``);
+``fetch_grid_intensity`` reads the intensities it needs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from api.params import TimeWindow
 from api.store import InfluxStore, QueryParam
@@ -74,60 +73,3 @@ async def fetch_grid_intensity(
             if value is not None and math.isfinite(float(value)):
                 intensity[slot_start(int(row["time"]))] = float(value)
     return intensity
-
-
-@dataclass(frozen=True, slots=True)
-class GridEmissions:
-    """The result for one group of slots.
-
-    Attributes:
-        kgco2e: emissions of all the kWh (regional intensity or annual fallback, plus T&D).
-        grid_kwh: kWh priced at a stored regional intensity.
-        fallback_kwh: kWh priced at the annual generation factor (no intensity stored).
-        missing_slots: starts (epoch ms, ascending) of the slots with kWh but no intensity.
-    """
-
-    kgco2e: float
-    grid_kwh: float
-    fallback_kwh: float
-    missing_slots: tuple[int, ...]
-
-
-def grid_emissions(
-    kwh_by_slot: Mapping[int, float],
-    intensity: Mapping[int, float],
-    *,
-    generation_kg_per_kwh: float,
-    td_kg_per_kwh: float,
-) -> GridEmissions:
-    """Price each slot's kWh at its intensity, falling back to the annual factor.
-
-    Args:
-        kwh_by_slot: slot start (epoch ms, on a half-hour) -> grid electricity plus EV
-            charging kWh metered in that slot.
-        intensity: slot start -> gCO2/kWh (from :func:`fetch_grid_intensity`).
-        generation_kg_per_kwh: the annual ``electricity.generation`` factor (fallback).
-        td_kg_per_kwh: the ``electricity.td`` factor, added to every kWh either way.
-
-    Raises:
-        ValueError: a slot key is not on a half-hour.
-    """
-    parts: list[float] = []
-    grid_kwh: list[float] = []
-    fallback_kwh: list[float] = []
-    missing: list[int] = []
-    for slot, kwh in sorted(kwh_by_slot.items()):
-        if slot % SLOT_MS:
-            raise ValueError(f"slot {slot} is not the start of a half-hour")
-        gco2 = intensity.get(slot)
-        if gco2 is None:
-            parts.append(kwh * (generation_kg_per_kwh + td_kg_per_kwh))
-            fallback_kwh.append(kwh)
-            missing.append(slot)
-        else:
-            parts.append(kwh * (gco2 / 1000 + td_kg_per_kwh))
-            grid_kwh.append(kwh)
-    return GridEmissions(
-        kgco2e=math.fsum(parts), grid_kwh=math.fsum(grid_kwh),
-        fallback_kwh=math.fsum(fallback_kwh), missing_slots=tuple(missing),
-    )

@@ -1,10 +1,11 @@
 """Exceptions of the ingestor.
 
     IngestError
-    ├── StoreError
-    │   ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
-    │   └── StoreRejectedError      the store refused the data itself (400): do not retry
-    └── BrokerError                 the MQTT client could not be set up
+    └── StoreError
+        ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
+        └── StoreRejectedError      the store refused the data itself (400): do not retry
+
+Broker trouble raises nothing: paho's network thread reconnects with backoff by itself.
 """
 
 from __future__ import annotations
@@ -29,6 +30,3 @@ class StoreRejectedError(StoreError):
         super().__init__(message)
         self.message = message
 
-
-class BrokerError(IngestError):
-    """The MQTT client could not be configured or connected."""

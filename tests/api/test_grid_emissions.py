@@ -4,36 +4,35 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
-from api.grid_emissions import grid_emissions, reading_slot
+from api.grid_emissions import reading_slot
+from api.indicators import EnergyActivity, summarise
+from sensors.factors import load_factors
+from sensors.readings import Carrier
 
 S0 = 1795687200000  # 2026-11-26T10:00:00Z
 HALF = 1_800_000
-GEN, TD = 0.177, 0.01853
+GEN, TD = 0.177, 0.01853  # DESNZ 2025 electricity generation and T&D
+
+
+def _meter(kwh: float, gco2_kwh: float | None, carrier: Carrier = Carrier.ELECTRICITY
+           ) -> EnergyActivity:
+    return EnergyActivity(bucket_ms=None, site="s", sensor="m", carrier=carrier,
+                          energy_kwh=kwh, year=2025, gco2_kwh=gco2_kwh)
 
 
 def test_slots_use_the_intensity_and_gaps_fall_back_to_the_annual_factor() -> None:
-    kwh = {S0: 10.0, S0 + HALF: 4.0, S0 + 2 * HALF: 6.0, S0 + 3 * HALF: 0.0}
-    intensity = {S0: 200.0, S0 + 2 * HALF: 150.0, S0 + 5 * HALF: 90.0}
-    result = grid_emissions(kwh, intensity, generation_kg_per_kwh=GEN, td_kg_per_kwh=TD)
+    slots = [_meter(10.0, 200.0), _meter(4.0, None), _meter(6.0, 150.0, Carrier.EV_CHARGING),
+             _meter(0.0, None)]
+    summary = summarise(slots, [], (), load_factors())
     # 10 x (0.200 + 0.01853) = 2.1853; 4 x (0.177 + 0.01853) = 0.78212;
     # 6 x (0.150 + 0.01853) = 1.01118; 0 kWh in the last slot adds nothing.
-    assert math.isclose(result.kgco2e, 2.1853 + 0.78212 + 1.01118, rel_tol=1e-12)
-    assert result.grid_kwh == 16.0
-    assert result.fallback_kwh == 4.0
-    assert result.missing_slots == (S0 + HALF, S0 + 3 * HALF)
+    assert math.isclose(summary.total_kgco2e, 2.1853 + 0.78212 + 1.01118, rel_tol=1e-12)
+    assert summary.avoided_kgco2e == 0.0
 
 
 def test_no_intensity_at_all_equals_the_annual_method() -> None:
-    result = grid_emissions({S0: 100.0}, {}, generation_kg_per_kwh=GEN, td_kg_per_kwh=TD)
-    assert math.isclose(result.kgco2e, 100 * (GEN + TD))
-    assert (result.grid_kwh, result.fallback_kwh) == (0.0, 100.0)
-
-
-def test_slot_keys_must_be_half_hours() -> None:
-    with pytest.raises(ValueError, match="half-hour"):
-        grid_emissions({S0 + 1: 1.0}, {}, generation_kg_per_kwh=GEN, td_kg_per_kwh=TD)
+    summary = summarise([_meter(100.0, None)], [], (), load_factors())
+    assert math.isclose(summary.total_kgco2e, 100 * (GEN + TD))
 
 
 def test_a_reading_belongs_to_the_slot_containing_its_timestamp() -> None:
