@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 DAY = "2025-06-01T"
 GRID = 0.17700 + 0.01853
-CAR, BUS, VAN = 0.16725, 1.111195, 0.25430
+CAR, BUS, VAN = 0.16725, 1.340175, 0.25430
 WINDOW = {"start": f"{DAY}10:00:00Z", "end": f"{DAY}12:00:00Z"}
 
 # Hand-computed for [10:00, 12:00): see _readings().

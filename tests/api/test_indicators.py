@@ -52,8 +52,12 @@ def test_factor_table_has_every_contract_id_with_a_source() -> None:
 
 def test_bus_factor_is_passenger_km_factor_times_occupancy() -> None:
     bus = FACTORS.factor("vehicle.bus")
-    assert bus.value == pytest.approx(0.10385 * 10.7, rel=1e-12)
-    assert "0.10385" in bus.notes
+    assert bus.value == pytest.approx(0.12525 * 10.7, rel=1e-12)
+    assert "0.12525" in bus.notes
+    assert "not London" in bus.source
+    bus_2024 = FACTORS.factor("vehicle.bus", 2024)
+    assert (bus_2024.year, bus_2024.value) == (2024, pytest.approx(0.12999 * 10.7, rel=1e-12))
+    assert "0.12999" in bus_2024.notes
     assert "10.7" in bus.notes
     assert "TO BE CHECKED" in bus.notes
 
@@ -66,7 +70,7 @@ def test_bus_factor_is_passenger_km_factor_times_occupancy() -> None:
         (energy(50, Carrier.GAS), 9.148),
         (traffic(VehicleClass.CAR, 10, 0.5), 5 * 0.16725),
         (traffic(VehicleClass.HGV, 2, 1.0), 2 * 0.89121),
-        (traffic(VehicleClass.BUS, 1, 2.0), 2 * 1.111195),
+        (traffic(VehicleClass.BUS, 1, 2.0), 2 * 1.340175),
         (traffic(VehicleClass.BICYCLE, 100, 1.0), 0.0),
         (traffic(VehicleClass.PEDESTRIAN, 100, 1.0), 0.0),
     ],
@@ -151,7 +155,7 @@ def _mixed() -> tuple[list[EnergyActivity], list[TransportActivity]]:
 def _hand_total() -> float:
     return math.fsum([
         (100.1 + 0.3 + 12.9) * GRID, 50.7 * 0.18296, 13 * 0.62 * 0.16725,
-        3 * 0.62 * 1.111195, 2 * 0.35 * 0.89121, 1 * 0.35 * 0.11367, 5 * 0.1 * 0.25430,
+        3 * 0.62 * 1.340175, 2 * 0.35 * 0.89121, 1 * 0.35 * 0.11367, 5 * 0.1 * 0.25430,
     ])
 
 
@@ -190,27 +194,29 @@ def test_group_by_is_checked_and_deduplicated() -> None:
 
 def test_each_activity_uses_the_factors_of_its_year() -> None:
     # Hand-computed: 2024 electricity 100 x (0.20705 + 0.01830) = 22.535; 2025 gas
-    # 50 x 0.18296 = 9.148; 2024 car 10 x 0.16600 = 1.66; a 2024 bus km uses the only
-    # bus row (2025): 1.111195; 2030 electricity uses 2025: 10 x 0.19553 = 1.9553.
+    # 50 x 0.18296 = 9.148; 2024 car 10 x 0.16691 = 1.6691; 2024 bus 1 km x 1.390893;
+    # 2024 van km use the 2025 row (no 2024 van row): 4 x 0.25430 = 1.0172; 2030
+    # electricity uses 2025: 10 x 0.19553 = 1.9553.
     summary = summarise(
         [EnergyActivity(None, "a", "e", Carrier.ELECTRICITY, 100, year=2024),
          EnergyActivity(None, "a", "g", Carrier.GAS, 50, year=2025),
          EnergyActivity(None, "a", "e", Carrier.ELECTRICITY, 10, year=2030),
          EnergyActivity(None, "a", "pv", Carrier.SOLAR_PV, 20, year=2024)],
         [TransportActivity(None, "a", "t", VehicleClass.CAR, 10.0, 20, year=2024),
-         TransportActivity(None, "a", "t", VehicleClass.BUS, 1.0, 2, year=2024)],
+         TransportActivity(None, "a", "t", VehicleClass.BUS, 1.0, 2, year=2024),
+         TransportActivity(None, "a", "t", VehicleClass.VAN, 4.0, 8, year=2024)],
         group_by=("carrier",), factors=FACTORS,
     )
-    assert summary.total_kgco2e == pytest.approx(22.535 + 9.148 + 1.66 + 1.111195 + 1.9553,
-                                                 rel=1e-12)
+    assert summary.total_kgco2e == pytest.approx(
+        22.535 + 9.148 + 1.6691 + 1.390893 + 1.0172 + 1.9553, rel=1e-12)
     assert summary.avoided_kgco2e == pytest.approx(20 * 0.20705, rel=1e-12)
     assert summary.applied == {
         ("electricity.generation", 2024), ("electricity.td", 2024), ("gas", 2025),
         ("electricity.generation", 2025), ("electricity.td", 2025), ("vehicle.car", 2024),
-        ("vehicle.bus", 2025),
+        ("vehicle.bus", 2024), ("vehicle.van", 2025),
     }
     assert summary.factor_ids == ("electricity.generation", "electricity.td", "gas",
-                                  "vehicle.car", "vehicle.bus")
+                                  "vehicle.car", "vehicle.van", "vehicle.bus")
     electricity = next(row for row in summary.rows if row.keys["carrier"] == "electricity")
     assert electricity.kgco2e == pytest.approx(22.535 + 1.9553, rel=1e-12)
     assert electricity.factors == (("electricity.generation", 2024),

@@ -32,7 +32,7 @@ from sensors.topics import Domain
 
 FACTORS = load_factors()
 GRID, GAS = 0.17700 + 0.01853, 0.18296
-CAR, BUS = 0.16725, 1.111195
+CAR, BUS = 0.16725, 1.340175
 VC = VehicleClass
 
 
