@@ -6,7 +6,8 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from api.store import InfluxStore
+from api.influx import InfluxStore
+from api.live.hub import LiveHub
 from sensors.factors import FactorTable
 from sensors.registry import Registry
 from sensors.settings import Settings
@@ -27,19 +28,33 @@ def get_factors(request: Request) -> FactorTable:
     return cast(FactorTable, request.app.state.factors)
 
 
+def _running(request: Request, name: str) -> object:
+    found = getattr(request.app.state, name, None)
+    if found is None:
+        raise RuntimeError(f"app.state.{name} is not set: run the app with its lifespan")
+    return found
+
+
 def get_store(request: Request) -> InfluxStore:
-    """The InfluxDB query client opened by the app's lifespan.
+    """The InfluxDB client opened by the app's lifespan.
 
     Raises:
         RuntimeError: the app is serving without its lifespan having run.
     """
-    store = getattr(request.app.state, "store", None)
-    if not isinstance(store, InfluxStore):
-        raise RuntimeError("the InfluxDB client is not open: run the app with its lifespan")
-    return store
+    return cast(InfluxStore, _running(request, "store"))
+
+
+def get_live_hub(request: Request) -> LiveHub:
+    """The live hub made by the app's lifespan.
+
+    Raises:
+        RuntimeError: the app is serving without its lifespan having run.
+    """
+    return cast(LiveHub, _running(request, "live_hub"))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
+LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]

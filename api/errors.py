@@ -1,9 +1,10 @@
 """The API's exceptions, mapped from third-party ones at the adapter boundary.
 
     ApiError
-    └── StoreError                   any failure to get an answer from InfluxDB (HTTP 503)
-        ├── StoreUnavailableError    network error, timeout, 5xx, refused credentials
-        └── StoreQueryError          InfluxDB answered, but with an error for a statement
+    ├── StoreError                   any failure to get an answer from InfluxDB (HTTP 503)
+    │   ├── StoreUnavailableError    network error, timeout, 5xx, refused credentials
+    │   └── StoreQueryError          InfluxDB answered, but with an error for a statement
+    └── ParamError                   a query parameter is invalid (HTTP 422)
 """
 
 from __future__ import annotations
@@ -27,3 +28,13 @@ class StoreUnavailableError(StoreError):
 
 class StoreQueryError(StoreError):
     """InfluxDB reported an error for a statement (often with HTTP 200)."""
+
+
+class ParamError(ApiError):
+    """A query parameter is invalid: its name, what is wrong, and the value sent."""
+
+    def __init__(self, name: str, message: str, value: object) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+        self.value = value

@@ -1,4 +1,8 @@
-"""The application factory: ``create_app(settings)``; nothing is built at import time."""
+"""The application factory: ``create_app(settings)``; nothing is built at import time.
+
+One lifespan owns what runs while the app serves: the InfluxDB client, the rollup job
+and the live hub (closed in reverse order).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,13 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from api.activity.scheduler import RollupScheduler
 from api.auth import require_api_key
 from api.errors import StoreError
+from api.influx import InfluxStore
+from api.live.hub import LiveHub
 from api.routes import air_quality, dashboard, emissions, health, indicators, live, sensors
 from api.routes.health import smartplace_version
-from api.scheduler import RollupScheduler
-from api.store import InfluxStore, open_client
 from sensors.factors import FactorTable, load_factor_table
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
@@ -51,22 +56,25 @@ def create_app(
             settings' ``factors_file`` applied).
 
     Returns:
-        The app; its lifespan opens one ``httpx.AsyncClient`` to InfluxDB and closes it.
+        The app; its lifespan opens the InfluxDB client, starts the rollup job and makes
+        the live hub, and stops them again.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_client(settings) as client:
-            app.state.store = InfluxStore(client, settings)
-            # Hourly activity rollups (api/rollups.py); off when rollup_interval_s is 0.
-            rollups = RollupScheduler(app.state.store, client, settings)
-            rollups.start()
-            app.state.rollups = rollups
-            try:
-                yield
-            finally:
-                await rollups.stop()
-                app.state.store = None
+        store = InfluxStore(settings)
+        # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
+        rollups = RollupScheduler(store, settings)
+        hub = LiveHub(settings, app.state.registry, app.state.factors, store)
+        app.state.store, app.state.rollups, app.state.live_hub = store, rollups, hub
+        rollups.start()
+        try:
+            yield
+        finally:
+            await close_streams(app)
+            await rollups.stop()
+            await store.aclose()
+            app.state.store = app.state.rollups = app.state.live_hub = None
 
     app = FastAPI(
         title="smartplace",
@@ -79,7 +87,7 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
-    app.state.store = None
+    app.state.store = app.state.rollups = app.state.live_hub = None
 
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(httpx.HTTPError, _store_error)
@@ -96,3 +104,15 @@ def create_app(
     app.include_router(dashboard.router)
 
     return app
+
+
+async def close_streams(app: FastAPI) -> None:
+    """End every open live stream and stop the poller; idempotent.
+
+    The lifespan calls it, but a server that waits for open responses to finish before
+    running the lifespan shutdown (uvicorn does) must call it when shutdown begins, or an
+    open dashboard keeps the server from ever stopping.
+    """
+    hub = getattr(app.state, "live_hub", None)
+    if isinstance(hub, LiveHub):
+        await hub.aclose()

@@ -1,40 +1,27 @@
-"""Parse and check query parameters (time windows, intervals, group_by); format times.
+"""Parse and check query parameters: times, windows, intervals, group_by.
 
-Checks raise :class:`ParamError`; :func:`as_validation_error` turns one into FastAPI's
-own 422 shape (``{"detail": [{"type", "loc", "msg", "input"}]}``), so that every bad
-parameter answers alike.
+Checks raise :class:`api.errors.ParamError`; :func:`as_validation_error` turns one into
+FastAPI's own 422 shape (``{"detail": [{"type", "loc", "msg", "input"}]}``), so that every
+bad parameter answers alike. Every route's window goes through :func:`parse_window`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Literal
-from zoneinfo import ZoneInfo
 
 from fastapi.exceptions import RequestValidationError
 
-from api.indicators import GROUP_KEYS
+from api.carbon.pricing import GROUP_KEYS
+from api.clock import INTERVALS, Interval, TimeWindow, format_ns
+from api.errors import ParamError
 from sensors.timestamps import NS_PER_S, parse_rfc3339_ns
 
-NS_PER_MS = 1_000_000
-DEFAULT_RANGE_S = 24 * 3600
-MAX_RANGE_S = 366 * 86_400
+DAY_S = 86_400
+DEFAULT_RANGE_S = DAY_S
+MAX_RANGE_S = 366 * DAY_S
 MAX_BUCKETS = 10_000
-LONDON = ZoneInfo("Europe/London")
 
 _SPACED_OFFSET = re.compile(r"\d \d{2}:\d{2}$")
-
-
-class ParamError(ValueError):
-    """A query parameter is invalid."""
-
-    def __init__(self, name: str, message: str, value: object) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
-        self.value = value
 
 
 def as_validation_error(exc: ParamError) -> RequestValidationError:
@@ -43,14 +30,6 @@ def as_validation_error(exc: ParamError) -> RequestValidationError:
         [{"type": "value_error", "loc": ("query", exc.name), "msg": exc.message,
           "input": exc.value}]
     )
-
-
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
-    """A half-open window [start, end) in epoch nanoseconds."""
-
-    start_ns: int
-    end_ns: int
 
 
 def parse_time(name: str, text: str) -> int:
@@ -73,74 +52,21 @@ def parse_time(name: str, text: str) -> int:
         ) from None
 
 
-def parse_window(start: str | None, end: str | None, now_ns: int) -> TimeWindow:
-    """The window [start, end): end defaults to now, start to 24 hours before end.
+def parse_window(start: str | None, end: str | None, now_ns: int, *,
+                 default_s: int = DEFAULT_RANGE_S, max_s: int = MAX_RANGE_S) -> TimeWindow:
+    """The window [start, end): end defaults to now, start to ``default_s`` before end.
 
     Raises:
-        ParamError: a bad timestamp, end not after start, or longer than 366 days.
+        ParamError: a bad timestamp, end not after start, or longer than ``max_s``.
     """
     end_ns = parse_time("end", end) if end else now_ns
-    start_ns = parse_time("start", start) if start else max(0, end_ns - DEFAULT_RANGE_S * NS_PER_S)
+    start_ns = parse_time("start", start) if start else max(0, end_ns - default_s * NS_PER_S)
     if end_ns <= start_ns:
         raise ParamError("end", "must be after start", end or format_ns(end_ns))
-    if end_ns - start_ns > MAX_RANGE_S * NS_PER_S:
-        raise ParamError("start", "the window [start, end) may span at most 366 days", start)
+    if end_ns - start_ns > max_s * NS_PER_S:
+        raise ParamError(
+            "start", f"the window [start, end) may span at most {max_s // DAY_S} days", start)
     return TimeWindow(start_ns, end_ns)
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A bucket rule, aligned to the Europe/London clock.
-
-    ``fixed`` buckets (1m..30m dividing an hour, and 1h) are that many seconds long,
-    counted from the Unix epoch: every UK offset is a whole hour, so they also start on
-    London clock minutes and tile London days. ``clock`` buckets (2h, 3h, 4h, 6h, 8h, 12h)
-    start at London clock times ``k x n`` hours after local midnight, so a day always has
-    ``24 / n`` of them and the one spanning a clock change is an hour longer or shorter.
-    ``day`` buckets are London calendar days (23, 24 or 25 hours); ``month`` buckets
-    London calendar months.
-    """
-
-    text: str
-    kind: Literal["fixed", "clock", "day", "month"]
-    seconds: int  # nominal length (fixed: exact)
-
-    @property
-    def query_s(self) -> int:
-        """The ``GROUP BY time()`` grain to read before regrouping: at most an hour."""
-        return self.seconds if self.kind == "fixed" else 3600
-
-    def bucket_start_ms(self, ms: int) -> int:
-        """The start of the bucket holding the instant ``ms`` (epoch milliseconds)."""
-        if self.kind == "fixed":
-            return ms - ms % (self.seconds * 1000)
-        local = datetime.fromtimestamp(ms // 1000, LONDON)
-        if self.kind == "month":
-            start = datetime(local.year, local.month, 1, tzinfo=LONDON)
-        elif self.kind == "day":
-            start = datetime(local.year, local.month, local.day, tzinfo=LONDON)
-        else:
-            step = self.seconds // 3600
-            # fold=0 is never ambiguous here: a boundary hour is 0 or at least 2, and the
-            # clocks go back over 01:00-02:00.
-            start = datetime(local.year, local.month, local.day, local.hour // step * step,
-                             tzinfo=LONDON)
-        return int(start.timestamp()) * 1000
-
-    def bucket_end_ms(self, start_ms: int) -> int:
-        """The end (exclusive) of the bucket starting at ``start_ms``."""
-        if self.kind == "fixed":
-            return start_ms + self.seconds * 1000
-        local = datetime.fromtimestamp(start_ms // 1000, LONDON)
-        day = datetime(local.year, local.month, local.day, tzinfo=LONDON)
-        if self.kind == "month":
-            end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=LONDON)
-        elif self.kind == "day" or local.hour + self.seconds // 3600 >= 24:
-            following = day.date() + timedelta(days=1)
-            end = datetime(following.year, following.month, following.day, tzinfo=LONDON)
-        else:
-            end = day.replace(hour=local.hour + self.seconds // 3600)
-        return int(end.timestamp()) * 1000
 
 
 def parse_interval(text: str | None, window: TimeWindow) -> Interval | None:
@@ -152,7 +78,7 @@ def parse_interval(text: str | None, window: TimeWindow) -> Interval | None:
     """
     if not text:
         return None
-    interval = _INTERVALS.get(text)
+    interval = INTERVALS.get(text)
     if interval is None:
         raise ParamError(
             "interval", "must be one of 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, 15m, 20m, 30m, 1h, "
@@ -166,35 +92,6 @@ def parse_interval(text: str | None, window: TimeWindow) -> Interval | None:
             "use a longer interval or a shorter window", text,
         )
     return interval
-
-
-def _intervals() -> dict[str, Interval]:
-    table = {f"{n}m": Interval(f"{n}m", "fixed", n * 60) for n in range(1, 60) if 60 % n == 0}
-    table["60m"] = table["1h"] = Interval("1h", "fixed", 3600)
-    table.update({f"{n}h": Interval(f"{n}h", "clock", n * 3600) for n in (2, 3, 4, 6, 8, 12)})
-    table["1d"] = table["24h"] = Interval("1d", "day", 86_400)
-    table["1mo"] = Interval("1mo", "month", 31 * 86_400)
-    return table
-
-
-_INTERVALS = _intervals()
-
-
-def london_year(ms: int) -> int:
-    """The Europe/London calendar year of an instant (epoch milliseconds)."""
-    return datetime.fromtimestamp(ms // 1000, LONDON).year
-
-
-def split_years(window: TimeWindow) -> list[TimeWindow]:
-    """The window cut at each London New Year inside it (at most three parts in 366 days)."""
-    parts: list[TimeWindow] = []
-    start = window.start_ns
-    while start < window.end_ns:
-        year = london_year(start // NS_PER_MS)
-        new_year = int(datetime(year + 1, 1, 1, tzinfo=LONDON).timestamp()) * NS_PER_S
-        parts.append(TimeWindow(start, min(new_year, window.end_ns)))
-        start = new_year
-    return parts
 
 
 def parse_group_by(text: str | None) -> tuple[str, ...]:
@@ -212,25 +109,3 @@ def parse_group_by(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-def format_ns(ns: int) -> str:
-    """Epoch nanoseconds as RFC 3339 UTC (``Z``), with as many fraction digits as needed."""
-    seconds, fraction = divmod(ns, NS_PER_S)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    if fraction:
-        text += "." + f"{fraction:09d}".rstrip("0")
-    return text + "Z"
-
-
-def format_ms(ms: int) -> str:
-    """Epoch milliseconds as RFC 3339 UTC."""
-    return format_ns(ms * NS_PER_MS)
-
-
-def format_london_ns(ns: int) -> str:
-    """Epoch nanoseconds as RFC 3339 in Europe/London time, with its offset (+00:00, +01:00)."""
-    seconds, fraction = divmod(ns, NS_PER_S)
-    local = datetime.fromtimestamp(seconds, LONDON)
-    text = local.strftime("%Y-%m-%dT%H:%M:%S")
-    if fraction:
-        text += "." + f"{fraction:09d}".rstrip("0")
-    return text + local.isoformat()[-6:]

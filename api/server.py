@@ -8,8 +8,7 @@ import socket
 import uvicorn
 from fastapi import FastAPI
 
-from api.main import create_app
-from api.routes.live import close_streams
+from api.main import close_streams, create_app
 from sensors.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import importlib
-import inspect
 import math
 import tempfile
 import time
@@ -36,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from ingest.lineprotocol import reading_line
+from sensors.lineprotocol import reading_line
 from sensors.readings import (
     AirQualityReading,
     Carrier,
@@ -303,51 +301,6 @@ def _operation_params(document: dict[str, Any], path: str) -> set[str] | None:
     return {p["name"] for p in operation.get("parameters", [])}
 
 
-def _find_backfill() -> tuple[Callable[..., Any] | None, str]:
-    try:
-        module = importlib.import_module("api.rollup_write")
-    except ImportError as exc:
-        return None, f"api.rollup_write cannot be imported ({exc})"
-    candidates = [getattr(module, name) for name in dir(module)
-                  if name.startswith("backfill") and callable(getattr(module, name))]
-    if not candidates:
-        return None, "api.rollup_write has no backfill function"
-    return candidates[0], ""
-
-
-async def _call_backfill(function: Callable[..., Any], app: Any, settings: Settings,
-                         client: httpx.AsyncClient, start_ms: int, end_ms: int) -> str | None:
-    """Call the rollup backfill for [start, end), passing arguments by their names.
-
-    Returns:
-        None when it ran, else why it could not be called.
-    """
-    from api.params import TimeWindow
-
-    ns = 1_000_000
-    start_dt, end_dt = (datetime.fromtimestamp(start_ms / 1000, UTC),
-                        datetime.fromtimestamp(end_ms / 1000, UTC))
-    by_name: dict[str, Any] = {
-        "store": app.state.store, "settings": settings, "client": client,
-        "now_ms": time.time_ns() // ns, "window": TimeWindow(start_ms * ns,
-                                                                             end_ms * ns),
-        "start_ns": start_ms * ns, "end_ns": end_ms * ns, "start_ms": start_ms,
-        "end_ms": end_ms, "start": start_dt, "end": end_dt,
-    }
-    kwargs: dict[str, Any] = {}
-    for name, parameter in inspect.signature(function).parameters.items():
-        if name in by_name:
-            kwargs[name] = by_name[name]
-        elif parameter.default is inspect.Parameter.empty and parameter.kind not in (
-                inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            return (f"{function.__module__}.{function.__name__}{inspect.signature(function)}: "
-                    f"no value for {name!r}")
-    result = function(**kwargs)
-    if inspect.isawaitable(result):
-        await result
-    return None
-
-
 async def _time(client: httpx.AsyncClient, path: str, params: dict[str, str], warmups: int,
                 requests: int) -> tuple[list[float], dict[str, Any]]:
     body: dict[str, Any] = {}
@@ -396,20 +349,11 @@ async def measure(settings: Settings, start_ms: int, end_ms: int, warmups: int,
                                 "the API has no rollup source yet" if offered[path] is not None
                                 else f"{path} is not served by the API")))
                         break
-                    function, why = _find_backfill()
-                    if function is not None:
-                        from api.store import open_client
+                    from api.activity.rollup_job import backfill
 
-                        started = time.perf_counter()
-                        async with open_client(settings) as writer:
-                            why = await _call_backfill(function, app, settings, writer,
-                                                       start_ms, end_ms) or ""
-                        backfill_s = None if why else time.perf_counter() - started
-                    if why:
-                        for path in endpoints:
-                            timings.append(Timing(path, "rollup", missing=(
-                                f"rollups were not backfilled: {why}")))
-                        break
+                    started = time.perf_counter()
+                    await backfill(app.state.store, start_ms, end_ms, time.time_ns() // 1_000_000)
+                    backfill_s = time.perf_counter() - started
                 for path, params in endpoints.items():
                     names = offered[path]
                     if names is None:

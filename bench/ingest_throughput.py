@@ -149,7 +149,7 @@ def _ingest_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "PATH": "/usr/bin:/bin",
     }
     with log.open("ab") as handle:
-        return subprocess.Popen([sys.executable, "-m", "ingest"], env=env,
+        return subprocess.Popen([sys.executable, "-m", "smartplace", "ingest"], env=env,
                                 stdout=handle, stderr=subprocess.STDOUT)
 
 

@@ -1,8 +1,8 @@
-"""Turn one MQTT message into the line that stores it: a reading or a dead letter.
+"""Turn one MQTT message into what stores it: a :class:`Decoded` reading or a :class:`Rejection`.
 
 A grid carbon-intensity feed message (``<prefix>/grid/carbon-intensity/<region>``,
 ``sensors/grid.py``) carries many half-hour slots and becomes one ``grid_intensity``
-point per slot. Its "line" is those lines joined by ``\\n``: the store posts lines joined
+point per slot. Its ``line`` is those lines joined by ``\\n``: the store posts lines joined
 by ``\\n`` anyway, so a multi-line item travels in one batch like any reading, and when
 InfluxDB refuses a batch the store's bisection narrows down to whole items, so a refused
 feed maps back to its one message (stored as one ``store_rejected`` dead letter).
@@ -11,16 +11,30 @@ feed maps back to its one message (stored as one ``store_rejected`` dead letter)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from ingest.lineprotocol import escape_string_field, escape_tag, reading_line
 from sensors.errors import InvalidReadingError
-from sensors.grid import RegionalFeed, parse_grid_topic, region_slug, validate_feed
+from sensors.grid import parse_grid_topic, region_slug, validate_feed
+from sensors.lineprotocol import grid_lines, reading_line
 from sensors.reasons import DeadLetterReason
 from sensors.registry import Registry
+from sensors.storage import Measurement
+from sensors.timestamps import NS_PER_MS
 from sensors.topics import domain_of, is_grid_topic, parse_topic
 from sensors.validation import validate_payload
 
-GRID_MEASUREMENT = "grid_intensity"
+
+class Decoded(NamedTuple):
+    """A valid message, encoded. A NamedTuple: one is built per message, and a frozen
+    dataclass costs several times as much to construct."""
+
+    line: str
+    """The line protocol (nanosecond precision); several lines joined by ``\\n`` for a feed."""
+    measurement: str
+    ts_ns: int
+    """The timestamp of the newest point in ``line``."""
+    unknown_fields: int
+    """Payload fields the contract does not define (ignored, counted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +55,8 @@ class MessageDecoder:
             sensor.id: sensor.link_km for sensor in registry.sensors if sensor.link_km is not None
         }
 
-    def decode(self, topic: str, payload: bytes) -> tuple[str, int] | Rejection:
-        """Return ``(line, unknown_field_count)`` for a valid reading, else a :class:`Rejection`.
-
-        For a grid feed message ``line`` holds one line per slot, joined by ``\\n``.
-        """
+    def decode(self, topic: str, payload: bytes) -> Decoded | Rejection:
+        """The encoded reading, or why the message is bad input."""
         try:
             parsed = parse_topic(self.prefix, topic)
             reading = validate_payload(parsed.domain, payload)
@@ -56,11 +67,11 @@ class MessageDecoder:
                 return self._decode_grid(topic, payload)
             domain = domain_of(self.prefix, topic)
             return Rejection(exc.reason.value, domain.value if domain else None, exc.detail)
-        line = reading_line(parsed, reading, self._link_km.get(parsed.sensor))
         extra = reading.model_extra
-        return line, (len(extra) if extra else 0)
+        return Decoded(reading_line(parsed, reading, self._link_km.get(parsed.sensor)),
+                       parsed.domain.value, reading.ts * NS_PER_MS, len(extra) if extra else 0)
 
-    def _decode_grid(self, topic: str, payload: bytes) -> tuple[str, int] | Rejection:
+    def _decode_grid(self, topic: str, payload: bytes) -> Decoded | Rejection:
         try:
             slug = parse_grid_topic(self.prefix, topic)
             feed = validate_feed(payload)
@@ -73,27 +84,6 @@ class MessageDecoder:
                 f"payload is for region {regionid} ({region_slug(regionid)}), "
                 f"the topic names {slug!r}",
             )
-        return grid_lines(feed), 0
-
-
-def grid_lines(feed: RegionalFeed) -> str:
-    """One ``grid_intensity`` line per slot, joined by newlines, stamped at the slot start.
-
-    Same region and slot start means same series and timestamp, so a refreshed forecast
-    overwrites the previous one in place.
-    """
-    region = feed.region
-    tags = f"{GRID_MEASUREMENT},region={escape_tag(region_slug(region.regionid))}," \
-           f"regionid={region.regionid}"
-    lines = []
-    for slot in region.data:
-        intensity = slot.intensity
-        actual = (
-            "" if intensity.actual is None
-            else f",actual_gco2_kwh={float(intensity.actual)!r}"
-        )
-        lines.append(
-            f"{tags} forecast_gco2_kwh={float(intensity.forecast)!r}{actual},"
-            f"index={escape_string_field(intensity.index)} {slot.start_ms * 1_000_000}"
-        )
-    return "\n".join(lines)
+        newest_ms = max(slot.start_ms for slot in feed.region.data)
+        return Decoded("\n".join(grid_lines(feed)), Measurement.GRID_INTENSITY.value,
+                       newest_ms * NS_PER_MS, 0)

@@ -1,9 +1,10 @@
 """Exceptions of the ingestor.
 
     IngestError
-    └── StoreError
-        ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
-        └── StoreRejectedError      the store refused the data itself (400): do not retry
+    ├── StoreError
+    │   ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
+    │   └── StoreRejectedError      the store refused the data itself (400): do not retry
+    └── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
 
 Broker trouble raises nothing: paho's network thread reconnects with backoff by itself.
 """
@@ -30,3 +31,7 @@ class StoreRejectedError(StoreError):
         super().__init__(message)
         self.message = message
 
+
+class ShutdownTimeoutError(IngestError):
+    """The store stayed unavailable through the shutdown grace period; what is not
+    acknowledged stays with the broker."""

@@ -15,43 +15,28 @@ import httpx
 
 from ingest.errors import StoreRejectedError, StoreUnavailableError
 from sensors.settings import Settings
+from sensors.storage import quote_identifier
 
 _TYPE_CONFLICT = re.compile(r'input field \\?"([^"\\]+)\\?" on measurement \\?"([^"\\]+)\\?"')
 
 
-def auth_for(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
-    """Headers and query parameters that authenticate to InfluxDB (token, or user/password)."""
-    if settings.influx_token is not None:
-        return {"Authorization": f"Token {settings.influx_token.get_secret_value()}"}, {}
-    if settings.influx_username and settings.influx_password is not None:
-        return {}, {"u": settings.influx_username, "p": settings.influx_password.get_secret_value()}
-    return {}, {}
-
-
-def quote_identifier(name: str) -> str:
-    """An InfluxQL double-quoted identifier (database names come from configuration)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 class InfluxStore:
-    """A blocking writer for one database; used from the ingestor's writer thread."""
+    """A blocking writer for one database: the ingestor's one InfluxDB client.
 
-    def __init__(self, settings: Settings, timeout_s: float = 10.0) -> None:
-        headers, self._auth_params = auth_for(settings)
+    ``transport`` is for tests of the classification (``httpx.MockTransport``).
+    """
+
+    def __init__(self, settings: Settings, timeout_s: float = 10.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        headers, self._auth_params = settings.influx_auth()
         self.database = settings.influx_database
         self._client = httpx.Client(
-            base_url=settings.influx_url, headers=headers, timeout=timeout_s
+            base_url=settings.influx_url, headers=headers, timeout=timeout_s, transport=transport
         )
 
     def close(self) -> None:
+        """Close the connection pool."""
         self._client.close()
-
-    def ping(self) -> bool:
-        """True when InfluxDB answers ``/ping``."""
-        try:
-            return self._client.get("/ping").status_code in (200, 204)
-        except httpx.HTTPError:
-            return False
 
     def create_database(self) -> bool:
         """Create the database (InfluxDB 1.x). Returns False where the server refuses.

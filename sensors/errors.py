@@ -1,7 +1,8 @@
 """Exceptions of the shared domain.
 
     SensorsError
-    └── InvalidReadingError   a message that is bad input; carries its dead-letter reason
+    ├── InvalidReadingError   a message that is bad input; carries its dead-letter reason
+    └── FactorFileError       the operator's emission-factor override file is unusable
 """
 
 from __future__ import annotations
@@ -25,3 +26,8 @@ class InvalidReadingError(SensorsError):
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class FactorFileError(SensorsError):
+    """The factor override file (``SMARTPLACE_FACTORS_FILE``) is missing, unreadable or
+    invalid; the message names the file and the problem."""

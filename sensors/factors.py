@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sensors.errors import FactorFileError
 from sensors.readings import Carrier, VehicleClass
 
 ELECTRICITY_GENERATION = "electricity.generation"
@@ -53,10 +54,6 @@ CARRIER_FACTORS: dict[Carrier, tuple[str, ...]] = {
 }
 
 Origin = Literal["packaged", "override"]
-
-
-class FactorFileError(ValueError):
-    """The factor override file is missing, unreadable or invalid."""
 
 
 def vehicle_factor_id(vehicle_class: VehicleClass) -> str | None:

@@ -39,7 +39,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from sensors.errors import InvalidReadingError
 from sensors.reasons import DeadLetterReason
-from sensors.timestamps import parse_rfc3339_ns
+from sensors.timestamps import NS_PER_MS, parse_rfc3339_ns
 from sensors.topics import GRID_SEGMENT, SLUG
 
 FEED_SEGMENT = "carbon-intensity"
@@ -95,7 +95,7 @@ def parse_slot_time_ms(text: str) -> int:
         ValueError: not one of those forms.
     """
     short = _SHORT_TIME.fullmatch(text)
-    return parse_rfc3339_ns(f"{short.group(1)}:00Z" if short else text) // 1_000_000
+    return parse_rfc3339_ns(f"{short.group(1)}:00Z" if short else text) // NS_PER_MS
 
 
 def format_slot_time(ms: int) -> str:

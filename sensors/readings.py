@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from sensors.timestamps import parse_rfc3339_ns
+from sensors.timestamps import NS_PER_MS, parse_rfc3339_ns
 from sensors.topics import Domain
 
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -66,7 +66,7 @@ def parse_timestamp_ms(value: object) -> int:
     else:
         try:
             # Sub-millisecond digits are truncated: storage precision is one millisecond.
-            ms = parse_rfc3339_ns(value) // 1_000_000
+            ms = parse_rfc3339_ns(value) // NS_PER_MS
         except ValueError as exc:
             raise _timestamp_error(str(exc)) from None
     if not 0 <= ms < MAX_TS_MS:

@@ -116,6 +116,19 @@ class Settings(BaseSettings):
         """The parsed broker URL."""
         return MqttEndpoint(self.mqtt_url)
 
+    def influx_auth(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Headers and query parameters that authenticate to InfluxDB's v1 API.
+
+        A token (2.x/3.x, ``Authorization: Token``) wins over a user and password (1.x,
+        ``u``/``p`` parameters); with neither, nothing is sent. The one place every
+        process's InfluxDB client takes its credentials from.
+        """
+        if self.influx_token is not None:
+            return {"Authorization": f"Token {self.influx_token.get_secret_value()}"}, {}
+        if self.influx_username and self.influx_password is not None:
+            return {}, {"u": self.influx_username, "p": self.influx_password.get_secret_value()}
+        return {}, {}
+
     def api_key_list(self) -> list[str]:
         """The configured API keys (empty: the API is open)."""
         if self.api_keys is None:

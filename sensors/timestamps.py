@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 
 NS_PER_S = 1_000_000_000
+NS_PER_MS = 1_000_000
 # InfluxDB stores int64 nanoseconds (until 2262); anything from 2200 on is a mistake.
 MAX_TIME_NS = 7_258_118_400 * NS_PER_S
 
@@ -34,3 +36,8 @@ def parse_rfc3339_ns(text: str) -> int:
     if not 0 <= ns < MAX_TIME_NS:
         raise ValueError("is outside 1970-01-01 .. 2200-01-01")
     return ns
+
+
+def now_ms() -> int:
+    """The current time as integer epoch milliseconds (the precision readings have)."""
+    return time.time_ns() // NS_PER_MS

@@ -10,14 +10,10 @@ from sensors.readings import MAX_PAYLOAD_BYTES, MODEL_BY_DOMAIN, Reading
 from sensors.reasons import DeadLetterReason
 from sensors.topics import Domain
 
-_TYPE_ERRORS = {
-    "float_type", "int_type", "int_from_float", "string_type", "dict_type", "bool_type",
-    "float_parsing", "int_parsing", "model_attributes_type", "datetime_type",
-}
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
-def _reason_for(error: ErrorDetails, domain: Domain) -> DeadLetterReason:
+def _reason_for(error: ErrorDetails) -> DeadLetterReason:
     kind = error["type"]
     loc = error["loc"]
     if kind == "json_invalid":
@@ -62,7 +58,7 @@ def validate_payload(domain: Domain, payload: bytes) -> Reading:
         return MODEL_BY_DOMAIN[domain].model_validate_json(payload)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        reason = _reason_for(first, domain)
+        reason = _reason_for(first)
         if reason is DeadLetterReason.PAYLOAD_NOT_JSON:
             try:
                 payload.decode("utf-8")

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from ingest.store import auth_for
 from sensors.settings import Settings
 
 LONDON = ZoneInfo("Europe/London")
@@ -80,7 +79,7 @@ def has_recent_readings(settings: Settings, influx_url: str) -> bool:
         settings: the database name and the InfluxDB credentials.
         influx_url: the InfluxDB the demo uses (it may have started it itself).
     """
-    headers, auth_params = auth_for(settings)
+    headers, auth_params = settings.influx_auth()
     params = {**auth_params, "db": settings.influx_database, "q": RECENT_QUERY}
     try:
         response = httpx.get(f"{influx_url}/query", params=params, headers=headers,

@@ -14,7 +14,7 @@ from ingest.service import IngestService
 from sensors.readings import VehicleClass
 from sensors.settings import Settings
 from simulators.engine import SimulationOptions, run_simulation
-from tests.api import api_client
+from tests.api.helpers import api_client
 from tests.helpers import eventually, influx_count, influx_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -12,19 +12,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from api.daqi import SiteIndex
-from api.daqi_queries import fetch_daqi_history
+from api.air.daqi import SiteIndex
+from api.air.queries import fetch_daqi_history
+from api.clock import HOUR_MS, MINUTE_MS
+from api.influx import InfluxStore, QueryParam
 from api.live.sse import rfc3339_ms
-from api.queries import LastSeen
+from api.network.last_seen import LastSeen
+from api.network.status import DEFAULT_INTERVAL_S, LATE_INTERVALS
 from api.schemas import SensorStatus
-from api.status import DEFAULT_INTERVAL_S, LATE_INTERVALS
-from api.store import InfluxStore, QueryParam
+from sensors.storage import SEQ, Measurement
+from sensors.timestamps import NS_PER_MS
 
 Severity = Literal["warning", "critical"]
 
-MINUTE_MS = 60_000
-HOUR_MS = 60 * MINUTE_MS
-NS_PER_MS = 1_000_000
 CLEARED_KEEP_MS = HOUR_MS
 SEQ_WINDOW_MS = HOUR_MS
 SPIKE_RECENT_MS = 5 * MINUTE_MS
@@ -36,11 +36,13 @@ DAQI_HIGH = 7
 DAQI_VERY_HIGH = 10
 DAQI_WALK_MS = 24 * HOUR_MS
 
-_SEQ_MEASUREMENTS = "energy, transport, air_quality"
+_SEQ_MEASUREMENTS = ", ".join((Measurement.ENERGY, Measurement.TRANSPORT,
+                               Measurement.AIR_QUALITY))
 _BOUNDS = "time >= $start AND time < $end"
+DEAD = Measurement.DEAD_LETTER
 # Consecutive seq differences of each sensor, in time order; a difference above 1 lost
 # (difference - 1) messages, and a negative one is a restart, which loses nothing.
-_SEQ_DIFFS = (f"SELECT difference(seq) AS d FROM {_SEQ_MEASUREMENTS} "  # noqa: S608
+_SEQ_DIFFS = (f"SELECT difference({SEQ}) AS d FROM {_SEQ_MEASUREMENTS} "  # noqa: S608
               f"WHERE {_BOUNDS} GROUP BY site, sensor")
 _SEQ_STATEMENTS = [
     f"SELECT sum(d) AS jumped, count(d) AS gaps FROM ({_SEQ_DIFFS}) "  # noqa: S608
@@ -200,9 +202,9 @@ async def fetch_dead_letters(store: InfluxStore, now_ms: int) -> DeadLetterCount
         "walk": first_minute * MINUTE_MS * NS_PER_MS,
     }
     recent, baseline, minutes = await store.query([
-        "SELECT count(topic) FROM dead_letter WHERE time >= $recent AND time < $now",
-        "SELECT count(topic) FROM dead_letter WHERE time >= $base AND time < $recent",
-        "SELECT count(topic) FROM dead_letter WHERE time >= $walk AND time < $now "
+        f"SELECT count(topic) FROM {DEAD} WHERE time >= $recent AND time < $now",  # noqa: S608
+        f"SELECT count(topic) FROM {DEAD} WHERE time >= $base AND time < $recent",  # noqa: S608
+        f"SELECT count(topic) FROM {DEAD} WHERE time >= $walk AND time < $now "  # noqa: S608
         "GROUP BY time(1m) fill(none)",
     ], params)
     per_minute = {int(row[0]): int(row[1]) for s in minutes for row in s.values if row[1]}

@@ -1,7 +1,8 @@
 """One poller per app: computes every live panel once per refresh and fans it out.
 
-The poller is an asyncio task started when the first client subscribes and stopped when
-the last one leaves (no screen open, no queries) or the app shuts down. Each client has
+The app's lifespan makes the hub and closes it. The poller is an asyncio task started
+when the first client subscribes and stopped when the last one leaves (no screen open, no
+queries) or the app shuts down. Each client has
 a bounded queue; a client that cannot keep up loses its oldest queued snapshots, which
 newer ones replace anyway, and never slows the poller or the other clients.
 
@@ -16,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.daqi import SiteIndex
-from api.daqi_queries import fetch_sites_daqi
+from api.air.daqi import SiteIndex
+from api.air.queries import fetch_sites_daqi
 from api.errors import StoreError
+from api.influx import InfluxStore
 from api.live import alerts as al
 from api.live.sse import rfc3339_ms
 from api.live.state import (
@@ -34,12 +36,12 @@ from api.live.state import (
     sensors_panel,
     worst_daqi,
 )
-from api.queries import fetch_last_seen
+from api.network.last_seen import fetch_last_seen
 from api.schemas import SensorStatus
-from api.store import InfluxStore
 from sensors.factors import FactorTable
 from sensors.registry import Registry
 from sensors.settings import Settings
+from sensors.timestamps import now_ms as clock_ms
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ class LiveHub:
     """Shared live state of one app and the clients subscribed to it."""
 
     def __init__(self, settings: Settings, registry: Registry, factors: FactorTable,
-                 store: Callable[[], InfluxStore | None]) -> None:
+                 store: InfluxStore) -> None:
         self.refresh_s = settings.live_refresh_s
         self.heartbeat_s = settings.live_heartbeat_s
         self._registry = registry
@@ -179,12 +181,9 @@ class LiveHub:
 
     async def tick(self, now_ms: int | None = None) -> list[Event]:
         """Compute every panel due now; the events in :data:`PANELS` order, ``error`` last."""
-        now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        now_ms = clock_ms() if now_ms is None else now_ms
         at = rfc3339_ms(now_ms)
-        store = self._store()
-        if store is None:
-            return [Event("error", {"at": at, "message": "the InfluxDB client is not open",
-                                    "failed": list(JOBS)})]
+        store = self._store
         slow = time.monotonic() >= self._slow_due
         jobs: dict[str, Awaitable[Any]] = {
             "now": fetch_now(store, now_ms), "series:1h": fetch_series(store, "1h", now_ms),

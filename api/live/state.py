@@ -13,37 +13,39 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from api.daqi import SiteIndex
-from api.indicators import summarise
+from api.activity.raw import fetch_activity
+from api.air.daqi import SiteIndex
+from api.carbon.pricing import summarise
+from api.clock import LONDON, TimeWindow
+from api.influx import InfluxStore, QueryParam, Series
 from api.live.sse import rfc3339_ms
-from api.params import TimeWindow
-from api.queries import LastSeen, fetch_activity
+from api.network.last_seen import LastSeen
+from api.network.status import sensor_statuses
 from api.schemas import SensorState, SensorStatus
-from api.status import sensor_statuses
-from api.store import InfluxStore, QueryParam, Series
 from sensors.factors import FactorTable
 from sensors.readings import Carrier, VehicleClass
 from sensors.registry import Registry
+from sensors.storage import ENERGY_KWH, Measurement, count_field
+from sensors.timestamps import NS_PER_MS
 from sensors.topics import Domain
 
 Window = Literal["1h", "24h"]
 
-NS_PER_MS = 1_000_000
+ENERGY, TRANSPORT, AIR_QUALITY = Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY
+STATS = Measurement.INGEST_STATS
 NOW_WINDOW_MS = 5 * 60_000
 PIPELINE_WINDOW_MS = 60_000
 DEAD_LETTER_REASONS_MS = 15 * 60_000
 SERIES: dict[Window, tuple[int, int]] = {"1h": (3600, 60), "24h": (86_400, 900)}
 """Window -> (length, step) in seconds."""
-LONDON = ZoneInfo("Europe/London")
 
 VEHICLES = tuple(vc.value for vc in (VehicleClass.CAR, VehicleClass.MOTORCYCLE,
                                      VehicleClass.VAN, VehicleClass.HGV, VehicleClass.BUS))
 ACTIVE = (VehicleClass.BICYCLE.value, VehicleClass.PEDESTRIAN.value)
 _CARRIER_KEYS = {Carrier.ELECTRICITY.value: "electricity_kw", Carrier.GAS.value: "gas_kw",
                  Carrier.SOLAR_PV.value: "solar_kw", Carrier.EV_CHARGING.value: "ev_charging_kw"}
-_COUNTS = ", ".join(f"sum(count_{name}) AS {name}" for name in VEHICLES + ACTIVE)
+_COUNTS = ", ".join(f"sum({count_field(name)}) AS {name}" for name in VEHICLES + ACTIVE)
 _BOUNDS = "time >= $start AND time < $end"
 _RATES = ("received", "stored", "dead_letters", "write_seconds_total", "batches")
 
@@ -69,8 +71,9 @@ async def fetch_now(store: InfluxStore, now_ms: int) -> dict[str, Any]:
         StoreError: InfluxDB could not answer.
     """
     energy, transport = await store.query([
-        f"SELECT sum(energy_kwh) AS kwh FROM energy WHERE {_BOUNDS} GROUP BY carrier",  # noqa: S608
-        f"SELECT {_COUNTS} FROM transport WHERE {_BOUNDS}",  # noqa: S608
+        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_BOUNDS} "  # noqa: S608
+        "GROUP BY carrier",
+        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_BOUNDS}",  # noqa: S608
     ], _bounds(now_ms - NOW_WINDOW_MS, now_ms))
     per_hour = 3_600_000 / NOW_WINDOW_MS
     body: dict[str, Any] = dict.fromkeys(_CARRIER_KEYS.values())
@@ -109,10 +112,10 @@ async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[
     step_s = step_ms // 1000
     group = f"GROUP BY time({step_s}s)"
     energy, transport, no2 = await store.query([
-        f"SELECT sum(energy_kwh) AS kwh FROM energy WHERE {_BOUNDS} "  # noqa: S608
+        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_BOUNDS} "  # noqa: S608
         f"{group}, carrier fill(null)",
-        f"SELECT {_COUNTS} FROM transport WHERE {_BOUNDS} {group} fill(null)",  # noqa: S608
-        f"SELECT mean(no2_ugm3) AS no2 FROM air_quality WHERE {_BOUNDS} "  # noqa: S608
+        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_BOUNDS} {group} fill(null)",  # noqa: S608
+        f"SELECT mean(no2_ugm3) AS no2 FROM {AIR_QUALITY} WHERE {_BOUNDS} "  # noqa: S608
         f"{group} fill(null)",
     ], _bounds(start_ms, end_ms))
     kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
@@ -138,7 +141,7 @@ def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen],
                   now_ms: int) -> tuple[dict[str, Any], list[SensorStatus]]:
     """The ``sensors`` payload, and the statuses it came from (alerts use them too).
 
-    The rules are ``GET /api/v1/sensors``'s (:func:`api.status.sensor_statuses`).
+    The rules are ``GET /api/v1/sensors``'s (:func:`api.network.status.sensor_statuses`).
     """
     statuses = sensor_statuses(registry, seen, now_ms)
     counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
@@ -190,11 +193,11 @@ async def fetch_pipeline(store: InfluxStore, now_ms: int) -> dict[str, Any]:
     """
     derivatives = ", ".join(f"non_negative_derivative({name}, 1s) AS {name}" for name in _RATES)
     rates, latest, reasons = await store.query([
-        f"SELECT {derivatives} FROM ingest_stats WHERE {_BOUNDS} GROUP BY instance",  # noqa: S608
+        f"SELECT {derivatives} FROM {STATS} WHERE {_BOUNDS} GROUP BY instance",  # noqa: S608
         f"SELECT last(queue_depth) AS queue_depth, last(lag_seconds) AS lag_s "  # noqa: S608
-        f"FROM ingest_stats WHERE {_BOUNDS} GROUP BY instance",
-        "SELECT count(topic) AS n FROM dead_letter WHERE time >= $reasons AND time < $end "
-        "GROUP BY reason",
+        f"FROM {STATS} WHERE {_BOUNDS} GROUP BY instance",
+        f"SELECT count(topic) AS n FROM {Measurement.DEAD_LETTER} "  # noqa: S608
+        "WHERE time >= $reasons AND time < $end GROUP BY reason",
     ], {**_bounds(now_ms - PIPELINE_WINDOW_MS, now_ms),
         "reasons": (now_ms - DEAD_LETTER_REASONS_MS) * NS_PER_MS})
     per_instance = [{name: _mean(row[name] for row in series.rows()) for name in _RATES}
@@ -218,7 +221,7 @@ async def fetch_pipeline(store: InfluxStore, now_ms: int) -> dict[str, Any]:
     }
 
 
-def london_days(now_ms: int) -> tuple[TimeWindow, TimeWindow]:
+def today_and_yesterday(now_ms: int) -> tuple[TimeWindow, TimeWindow]:
     """Today from Europe/London midnight to now, and yesterday to the same clock time."""
     local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(LONDON)
     midnight = datetime.combine(local.date(), time(0), LONDON)
@@ -244,11 +247,11 @@ async def fetch_carbon(store: InfluxStore, factors: FactorTable, now_ms: int) ->
         StoreError: InfluxDB could not answer.
     """
     totals = []
-    for window in london_days(now_ms):
+    for window in today_and_yesterday(now_ms):
         energy, transport = await fetch_activity(store, window, None)
         totals.append(summarise(energy, transport, (), factors).total_kgco2e)
     today, yesterday = totals
     change = (today - yesterday) / yesterday * 100 if yesterday > 0 else None
     return {"today_kgco2e": today, "yesterday_same_time_kgco2e": yesterday,
             "change_pct": change,
-            "today_start": rfc3339_ms(london_days(now_ms)[0].start_ns // NS_PER_MS)}
+            "today_start": rfc3339_ms(today_and_yesterday(now_ms)[0].start_ns // NS_PER_MS)}

@@ -8,7 +8,7 @@ from api.auth import key_matches
 from api.main import create_app
 from sensors.settings import Settings
 from smartplace.servers import free_port
-from tests.api import api_client
+from tests.api.helpers import api_client
 
 pytestmark = pytest.mark.anyio
 

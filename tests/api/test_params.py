@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from api.params import (
-    NS_PER_S,
+from api.clock import (
     Interval,
-    ParamError,
     TimeWindow,
     format_london_ns,
     format_ms,
     format_ns,
     london_year,
-    parse_group_by,
-    parse_interval,
-    parse_time,
-    parse_window,
     split_years,
 )
+from api.errors import ParamError
+from api.params import NS_PER_S, parse_group_by, parse_interval, parse_time, parse_window
 
 T0 = 1_764_151_200 * NS_PER_S  # 2025-11-26T10:00:00Z
 DAY = 86_400 * NS_PER_S

@@ -17,7 +17,7 @@ import pytest
 from api.routes.dashboard import default_dashboard_dir, uplot_installed
 from sensors.settings import Settings
 from smartplace.servers import free_port
-from tests.dashboard import (
+from tests.dashboard.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     LIVE_REFRESH_S,

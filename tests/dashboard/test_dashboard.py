@@ -16,7 +16,7 @@ from sensors.settings import Settings
 from sensors.topics import Domain
 from simulators.engine import SimulationOptions, run_simulation
 from simulators.publisher import MqttPublisher
-from tests.dashboard import (
+from tests.dashboard.helpers import (
     LAPTOP,
     SCREENSHOTS,
     WALL,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.routes.dashboard import default_dashboard_dir
-from tests.dashboard import unavailable
+from tests.dashboard.helpers import unavailable
 
 SSE_MODULE = (default_dashboard_dir() / "sse.js").as_uri()
 

@@ -11,7 +11,7 @@ import pytest
 from api.main import create_app
 from api.routes.dashboard import CHARTS_MISSING, CHARTS_READY, default_dashboard_dir, safe_file
 from sensors.settings import Settings
-from tests.dashboard import dashboard_copy_without_uplot
+from tests.dashboard.helpers import dashboard_copy_without_uplot
 
 
 class _Client:

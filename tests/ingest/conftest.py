@@ -65,7 +65,7 @@ def readings(prefix: str, count: int, seed: int = 7) -> list[tuple[str, bytes, d
 
 
 class IngestProcess:
-    """``python -m ingest`` as a child process with the test's settings."""
+    """``python -m smartplace ingest`` as a child process with the test's settings."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.settings = settings
@@ -75,7 +75,7 @@ class IngestProcess:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ingest"], env=settings_env(self.settings),
+                [sys.executable, "-m", "smartplace", "ingest"], env=settings_env(self.settings),
                 stdout=log, stderr=subprocess.STDOUT,
             )
         eventually(lambda: subscribed(self.settings), 20, message="ingest subscribed")

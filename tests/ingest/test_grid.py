@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ingest.decode import MessageDecoder, Rejection
+from ingest.decode import Decoded, MessageDecoder, Rejection
 from ingest.gridfeed import feed_url
 from ingest.service import IngestService
 from sensors.errors import InvalidReadingError
@@ -104,10 +104,11 @@ def test_the_grid_topic_does_not_disturb_the_three_domains() -> None:
 
 def test_one_feed_message_becomes_one_line_per_slot() -> None:
     result = _decoder().decode(TOPIC, orjson.dumps(SAMPLE))
-    assert isinstance(result, tuple)
-    lines, unknown = result
-    assert unknown == 0
-    assert lines.split("\n") == [
+    assert isinstance(result, Decoded)
+    assert result.unknown_fields == 0
+    assert result.measurement == "grid_intensity"
+    assert result.ts_ns == (SLOT0_MS + 3_600_000) * 1_000_000  # the newest slot's start
+    assert result.line.split("\n") == [
         'grid_intensity,region=north-west-england,regionid=3 forecast_gco2_kwh=182.0,'
         f'index="high" {SLOT0_MS * 1_000_000}',
         'grid_intensity,region=north-west-england,regionid=3 forecast_gco2_kwh=176.0,'

@@ -9,10 +9,10 @@ import httpx
 import orjson
 import pytest
 
-from ingest.lineprotocol import DEAD_LETTER_PAYLOAD_BYTES
 from ingest.service import IngestService
 from sensors.reasons import DeadLetterReason as R
 from sensors.settings import Settings
+from sensors.storage import DEAD_LETTER_PAYLOAD_BYTES
 from tests.helpers import eventually, influx_count, influx_rows, publish_all
 from tests.ingest.conftest import TS0, metrics, readings
 from tests.sensors.test_validation import BAD

@@ -6,7 +6,7 @@ import statistics
 
 import orjson
 
-from ingest.decode import MessageDecoder
+from ingest.decode import Decoded, MessageDecoder
 from sensors.grid import SLOT_MS, validate_feed
 from sensors.registry import load_registry
 from simulators.grid import GridFeedSimulator, feed_message, intensity_index, slot_intensity
@@ -43,8 +43,8 @@ def test_a_message_passes_the_ingest_decoder() -> None:
     assert len(validate_feed(body).region.data) == 48
     decoded = MessageDecoder(PREFIX, load_registry()).decode(
         f"{PREFIX}/grid/carbon-intensity/north-west-england", body)
-    assert isinstance(decoded, tuple)
-    assert decoded[0].count("\n") == 47
+    assert isinstance(decoded, Decoded)
+    assert decoded.line.count("\n") == 47
 
 
 class _Recorder:

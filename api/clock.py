@@ -1,0 +1,168 @@
+"""Time on the Europe/London clock: windows, bucket rules, calendar years, RFC 3339 text.
+
+Pure; no I/O. Every UK offset is a whole hour, so UTC hours are London clock hours; days,
+months and years are London calendar ones (23 to 25 hours a day across clock changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sensors.timestamps import NS_PER_MS, NS_PER_S
+
+LONDON = ZoneInfo("Europe/London")
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A half-open window [start, end) in epoch nanoseconds."""
+
+    start_ns: int
+    end_ns: int
+
+    @property
+    def seconds(self) -> float:
+        """The window's length in seconds."""
+        return (self.end_ns - self.start_ns) / NS_PER_S
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A bucket rule, aligned to the Europe/London clock.
+
+    ``fixed`` buckets (1m..30m dividing an hour, and 1h) are that many seconds long,
+    counted from the Unix epoch: every UK offset is a whole hour, so they also start on
+    London clock minutes and tile London days. ``clock`` buckets (2h, 3h, 4h, 6h, 8h, 12h)
+    start at London clock times ``k x n`` hours after local midnight, so a day always has
+    ``24 / n`` of them and the one spanning a clock change is an hour longer or shorter.
+    ``day`` buckets are London calendar days (23, 24 or 25 hours); ``month`` buckets
+    London calendar months.
+    """
+
+    text: str
+    kind: Literal["fixed", "clock", "day", "month"]
+    seconds: int  # nominal length (fixed: exact)
+
+    @property
+    def query_s(self) -> int:
+        """The ``GROUP BY time()`` grain to read before regrouping: at most an hour."""
+        return self.seconds if self.kind == "fixed" else 3600
+
+    def bucket_start_ms(self, ms: int) -> int:
+        """The start of the bucket holding the instant ``ms`` (epoch milliseconds)."""
+        if self.kind == "fixed":
+            return ms - ms % (self.seconds * 1000)
+        local = datetime.fromtimestamp(ms // 1000, LONDON)
+        if self.kind == "month":
+            start = datetime(local.year, local.month, 1, tzinfo=LONDON)
+        elif self.kind == "day":
+            start = datetime(local.year, local.month, local.day, tzinfo=LONDON)
+        else:
+            step = self.seconds // 3600
+            # fold=0 is never ambiguous here: a boundary hour is 0 or at least 2, and the
+            # clocks go back over 01:00-02:00.
+            start = datetime(local.year, local.month, local.day, local.hour // step * step,
+                             tzinfo=LONDON)
+        return int(start.timestamp()) * 1000
+
+    def bucket_end_ms(self, start_ms: int) -> int:
+        """The end (exclusive) of the bucket starting at ``start_ms``."""
+        if self.kind == "fixed":
+            return start_ms + self.seconds * 1000
+        local = datetime.fromtimestamp(start_ms // 1000, LONDON)
+        day = datetime(local.year, local.month, local.day, tzinfo=LONDON)
+        if self.kind == "month":
+            end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=LONDON)
+        elif self.kind == "day" or local.hour + self.seconds // 3600 >= 24:
+            following = day.date() + timedelta(days=1)
+            end = datetime(following.year, following.month, following.day, tzinfo=LONDON)
+        else:
+            end = day.replace(hour=local.hour + self.seconds // 3600)
+        return int(end.timestamp()) * 1000
+
+
+def _intervals() -> dict[str, Interval]:
+    table = {f"{n}m": Interval(f"{n}m", "fixed", n * 60) for n in range(1, 60) if 60 % n == 0}
+    table["60m"] = table["1h"] = Interval("1h", "fixed", 3600)
+    table.update({f"{n}h": Interval(f"{n}h", "clock", n * 3600) for n in (2, 3, 4, 6, 8, 12)})
+    table["1d"] = table["24h"] = Interval("1d", "day", 86_400)
+    table["1mo"] = Interval("1mo", "month", 31 * 86_400)
+    return table
+
+
+INTERVALS = _intervals()
+
+
+DAY = INTERVALS["1d"]
+
+
+def floor_hour(ms: int) -> int:
+    """The start of the UTC (and London) clock hour holding ``ms``."""
+    return ms - ms % HOUR_MS
+
+
+def ceil_hour(ms: int) -> int:
+    """The first hour boundary at or after ``ms``."""
+    return -(-ms // HOUR_MS) * HOUR_MS
+
+
+def london_days(lo: int, hi: int) -> tuple[int, int]:
+    """The whole London days inside [lo, hi): (first midnight, last midnight), or (lo, lo)."""
+    first = DAY.bucket_start_ms(lo)
+    if first < lo:
+        first = DAY.bucket_end_ms(first)
+    last = DAY.bucket_start_ms(hi)
+    return (first, last) if first < last else (lo, lo)
+
+
+def london_year(ms: int) -> int:
+    """The Europe/London calendar year of an instant (epoch milliseconds)."""
+    return datetime.fromtimestamp(ms // 1000, LONDON).year
+
+
+def split_years(window: TimeWindow) -> list[TimeWindow]:
+    """The window cut at each London New Year inside it (at most three parts in 366 days)."""
+    parts: list[TimeWindow] = []
+    start = window.start_ns
+    while start < window.end_ns:
+        year = london_year(start // NS_PER_MS)
+        new_year = int(datetime(year + 1, 1, 1, tzinfo=LONDON).timestamp()) * NS_PER_S
+        parts.append(TimeWindow(start, min(new_year, window.end_ns)))
+        start = new_year
+    return parts
+
+
+def window_years(window: TimeWindow) -> set[int]:
+    """Every London calendar year the window touches (factor rows are per year)."""
+    first = london_year(window.start_ns // NS_PER_MS)
+    last = london_year((window.end_ns - 1) // NS_PER_MS)
+    return set(range(first, last + 1))
+
+
+def format_ns(ns: int) -> str:
+    """Epoch nanoseconds as RFC 3339 UTC (``Z``), with as many fraction digits as needed."""
+    seconds, fraction = divmod(ns, NS_PER_S)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def format_ms(ms: int) -> str:
+    """Epoch milliseconds as RFC 3339 UTC."""
+    return format_ns(ms * NS_PER_MS)
+
+
+def format_london_ns(ns: int) -> str:
+    """Epoch nanoseconds as RFC 3339 in Europe/London time, with its offset (+00:00, +01:00)."""
+    seconds, fraction = divmod(ns, NS_PER_S)
+    local = datetime.fromtimestamp(seconds, LONDON)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + local.isoformat()[-6:]

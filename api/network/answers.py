@@ -1,0 +1,56 @@
+"""The ``/api/v1/sensors`` answers: every known sensor with its last reading and status."""
+
+from __future__ import annotations
+
+from api.clock import format_ms
+from api.influx import InfluxStore
+from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen
+from api.network.status import sensor_statuses
+from api.schemas import SensorList, SensorState, SensorStatus
+from sensors.registry import Registry
+from sensors.timestamps import now_ms
+from sensors.topics import Domain
+
+
+async def statuses_now(store: InfluxStore, registry: Registry) -> tuple[int, list[SensorStatus]]:
+    """The time of the answer and every known sensor's status at that time.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    seen = await fetch_last_seen(store)
+    now = now_ms()
+    return now, sensor_statuses(registry, seen, now)
+
+
+async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
+                      domain: Domain | None) -> SensorList | None:
+    """Known sensors, optionally of one site and domain; None when ``site`` is unknown
+    (neither registered nor seen in the data).
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    now, statuses = await statuses_now(store, registry)
+    if site is not None:
+        known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
+        if site not in known_sites:
+            return None
+        statuses = [s for s in statuses if s.site == site]
+    if domain is not None:
+        statuses = [s for s in statuses if s.domain is domain]
+    counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
+    for one in statuses:
+        counts[one.status] += 1
+    return SensorList(as_of=format_ms(now), lookback=LAST_SEEN_LOOKBACK, counts=counts,
+                      sensors=statuses)
+
+
+async def one_sensor(store: InfluxStore, registry: Registry, sensor_id: str) -> SensorStatus | None:
+    """A registered sensor, or one seen in the data; None when neither.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    _, statuses = await statuses_now(store, registry)
+    return next((one for one in statuses if one.id == sensor_id), None)

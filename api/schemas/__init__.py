@@ -1,0 +1,32 @@
+"""Response models: the documented shapes of every API answer (shown in OpenAPI).
+
+One home, one module per feature; import them from here.
+"""
+
+from api.schemas.air import (
+    Band,
+    DaqiHistoryOut,
+    DaqiHour,
+    DaqiOut,
+    DaqiOverall,
+    DaqiPollutant,
+)
+from api.schemas.carbon import (
+    ActivityOut,
+    AppliedFactorOut,
+    EmissionRowOut,
+    EmissionsOut,
+    FactorOut,
+    FactorsOut,
+    GridIntensityOut,
+    IndicatorsOut,
+    SourceOut,
+)
+from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
+
+__all__ = [
+    "ActivityOut", "AppliedFactorOut", "Band", "DaqiHistoryOut", "DaqiHour", "DaqiOut",
+    "DaqiOverall", "DaqiPollutant", "EmissionRowOut", "EmissionsOut", "FactorOut",
+    "FactorsOut", "GridIntensityOut", "Health", "IndicatorsOut", "InfluxHealth",
+    "SensorList", "SensorState", "SensorStatus", "SourceOut",
+]

@@ -1,0 +1,144 @@
+"""The storage schema: every measurement, tag and field the project writes or reads.
+
+Contract section 3 defines the readings and ``dead_letter``; the project adds its own
+measurements (README, "The contract"). Writers serialise through
+:mod:`sensors.lineprotocol`, which refuses a field this table does not list; readers
+(the API's InfluxQL, the Grafana dashboard) name measurements and fields through these
+constants, so a rename happens here or nowhere. Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from sensors.readings import AIR_QUALITY_FIELDS, Carrier, VehicleClass
+from sensors.reasons import DeadLetterReason
+from sensors.topics import Domain
+
+FieldType = Literal["float", "integer", "string"]
+
+VEHICLE_CLASSES = tuple(VehicleClass)
+CARRIERS = tuple(Carrier)
+
+
+class Measurement(StrEnum):
+    """Measurement names (a ``StrEnum``, so it formats as its name inside query text)."""
+
+    ENERGY = "energy"
+    TRANSPORT = "transport"
+    AIR_QUALITY = "air_quality"
+    DEAD_LETTER = "dead_letter"
+    INGEST_STATS = "ingest_stats"
+    GRID_INTENSITY = "grid_intensity"
+    ACTIVITY_HOURLY = "activity_hourly"
+    ACTIVITY_DAILY = "activity_daily"
+    RECEIVED_HOURLY = "received_hourly"
+    RECEIVED_DAILY = "received_daily"
+    ROLLUP_STATE = "activity_rollup_state"
+
+
+# Field names shared by several measurements (the readings use the payload's names).
+ENERGY_KWH = "energy_kwh"
+POWER_KW = "power_kw"
+INTERVAL_S = "interval_s"
+SEQ = "seq"
+LINK_KM = "link_km"
+AVG_SPEED_KPH = "avg_speed_kph"
+READINGS = "readings"
+
+
+def count_field(vehicle_class: VehicleClass | str) -> str:
+    """``count_<class>``: a transport reading's count (and an hourly rollup's sum of them)."""
+    return f"count_{VehicleClass(vehicle_class).value}"
+
+
+def vkm_field(vehicle_class: VehicleClass | str) -> str:
+    """``vkm_<class>``: rolled-up vehicle-km of a class (count x link km per reading)."""
+    return f"vkm_{VehicleClass(vehicle_class).value}"
+
+
+def unattributed_field(vehicle_class: VehicleClass | str) -> str:
+    """``unattributed_<class>``: rolled-up counts on links of unknown length."""
+    return f"unattributed_{VehicleClass(vehicle_class).value}"
+
+
+def received_count_field(air_quality_field: str) -> str:
+    """``n_<field>``: readings of an air-quality quantity counted into ``received_*``."""
+    return f"n_{air_quality_field}"
+
+
+COUNT_FIELDS = tuple(count_field(vc) for vc in VEHICLE_CLASSES)
+DEAD_LETTER_PAYLOAD_BYTES = 4096
+INGEST_STATS_FIELDS: dict[str, FieldType] = {
+    "received": "integer", "stored": "integer", "dead_letters": "integer",
+    "acked": "integer", "write_retries": "integer", "batches": "integer",
+    "queue_depth": "integer", "started_at_ms": "integer",
+    "write_seconds_total": "float", "lag_seconds": "float",
+}
+GRID_FORECAST = "forecast_gco2_kwh"
+GRID_ACTUAL = "actual_gco2_kwh"
+GRID_INDEX = "index"
+
+ACTIVITY_ENERGY_FIELDS = (ENERGY_KWH, READINGS)
+ACTIVITY_TRANSPORT_FIELDS = (READINGS, *(name for vc in VEHICLE_CLASSES for name in (
+    count_field(vc), vkm_field(vc), unattributed_field(vc))))
+RECEIVED_SEQ_FIELDS = ("seq_min", "seq_max", "seq_count")
+RECEIVED_FIELDS = ("received", INTERVAL_S, *RECEIVED_SEQ_FIELDS,
+                   *(received_count_field(name) for name in AIR_QUALITY_FIELDS))
+
+
+def _activity_fields() -> dict[str, FieldType]:
+    fields: dict[str, FieldType] = {ENERGY_KWH: "float", READINGS: "integer"}
+    for vc in VEHICLE_CLASSES:
+        fields[count_field(vc)] = "integer"
+        fields[vkm_field(vc)] = "float"
+        fields[unattributed_field(vc)] = "integer"
+    return fields
+
+
+_ACTIVITY_TAGS = ("site", "sensor", "domain", "carrier")
+_RECEIVED_TAGS = ("site", "sensor", "domain")
+
+TAGS: dict[Measurement, tuple[str, ...]] = {
+    Measurement.ENERGY: ("site", "sensor", "carrier"),
+    Measurement.TRANSPORT: ("site", "sensor"),
+    Measurement.AIR_QUALITY: ("site", "sensor"),
+    Measurement.DEAD_LETTER: ("reason", "domain"),
+    Measurement.INGEST_STATS: ("instance",),
+    Measurement.GRID_INTENSITY: ("region", "regionid"),
+    Measurement.ACTIVITY_HOURLY: _ACTIVITY_TAGS,
+    Measurement.ACTIVITY_DAILY: _ACTIVITY_TAGS,
+    Measurement.RECEIVED_HOURLY: _RECEIVED_TAGS,
+    Measurement.RECEIVED_DAILY: _RECEIVED_TAGS,
+    Measurement.ROLLUP_STATE: (),
+}
+
+FIELDS: dict[Measurement, dict[str, FieldType]] = {
+    Measurement.ENERGY: {ENERGY_KWH: "float", INTERVAL_S: "integer", POWER_KW: "float",
+                         SEQ: "integer"},
+    Measurement.TRANSPORT: {**dict.fromkeys(COUNT_FIELDS, "integer"), INTERVAL_S: "integer",
+                            LINK_KM: "float", AVG_SPEED_KPH: "float", SEQ: "integer"},
+    Measurement.AIR_QUALITY: {**dict.fromkeys(AIR_QUALITY_FIELDS, "float"), SEQ: "integer"},
+    Measurement.DEAD_LETTER: {"topic": "string", "payload": "string", "detail": "string"},
+    Measurement.INGEST_STATS: INGEST_STATS_FIELDS,
+    Measurement.GRID_INTENSITY: {GRID_FORECAST: "float", GRID_ACTUAL: "float",
+                                 GRID_INDEX: "string"},
+    Measurement.ACTIVITY_HOURLY: _activity_fields(),
+    Measurement.ACTIVITY_DAILY: _activity_fields(),
+    Measurement.RECEIVED_HOURLY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
+    Measurement.RECEIVED_DAILY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
+    Measurement.ROLLUP_STATE: dict.fromkeys(("since_ms", "until_ms", "run_at_ms"), "integer"),
+}
+
+def quote_identifier(name: str) -> str:
+    """An InfluxQL double-quoted identifier (database names come from configuration)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Enumerated tag values: what a reader may filter on.
+TAG_VALUES: dict[str, frozenset[str]] = {
+    "carrier": frozenset(carrier.value for carrier in CARRIERS),
+    "domain": frozenset(domain.value for domain in Domain),
+    "reason": frozenset(reason.value for reason in DeadLetterReason),
+}
