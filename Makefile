@@ -21,7 +21,7 @@ NPM_STAMP := $(DASHBOARD)/node_modules/.smartplace-installed
 # The browser the dashboard tests and the latency benchmark drive (Debian's chromium).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv servers dashboard browser demo test lint bench clean
+.PHONY: help venv servers dashboard browser demo test test-fast lint bench clean
 
 help: ## List the targets
 	@echo "smartplace make targets:"
@@ -35,6 +35,7 @@ help: ## List the targets
 	@echo "  make demo     venv + servers + dashboard, then run 'smartplace demo' (Ctrl-C stops everything)"
 	@echo "  make test     venv + servers + dashboard + browser, then ruff, mypy and pytest"
 	@echo "                (PYTEST_ARGS='...' passes options)"
+	@echo "  make test-fast  the same without the tests marked slow (the quick loop)"
 	@echo "  make lint     venv, then ruff and mypy only"
 	@echo "  make bench    venv + servers + dashboard + browser, then 'python -m bench'"
 	@echo "                (BENCH_ARGS='...' passes options)"
@@ -138,6 +139,11 @@ test: venv servers dashboard browser ## Lint, type-check and run every test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: venv servers dashboard ## Lint, type-check and run the tests not marked slow
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: venv ## Lint and type-check only
 	$(BIN)/ruff check .

@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
@@ -32,10 +31,7 @@ API_PREFIX = "/api/v1"
 
 async def _store_error(request: Request, exc: Exception) -> JSONResponse:
     # A store failure is never the client's fault and never a 500: answer 503.
-    if isinstance(exc, StoreError):
-        message = exc.message
-    else:
-        message = f"InfluxDB error ({type(exc).__name__})"
+    message = exc.message if isinstance(exc, StoreError) else type(exc).__name__
     logger.warning("store unavailable for %s: %s", request.url.path, message)
     return JSONResponse(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -90,7 +86,6 @@ def create_app(
     app.state.store = app.state.rollups = app.state.live_hub = None
 
     app.add_exception_handler(StoreError, _store_error)
-    app.add_exception_handler(httpx.HTTPError, _store_error)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
     v1.include_router(sensors.router)

@@ -2,8 +2,8 @@
 
 Method: a private ``influxd`` gets ``days`` x 1,440 minutes of readings for ``sensors``
 sensors (a third each energy, transport, air quality), written directly as line protocol
-(the exact lines the ingestor writes, checked against ``ingest.lineprotocol.reading_line``
-on a sample) by two concurrent writer processes in 5,000-line gzip batches. The API then
+by ``bench/api_data.py`` (the exact lines the ingestor writes, checked against
+``sensors.lineprotocol.reading_line`` on a sample). The API then
 runs in process (``httpx.ASGITransport``, inside the app's lifespan) and each request is
 timed after warm-ups, sequentially:
 
@@ -11,9 +11,8 @@ timed after warm-ups, sequentially:
 - ``/api/v1/indicators`` over the whole window;
 
 each with ``source=raw`` and, after the rollups are backfilled for the window
-(``api.rollup_write.backfill``), ``source=rollup``, when the API offers a ``source``
-parameter. Parts
-the API does not offer yet are reported as not measured; no figure is ever made up.
+(``api.activity.rollup_job.backfill``), ``source=rollup``. A request that fails is
+reported as not measured; no figure is ever made up.
 
 Target (the issue): p95 under 300 ms from rollups on 2 cores.
 """
@@ -21,12 +20,10 @@ Target (the issue): p95 under 300 ms from rollups on 2 cores.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import math
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,174 +31,21 @@ from typing import Any
 
 import httpx
 
-from sensors.lineprotocol import reading_line
-from sensors.readings import (
-    AirQualityReading,
-    Carrier,
-    EnergyReading,
-    Reading,
-    TransportReading,
-    VehicleClass,
+from bench.api_data import (
+    BATCH_LINES,
+    DATABASE,
+    MINUTE_MS,
+    WRITERS,
+    bench_sensors,
+    check_lines,
+    write_all,
 )
-from sensors.registry import load_registry
 from sensors.settings import Settings
-from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
 
-DATABASE = "bench_api"
-BATCH_LINES = 5_000
-WRITERS = 2
-MINUTE_MS = 60_000
 TARGET_P95_MS = 300.0
 EMISSIONS = "/api/v1/emissions"
 INDICATORS = "/api/v1/indicators"
-
-_CARRIERS = (Carrier.ELECTRICITY, Carrier.ELECTRICITY, Carrier.GAS, Carrier.SOLAR_PV,
-             Carrier.EV_CHARGING)
-_LINK_KM = (0.18, 0.22, 0.28, 0.3, 0.35, 0.4, 0.45, 0.62)
-_CLASSES = tuple(VehicleClass)
-# Values come from small tables of pre-formatted text, so that building a line is string
-# concatenation only (the shortest repr of each float, as ``reading_line`` writes it).
-_KWH = [repr(round(0.05 + (i * 37 % 400) / 100, 2)) for i in range(97)]
-_KW = [repr(round(3.0 + (i * 53 % 2400) / 10, 1)) for i in range(89)]
-_COUNT = [str(i * 7 % 23) for i in range(101)]
-_NO2 = [repr(round(5.0 + (i * 29 % 850) / 10, 1)) for i in range(83)]
-_PM25 = [repr(round(1.0 + (i * 31 % 390) / 10, 1)) for i in range(79)]
-_PM10 = [repr(round(2.0 + (i * 41 % 580) / 10, 1)) for i in range(73)]
-
-
-@dataclass(frozen=True)
-class BenchSensor:
-    """One synthetic sensor."""
-
-    index: int
-    domain: Domain
-    site: str
-    sensor: str
-    carrier: Carrier | None = None
-    link_km: float | None = None
-
-
-def bench_sensors(count: int) -> list[BenchSensor]:
-    """``count`` sensors, a third per domain, spread over the registry's sites."""
-    sites = [site.id for site in load_registry().sites]
-    domains = (Domain.ENERGY, Domain.TRANSPORT, Domain.AIR_QUALITY)
-    out = []
-    for i in range(count):
-        domain = domains[i * 3 // count] if count >= 3 else domains[i % 3]
-        site = sites[i % len(sites)]
-        if domain is Domain.ENERGY:
-            out.append(BenchSensor(i, domain, site, f"bench-energy-{i:04d}",
-                                   carrier=_CARRIERS[i % len(_CARRIERS)]))
-        elif domain is Domain.TRANSPORT:
-            out.append(BenchSensor(i, domain, site, f"bench-transport-{i:04d}",
-                                   link_km=_LINK_KM[i % len(_LINK_KM)]))
-        else:
-            out.append(BenchSensor(i, domain, site, f"bench-aq-{i:04d}"))
-    return out
-
-
-def line_maker(sensor: BenchSensor, start_ms: int) -> Callable[[int], str]:
-    """A function of the minute number k giving the sensor's line (ingestor format)."""
-    i = sensor.index
-    if sensor.domain is Domain.ENERGY:
-        assert sensor.carrier is not None
-        head = (f"energy,site={sensor.site},sensor={sensor.sensor},"
-                f"carrier={sensor.carrier.value} energy_kwh=")
-
-        def energy(k: int) -> str:
-            return (f"{head}{_KWH[(k + i) % 97]},interval_s=60i,power_kw={_KW[(k * 3 + i) % 89]}"
-                    f",seq={k}i {(start_ms + k * MINUTE_MS) * 1_000_000}")
-        return energy
-    if sensor.domain is Domain.TRANSPORT:
-        head = f"transport,site={sensor.site},sensor={sensor.sensor} "
-        link = f",interval_s=60i,link_km={sensor.link_km!r},seq="
-        names = [f"count_{vc.value}=" for vc in _CLASSES]
-
-        def transport(k: int) -> str:
-            counts = ",".join(f"{name}{_COUNT[(k + i + n * 13) % 101]}i"
-                              for n, name in enumerate(names))
-            return f"{head}{counts}{link}{k}i {(start_ms + k * MINUTE_MS) * 1_000_000}"
-        return transport
-    head = f"air_quality,site={sensor.site},sensor={sensor.sensor} no2_ugm3="
-
-    def air(k: int) -> str:
-        return (f"{head}{_NO2[(k + i) % 83]},pm25_ugm3={_PM25[(k + 2 * i) % 79]},"
-                f"pm10_ugm3={_PM10[(k + 3 * i) % 73]},seq={k}i "
-                f"{(start_ms + k * MINUTE_MS) * 1_000_000}")
-    return air
-
-
-def model_line(sensor: BenchSensor, start_ms: int, k: int) -> str:
-    """The same point built the ingestor's way: a validated reading and ``reading_line``."""
-    i = sensor.index
-    ts = start_ms + k * MINUTE_MS
-    topic = Topic(sensor.domain, sensor.site, sensor.sensor)
-    reading: Reading
-    if sensor.domain is Domain.ENERGY:
-        assert sensor.carrier is not None
-        reading = EnergyReading(ts=ts, seq=k, carrier=sensor.carrier, interval_s=60,
-                                energy_kwh=float(_KWH[(k + i) % 97]),
-                                power_kw=float(_KW[(k * 3 + i) % 89]))
-    elif sensor.domain is Domain.TRANSPORT:
-        counts = {vc: int(_COUNT[(k + i + n * 13) % 101]) for n, vc in enumerate(_CLASSES)}
-        reading = TransportReading(ts=ts, seq=k, interval_s=60, counts=counts,
-                                   link_km=sensor.link_km)
-    else:
-        reading = AirQualityReading(ts=ts, seq=k, no2_ugm3=float(_NO2[(k + i) % 83]),
-                                    pm25_ugm3=float(_PM25[(k + 2 * i) % 79]),
-                                    pm10_ugm3=float(_PM10[(k + 3 * i) % 73]))
-    return reading_line(topic, reading)
-
-
-def check_lines(sensors: Sequence[BenchSensor], start_ms: int, minutes: int) -> int:
-    """Compare the fast lines with ``reading_line`` on a sample; the number compared.
-
-    Raises:
-        SystemExit: a line differs.
-    """
-    checked = 0
-    for sensor in [*sensors[:: max(1, len(sensors) // 30)], *sensors[-3:]]:
-        make = line_maker(sensor, start_ms)
-        for k in {0, 1, 59, 997, minutes // 2, minutes - 1}:
-            if 0 <= k < minutes:
-                fast, model = make(k), model_line(sensor, start_ms, k)
-                if fast != model:
-                    raise SystemExit(f"benchmark: line mismatch\n fast:  {fast}\n model: {model}")
-                checked += 1
-    return checked
-
-
-def _write_share(url: str, sensors: list[BenchSensor], start_ms: int, minutes: int) -> int:
-    """One writer process: every line of its sensors, in gzip batches; the points written."""
-    written = 0
-    with httpx.Client(base_url=url, timeout=120) as client:
-        for sensor in sensors:
-            make = line_maker(sensor, start_ms)
-            for first in range(0, minutes, BATCH_LINES):
-                body = "\n".join([make(k) for k in range(first, min(first + BATCH_LINES,
-                                                                       minutes))])
-                response = client.post(
-                    "/write", params={"db": DATABASE, "precision": "ns"},
-                    content=gzip.compress(body.encode(), compresslevel=1),
-                    headers={"Content-Encoding": "gzip"},
-                )
-                if response.status_code != 204:
-                    raise RuntimeError(f"write failed: {response.status_code} {response.text}")
-                written += min(first + BATCH_LINES, minutes) - first
-    return written
-
-
-def write_all(url: str, sensors: list[BenchSensor], start_ms: int, minutes: int
-              ) -> tuple[int, float]:
-    """Write everything with two concurrent writer processes; (points, seconds)."""
-    shares = [sensors[n::WRITERS] for n in range(WRITERS)]
-    started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=WRITERS) as pool:
-        futures = [pool.submit(_write_share, url, share, start_ms, minutes) for share in shares]
-        points = sum(future.result() for future in futures)
-    return points, time.perf_counter() - started
-
 
 class RequestFailed(RuntimeError):
     """A timed request did not answer 200."""
@@ -294,13 +138,6 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _operation_params(document: dict[str, Any], path: str) -> set[str] | None:
-    operation = document.get("paths", {}).get(path, {}).get("get")
-    if operation is None:
-        return None
-    return {p["name"] for p in operation.get("parameters", [])}
-
-
 async def _time(client: httpx.AsyncClient, path: str, params: dict[str, str], warmups: int,
                 requests: int) -> tuple[list[float], dict[str, Any]]:
     body: dict[str, Any] = {}
@@ -322,11 +159,11 @@ async def _time(client: httpx.AsyncClient, path: str, params: dict[str, str], wa
 
 async def measure(settings: Settings, start_ms: int, end_ms: int, warmups: int,
                   requests: int) -> tuple[list[Timing], list[str], float | None]:
-    """Time the endpoints from each source the API offers; (timings, notes, backfill s)."""
+    """Time the endpoints from raw readings, then from rollups; (timings, notes, backfill s)."""
+    from api.activity.rollup_job import backfill
     from api.main import create_app
 
     app = create_app(settings)
-    document = app.openapi()
     notes: list[str] = []
     timings: list[Timing] = []
     window = {"start": _iso(start_ms), "end": _iso(end_ms)}
@@ -334,7 +171,6 @@ async def measure(settings: Settings, start_ms: int, end_ms: int, warmups: int,
         EMISSIONS: {**window, "interval": "1d", "group_by": "domain"},
         INDICATORS: dict(window),
     }
-    offered = {path: _operation_params(document, path) for path in endpoints}
     backfill_s: float | None = None
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -343,49 +179,22 @@ async def measure(settings: Settings, start_ms: int, end_ms: int, warmups: int,
             totals: dict[tuple[str, str], Any] = {}
             for source in ("raw", "rollup"):
                 if source == "rollup":
-                    if not any(p and "source" in p for p in offered.values()):
-                        for path in endpoints:
-                            timings.append(Timing(path, "rollup", missing=(
-                                "the API has no rollup source yet" if offered[path] is not None
-                                else f"{path} is not served by the API")))
-                        break
-                    from api.activity.rollup_job import backfill
-
                     started = time.perf_counter()
                     await backfill(app.state.store, start_ms, end_ms, time.time_ns() // 1_000_000)
                     backfill_s = time.perf_counter() - started
                 for path, params in endpoints.items():
-                    names = offered[path]
-                    if names is None:
-                        timings.append(Timing(path, source, missing=(
-                            f"{path} is not served by the API (api/routes/indicators.py not "
-                            "wired into api/main.py)" if path == INDICATORS
-                            else f"{path} is not served by the API")))
-                        continue
-                    query = dict(params)
-                    label = source
-                    if "source" in names:
-                        query["source"] = source
-                    elif source == "rollup":
-                        timings.append(Timing(path, source, missing=(
-                            f"{path} has no `source` parameter")))
-                        continue
-                    else:
-                        label = "raw"
-                        notes.append(f"{path} has no `source` parameter: its one path is "
-                                     "listed as raw, and it has no rollup figure")
                     try:
-                        samples, body = await _time(client, path, query, warmups, requests)
+                        samples, body = await _time(client, path, {**params, "source": source},
+                                                    warmups, requests)
                     except RequestFailed as exc:
-                        timings.append(Timing(path, label, missing=f"request failed: {exc}",
+                        timings.append(Timing(path, source, missing=f"request failed: {exc}",
                                               failed_after_ms=exc.elapsed_ms))
                         continue
                     except httpx.HTTPError as exc:
-                        timings.append(Timing(path, label, missing=f"request failed: {exc!r}"))
+                        timings.append(Timing(path, source, missing=f"request failed: {exc!r}"))
                         continue
-                    total = body.get("total_kgco2e", body.get("totals_tco2e"))
-                    totals[(path, label)] = total
-                    timings.append(Timing(path, label, samples, detail=_describe(body)))
+                    totals[(path, source)] = body.get("total_kgco2e", body.get("totals_tco2e"))
+                    timings.append(Timing(path, source, samples, detail=_describe(body)))
             for path in endpoints:
                 raw, rollup = totals.get((path, "raw")), totals.get((path, "rollup"))
                 if raw is not None and rollup is not None and raw != rollup:

@@ -1,23 +1,14 @@
 """The scheduled grid carbon-intensity fetch that runs inside the ingestor.
 
-When ``SMARTPLACE_GRID_INTENSITY_URL`` is set, an APScheduler 3.x ``BackgroundScheduler``
-GETs that URL at start and then every ``SMARTPLACE_GRID_INTENSITY_INTERVAL_S`` seconds and
-publishes the body, unchanged, to ``<prefix>/grid/carbon-intensity/<region>`` at QoS 1.
+When ``SMARTPLACE_GRID_INTENSITY_URL`` is set, an APScheduler ``BackgroundScheduler`` GETs
+it (``{from}`` and ``{regionid}`` filled in) at start and every
+``SMARTPLACE_GRID_INTENSITY_INTERVAL_S`` and publishes the body unchanged to
+``<prefix>/grid/carbon-intensity/<region>`` at QoS 1.
 
-Why publish over MQTT rather than write to InfluxDB directly: the message then follows
-the one at-least-once path every other input takes. The decoder validates it and turns it
-into points, a bad answer becomes a dead letter with a reason (visible on the dashboard,
-not only in a log), a store outage is absorbed by the broker and the writer's retries
-instead of a second retry loop here, and the simulator's ``--grid`` feed and the real one
-are indistinguishable downstream. The cost is a dependency on the broker, which the
-ingestor has anyway; an answer fetched while the broker is away is kept by paho and sent
-on reconnection, and the next fetch repeats it regardless.
-
-The URL may contain ``{from}`` (the current half-hour's start in NESO's form,
-``2026-11-26T10:00Z``) and ``{regionid}`` (``SMARTPLACE_GRID_REGION_ID``), e.g.
-``https://api.carbonintensity.org.uk/regional/intensity/{from}/fw24h/regionid/{regionid}``.
-Every failure (network, HTTP status, broker) is logged and the next run tries again: the
-job never raises into the scheduler, let alone the ingestor.
+Why over MQTT rather than straight to InfluxDB: the answer then takes the one at-least-once
+path every input takes (validated, dead-lettered with a reason when bad, absorbed by the
+broker during a store outage), and the simulator's feed and the real one look the same
+downstream. A failing run is logged; the next run tries again.
 """
 
 from __future__ import annotations

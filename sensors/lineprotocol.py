@@ -25,6 +25,7 @@ from sensors.storage import (
     GRID_ACTUAL,
     GRID_FORECAST,
     GRID_INDEX,
+    TAGS,
     VEHICLE_CLASSES,
     Measurement,
 )
@@ -60,8 +61,11 @@ def point_line(measurement: Measurement, tags: Mapping[str, str | None],
     Returns None when no field has a value.
 
     Raises:
-        ValueError: a field the schema does not list for ``measurement``.
+        ValueError: a field or tag the schema does not list for ``measurement``.
     """
+    unknown_tags = set(tags) - set(TAGS[measurement])
+    if unknown_tags:
+        raise ValueError(f"{measurement} has no tag {sorted(unknown_tags)} in the storage schema")
     types = FIELDS[measurement]
     values = []
     for name, value in fields.items():

@@ -19,15 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sensors.readings import parse_timestamp_ms
 from sensors.settings import Settings
-from simulators.engine import (
-    OptionError,
-    SimulationOptions,
-    SimulationReport,
-    now_ms,
-    run_simulation,
-)
+from sensors.timestamps import now_ms
+from simulators.engine import SimulationOptions, SimulationReport, run_simulation
+from simulators.errors import BrokerUnavailableError, OptionError
 from simulators.profiles import synthetic_sensors
-from simulators.publisher import BrokerUnavailableError
 
 
 def _summary(report: SimulationReport, prefix: str) -> str:

@@ -28,22 +28,15 @@ import orjson
 from sensors.readings import to_payload
 from sensors.registry import Sensor, load_registry
 from sensors.settings import Settings
+from sensors.timestamps import now_ms
 from sensors.topics import Domain, build_topic
 from simulators.badinput import random_bad_message
+from simulators.errors import OptionError
 from simulators.grid import GRID_TAG, GridFeedSimulator
 from simulators.profiles import generate_reading
 from simulators.publisher import MqttPublisher
 
 _BAD = "bad:"
-
-
-class OptionError(ValueError):
-    """A simulation option is invalid; ``option`` names it as the command line spells it."""
-
-    def __init__(self, option: str, message: str) -> None:
-        super().__init__(f"{option}: {message}")
-        self.option = option
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +147,6 @@ class Schedule:
         following = self._phase[index] + (slot + 1) * self._intervals[index]
         heapq.heapreplace(self._heap, (following, rank, index, slot + 1))
         return offset, index
-
-
-def now_ms() -> int:
-    """The wall clock in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 def run_simulation(settings: Settings, options: SimulationOptions, *,

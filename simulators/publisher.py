@@ -3,10 +3,7 @@
 A message counts as published when its PUBACK arrives with a success reason code; a
 PUBACK with a failure code (MQTT 5 lets the broker say "not authorised", for example),
 a publish paho refuses, or a message still unacknowledged when the publisher is flushed
-counts as failed.
-
-    PublisherError
-    └── BrokerUnavailableError   cannot connect, or the broker refused the connection
+counts as failed. Errors: :mod:`simulators.errors`.
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from sensors.settings import Settings
+from simulators.errors import BrokerUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +31,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PENDING = 10_000
 # MQTT 5 (3.3.4): a CONNACK without Receive Maximum allows 65,535 unacknowledged messages.
 _SPEC_RECEIVE_MAXIMUM = 65_535
-
-
-class PublisherError(Exception):
-    """Base class of the simulator's publishing errors."""
-
-
-class BrokerUnavailableError(PublisherError):
-    """The broker cannot be reached or refused the connection."""
 
 
 class MqttPublisher:

@@ -36,15 +36,9 @@ from smartplace.backfill import (
     read_summary,
 )
 from smartplace.children import Child, StopFlag, child_environment, kill_group
-from smartplace.endpoints import (
-    DemoError,
-    api_healthy,
-    demo_urls,
-    ingest_subscribed,
-    plan_servers,
-    redact,
-)
-from smartplace.servers import LocalServer, ServerError
+from smartplace.endpoints import api_healthy, demo_urls, ingest_subscribed, plan_servers, redact
+from smartplace.errors import DemoError, ServerError
+from smartplace.servers import LocalServer
 from smartplace.state import STATE_FILE, previous_demo, remove_state, write_state
 
 STATE_DIR = Path(".smartplace")

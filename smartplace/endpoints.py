@@ -13,14 +13,11 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from sensors.settings import Settings
+from smartplace.errors import DemoError
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, port_open
 
 INSTALL_COMMAND = "sudo apt-get install mosquitto influxdb"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
-
-
-class DemoError(RuntimeError):
-    """The demo cannot start; the message says why and what to do."""
 
 
 def loopback(host: str) -> str:

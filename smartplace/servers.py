@@ -17,12 +17,10 @@ from pathlib import Path
 
 import httpx
 
+from smartplace.errors import ServerError
+
 # Debian installs mosquitto in /usr/sbin, which is not on every user's PATH.
 _EXTRA_BIN_DIRS = ("/usr/sbin", "/usr/local/sbin")
-
-
-class ServerError(RuntimeError):
-    """A local server could not be found or did not become ready."""
 
 
 def find_binary(name: str) -> str | None:

@@ -1,8 +1,10 @@
-"""The package boundaries: sensors is the shared domain; nothing imports ingest or simulators.
+"""The layout, enforced from the imports (README, "Architecture"); no exceptions.
 
-Allowed: every package may import ``sensors``; ``smartplace`` (the command line and the
-demo) may import all of them; ``smartplace.logs`` and ``smartplace.servers`` are shared
-infrastructure. Absolute imports only.
+- ``sensors`` is the shared domain: it imports none of the other packages, and no network.
+- Nothing imports ``ingest`` or ``simulators`` but the command line (``smartplace``).
+- ``api`` never talks MQTT; inside it, only ``api.influx`` talks HTTP (to InfluxDB), and
+  the feature packages never import the routes or the app.
+- Absolute imports only.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("sensors", "ingest", "api", "simulators", "smartplace")
 FORBIDDEN = {
-    "sensors": {"ingest", "api", "simulators", "smartplace"},
-    "ingest": {"api", "simulators"},
-    "api": {"ingest", "simulators"},
-    "simulators": {"ingest", "api"},
+    "sensors": {"ingest", "api", "simulators", "smartplace", "httpx", "paho", "socket",
+                "urllib3", "requests", "fastapi"},
+    "ingest": {"api", "simulators", "smartplace"},
+    "api": {"ingest", "simulators", "smartplace", "paho", "aiomqtt"},
+    "simulators": {"ingest", "api", "smartplace"},
     "smartplace": set(),
 }
-SHARED_SMARTPLACE = {"smartplace.logs", "smartplace.servers"}
+API_FEATURES = ("activity", "carbon", "air", "network", "live")
 
 
 def imports_of(path: Path) -> list[tuple[str, int]]:
@@ -43,15 +46,19 @@ def test_package_boundaries(package: str) -> None:
         for module, level in imports_of(path):
             where = f"{path.relative_to(ROOT)} imports {module!r}"
             assert level == 0, f"{where}: relative import"
-            top = module.split(".")[0]
-            assert top not in FORBIDDEN[package], where
-            if package != "smartplace" and top == "smartplace":
-                assert module in SHARED_SMARTPLACE, where
+            assert module.split(".")[0] not in FORBIDDEN[package], where
 
 
-def test_sensors_does_no_network_io() -> None:
-    for path in (ROOT / "sensors").rglob("*.py"):
+def test_only_api_influx_talks_http_in_the_api() -> None:
+    for path in sorted((ROOT / "api").rglob("*.py")):
+        if path != ROOT / "api" / "influx.py":
+            modules = {module.split(".")[0] for module, _ in imports_of(path)}
+            assert "httpx" not in modules, path.relative_to(ROOT)
+
+
+@pytest.mark.parametrize("feature", API_FEATURES)
+def test_api_features_never_import_routes_or_the_app(feature: str) -> None:
+    for path in sorted((ROOT / "api" / feature).rglob("*.py")):
         for module, _ in imports_of(path):
-            assert module.split(".")[0] not in {"httpx", "paho", "socket", "urllib3", "requests"}, (
-                f"{path.name} imports {module}"
-            )
+            assert not module.startswith(("api.routes", "api.main", "api.server", "api.deps")), (
+                f"{path.relative_to(ROOT)} imports {module}")

@@ -1,21 +1,10 @@
 """Activity rollups, read side: coverage, and long windows read from hourly and daily rollups.
 
-Two tiers, both written by :mod:`api.activity.rollup_job` (docs/methodology.md, "Rollups"):
-
-- ``activity_hourly``: per hour (timestamp = hour start, UTC) and sensor, exactly what
-  :func:`api.activity.raw.fetch_activity` reads from raw data at a one-hour grain: tags
-  ``site``, ``sensor``, ``domain`` (and ``carrier`` for energy); fields ``energy_kwh`` or
-  ``count_<class>``, ``vkm_<class>`` and ``unattributed_<class>``, and ``readings``.
-- ``activity_daily``: the same fields summed over each Europe/London calendar day
-  (timestamp = local midnight; 23, 24 or 25 hours), built from the hourly tier.
-
-``received_hourly`` / ``received_daily`` (tags ``domain``, ``sensor``, ``site``) hold the
-inputs of the completeness figures (readings received, last ``interval_s``, ``seq``
-range and count; per-field counts for air quality): see :mod:`api.activity.received`.
-
-Coverage: ``activity_rollup_state`` records the contiguous hours [since, until) rolled
-up. A London day is read from the daily tier when all its hours are inside coverage;
-the remaining whole hours inside coverage from the hourly tier; the rest raw.
+The tiers (``activity_hourly``, ``activity_daily``, ``received_*``; schema in
+:mod:`sensors.storage`) are written by :mod:`api.activity.rollup_job`. A London day is read
+from the daily tier when all its hours are inside the coverage recorded in
+``activity_rollup_state``, the other whole hours inside it from the hourly tier, the rest
+raw (docs/methodology.md, "Rollups").
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Shape: :class:`api.schemas.EmissionsOut`; formulas: :mod:`api.carbon.pricing` and
 docs/methodology.md. The answer is built as plain dicts and rendered with orjson
-(:class:`api.render.FastJSONResponse`): validating it through the pydantic model costs
-more than the rest of the request for long answers (measured for the README's API
-benchmark: 24,000 rows took 0.19 s to validate against 0.03 s to render); the tests
-validate sample answers against the model instead.
+(:class:`api.render.FastJSONResponse`), not returned as the pydantic model: for 30 days
+of hourly rows of 33 sensors (23,760 rows), validating and dumping through the model took
+570 ms against 10 ms for orjson alone (2026-12-01, 2 cores); the route tests validate
+answers against the model instead.
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
 """Grid electricity priced at the regional half-hourly carbon intensity (``method=grid_intensity``).
 
-Method (docs/methodology.md, "Time-varying grid intensity"): each half-hour slot's grid
-electricity and EV-charging kWh x (the slot's NESO regional intensity / 1000 + the DESNZ
-T&D factor). A slot without a stored intensity falls back to the annual method
-(generation + T&D factors) and is reported: its kWh in ``fallback_kwh``, its start in
-``missing_slots``.
-
-Slots: UTC half-hours ``[start, start + 30 min)``. A reading belongs to the slot that
-contains its timestamp (``ts``, the end of its interval), exactly as the annual method
-puts it in the bucket that contains its timestamp (``GROUP BY time(30m)`` without an
-offset, like :func:`api.activity.raw.fetch_activity`): a reading stamped 10:30:00 is in
-the 10:30 slot and in the same output bucket with both methods. Pricing by the slot its
-interval *ends* in (``GROUP BY time(30m, 1ms)``) would move such a reading to the
-previous bucket under ``method=grid_intensity`` only; see docs/methodology.md.
-
-The pricing itself is :func:`api.carbon.pricing.summarise` (``EnergyActivity.gco2_kwh``).
+Each UTC half-hour slot's grid electricity and EV-charging kWh is priced at the slot's
+stored NESO intensity; a slot without one falls back to the annual factors and is
+reported (docs/methodology.md, "Time-varying grid intensity"). A reading belongs to the
+slot that contains its timestamp, as in the annual method's ``GROUP BY time(30m)``
+buckets, so both methods put it in the same output bucket.
 """
 
 from __future__ import annotations

@@ -1,25 +1,9 @@
 """Emissions pricing: activity at the finest grain in, grouped emission rows out. No I/O.
 
-Formulas (contract section 6; sources in ``sensors/data/factors.json`` and
-``docs/methodology.md``):
-
-- electricity, EV charging: kWh x (``electricity.generation`` + ``electricity.td``)
-- gas: kWh x ``gas``
-- transport: vehicle-km x ``vehicle.<class>`` (bicycle and pedestrian: 0), where
-  vehicle-km = count x link km per reading; counts without a link length give no
-  vehicle-km and are reported as ``unattributed_counts``, never as zero
-- solar PV: kWh x ``electricity.generation`` is *avoided*, never subtracted from the total
-- ``method=grid_intensity``: electricity and EV-charging activity of one half-hour slot
-  that carries the slot's regional intensity (``EnergyActivity.gco2_kwh``) is priced
-  kWh x (gCO2/kWh / 1000 + ``electricity.td``) instead (:mod:`api.carbon.grid`);
-  without one it keeps the annual formula (the fallback)
-
-Each activity carries the calendar year (Europe/London) it happened in, and each factor
-is taken from the table's row for that year (``FactorTable.factor(id, year)``), so one
-row may combine two years' factors when its bucket spans New Year.
-
-Totals are sums of the rows (``math.fsum``), so ``total_kgco2e`` equals the sum of
-the rows' ``kgco2e`` by construction. Nothing is rounded.
+Every formula and factor is in docs/methodology.md ("What is counted", "Factors"). Each
+activity is priced with the factor rows of its own London calendar year, so a row whose
+bucket spans New Year may combine two years' factors. Totals are ``math.fsum`` of the
+rows, so ``total_kgco2e`` equals the sum of the rows by construction; nothing is rounded.
 """
 
 from __future__ import annotations
@@ -77,7 +61,6 @@ class EmissionsSummary:
     avoided_kgco2e: float
     net_kgco2e: float
     activity: Activity
-    factor_ids: tuple[str, ...]
     applied: frozenset[FactorKey] = frozenset()  # (id, year) of every row applied
 
 
@@ -189,7 +172,6 @@ def summarise(
     total = math.fsum(row.kgco2e for row in rows)
     avoided = math.fsum(row.avoided_kgco2e for row in rows)
     applied = frozenset(key for row in rows for key in row.factors)
-    applied_ids = {factor_id for factor_id, _ in applied}
     return EmissionsSummary(
         rows=rows,
         total_kgco2e=total,
@@ -202,7 +184,6 @@ def summarise(
             counts=sum(row.activity.counts for row in rows),
             unattributed_counts=sum(row.activity.unattributed_counts for row in rows),
         ),
-        factor_ids=tuple(dict.fromkeys(f.id for f in factors.factors if f.id in applied_ids)),
         applied=applied,
     )
 

@@ -50,9 +50,6 @@ QUEUE_EVENTS = 32
 """Per-client backlog: several ticks' worth of events."""
 PANELS = ("now", "series:1h", "series:24h", "sensors", "pipeline", "alerts", "carbon")
 """Snapshot keys, in the order a new client receives the cached ones."""
-JOBS = ("now", "series:1h", "sensors", "pipeline", "seq_gaps", "dead_letters", "series:24h",
-        "carbon", "daqi")
-"""What a tick computes; an ``error`` event's ``failed`` names some of these."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,23 +48,3 @@ def rfc3339_ms(ms: int) -> str:
     seconds, millis = divmod(ms, 1000)
     moment = datetime.fromtimestamp(seconds, UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
-
-
-def parse_frames(text: str) -> list[tuple[str, dict[str, str]]]:
-    """Split a stream's text into ``(event, fields)`` pairs; for tests and tools.
-
-    Only complete frames (ending with a blank line) are returned; ``data`` lines of one
-    frame are joined with newlines, as a browser does.
-    """
-    events: list[tuple[str, dict[str, str]]] = []
-    for block in text.replace("\r\n", "\n").split("\n\n")[:-1]:
-        fields: dict[str, str] = {}
-        for line in block.split("\n"):
-            if not line or line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
-        if fields:
-            events.append((fields.get("event", "message"), fields))
-    return events

@@ -70,8 +70,9 @@ async def daqi_history(
 ) -> FastJSONResponse:
     """The index at every whole UTC hour in [start, end), each as ``/air-quality/daqi``.
 
-    Rendered without validation, like ``/emissions``: a month is 744 hours of five
-    pollutants each (the tests validate sample answers against the model).
+    Rendered without validation, like ``/emissions``: for 31 days (744 hours of five
+    pollutants) the model took 24 ms against 1.2 ms for orjson alone (2026-12-01); the
+    tests validate answers against the model instead.
     """
     try:
         window = parse_window(start, end, now_ms() * NS_PER_MS,

@@ -30,7 +30,7 @@ from tests.dashboard.helpers import (
 )
 from tests.helpers import eventually, influx_count
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REGISTRY = load_registry()
 LONDON = ZoneInfo("Europe/London")

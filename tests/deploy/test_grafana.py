@@ -39,8 +39,6 @@ from smartplace.servers import InfluxServer
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "deploy" / "grafana"
 DATASOURCES = GRAFANA / "provisioning" / "datasources" / "influxdb.yml"
-PROVIDERS = GRAFANA / "provisioning" / "dashboards" / "smartplace.yml"
-PROVISIONING_DIR = "deploy/grafana/provisioning"
 DASHBOARD = GRAFANA / "dashboards" / "smartplace.json"
 
 PANEL_TYPES = {"row", "stat", "timeseries", "table", "bargauge"}
@@ -126,11 +124,6 @@ def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
 
 
-def _compose() -> dict[str, Any]:
-    data: dict[str, Any] = _yaml(ROOT / "docker-compose.yml")
-    return data
-
-
 def _datasource() -> dict[str, Any]:
     config = _yaml(DATASOURCES)
     assert config["apiVersion"] == 1
@@ -154,72 +147,6 @@ def _panels() -> list[dict[str, Any]]:
 
 def _queries() -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return [(panel, target) for panel in _panels() for target in panel.get("targets", [])]
-
-
-def _mounts(service: dict[str, Any]) -> dict[str, str]:
-    """Container path -> host path of the service's bind mounts."""
-    mounts = {}
-    for volume in service["volumes"]:
-        source, target, *_mode = volume.split(":")
-        if source.startswith("./"):
-            mounts[target] = source
-    return mounts
-
-
-def test_datasource_is_influxql_over_the_v1_api_with_the_token() -> None:
-    datasource = _datasource()
-    services = _compose()["services"]
-    influx_env = services["influxdb"]["environment"]
-    assert datasource["type"] == "influxdb"
-    assert datasource["uid"] == "smartplace-influxdb"
-    assert datasource["access"] == "proxy"
-    assert datasource["url"] == "http://influxdb:8086"
-    json_data = datasource["jsonData"]
-    assert json_data["version"] == "InfluxQL"
-    # The bucket is the v1 database (virtual DBRP mapping), as for the ingestor and the API.
-    assert json_data["dbName"] == influx_env["DOCKER_INFLUXDB_INIT_BUCKET"]
-    assert json_data["dbName"] == services["api"]["environment"]["SMARTPLACE_INFLUX_DATABASE"]
-    assert json_data["httpHeaderName1"] == "Authorization"
-    value = datasource["secureJsonData"]["httpHeaderValue1"]
-    variable = re.fullmatch(r"Token \$\{([A-Z_]+)\}", value)
-    assert variable, value
-    grafana_env = services["grafana"]["environment"]
-    assert grafana_env[variable.group(1)] == influx_env["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"]
-    assert "password" not in datasource
-    assert "secureJsonData" not in json_data
-
-
-def test_compose_grafana_service() -> None:
-    compose = _compose()
-    grafana = compose["services"]["grafana"]
-    assert re.fullmatch(r"grafana/grafana(-oss)?:\d+\.\d+\.\d+", grafana["image"])
-    assert grafana["ports"] == ["${PUBLISH_ADDRESS:-127.0.0.1}:3000:3000"]
-    env = grafana["environment"]
-    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:-[^}]+\}", env["GF_SECURITY_ADMIN_PASSWORD"])
-    assert grafana["depends_on"] == {"influxdb": {"condition": "service_healthy"}}
-    assert grafana["healthcheck"]["test"]
-    assert "grafana-data" in compose["volumes"]
-    assert any(v.startswith("grafana-data:") for v in grafana["volumes"])
-
-
-def test_compose_mounts_the_provisioning_and_dashboard_folders_of_the_repo() -> None:
-    grafana = _compose()["services"]["grafana"]
-    mounts = _mounts(grafana)
-    for source in mounts.values():
-        assert (ROOT / source).is_dir(), source
-    for kind in ("datasources", "dashboards"):
-        assert mounts[f"/etc/grafana/provisioning/{kind}"] == f"./{PROVISIONING_DIR}/{kind}"
-    assert all(volume.endswith(":ro") for volume in grafana["volumes"] if volume.startswith("./"))
-    # The dashboard provider reads the folder that holds smartplace.json.
-    (provider,) = _yaml(PROVIDERS)["providers"]
-    assert provider["type"] == "file"
-    path = provider["options"]["path"]
-    assert (ROOT / mounts[path] / DASHBOARD.name).resolve() == DASHBOARD.resolve()
-    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
-    assert home == f"{path}/{DASHBOARD.name}"
-
-
-# --- the dashboard -----------------------------------------------------------------------
 
 
 def test_dashboard_is_readable_json() -> None:

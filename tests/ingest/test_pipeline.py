@@ -14,8 +14,8 @@ from sensors.reasons import DeadLetterReason as R
 from sensors.settings import Settings
 from sensors.storage import DEAD_LETTER_PAYLOAD_BYTES
 from tests.helpers import eventually, influx_count, influx_rows, publish_all
-from tests.ingest.conftest import TS0, metrics, readings
-from tests.sensors.test_validation import BAD
+from tests.ingest.helpers import TS0, metrics, readings
+from tests.sensors.payloads import BAD
 
 pytestmark = pytest.mark.integration
 

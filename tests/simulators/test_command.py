@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sensors.registry import Sensor, load_registry
-from simulators.engine import OptionError, Schedule, SimulationOptions
+from simulators.engine import Schedule, SimulationOptions
+from simulators.errors import OptionError
 from simulators.profiles import synthetic_sensors
 from smartplace.cli import app
 from smartplace.servers import free_port

@@ -28,7 +28,7 @@ from sensors.settings import Settings
 from sensors.topics import Topic, parse_topic
 from sensors.validation import validate_payload
 from simulators.engine import SimulationOptions, SimulationReport, run_simulation
-from simulators.publisher import BrokerUnavailableError
+from simulators.errors import BrokerUnavailableError
 from smartplace.servers import MosquittoServer, find_binary
 from tests.helpers import eventually
 

@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.live.hub import LiveHub
-from api.live.sse import parse_frames, rfc3339_ms
+from api.live.sse import rfc3339_ms
 from api.main import API_PREFIX, close_streams, create_app
 from sensors.factors import load_factors
 from sensors.readings import (
@@ -40,6 +40,7 @@ from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer, free_port
 from tests.api.helpers import create_database, write_readings
+from tests.api.live.helpers import parse_frames
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 

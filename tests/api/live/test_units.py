@@ -25,8 +25,8 @@ from api.live.alerts import (
     spike_since,
     spiking,
 )
-from api.live.hub import JOBS, QUEUE_EVENTS, Event, LiveHub, Subscription
-from api.live.sse import frame, parse_frames, rfc3339_ms
+from api.live.hub import QUEUE_EVENTS, Event, LiveHub, Subscription
+from api.live.sse import frame, rfc3339_ms
 from api.live.state import series_bounds, today_and_yesterday, worst_daqi
 from api.network.last_seen import LastSeen
 from api.network.status import sensor_statuses
@@ -34,10 +34,15 @@ from sensors.factors import load_factors
 from sensors.registry import load_registry
 from sensors.settings import Settings
 from sensors.topics import Domain
+from tests.api.live.helpers import parse_frames
 
 pytestmark = pytest.mark.anyio
 
 NOW_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z
+
+# What a tick computes: the names an error event's "failed" lists (docs/live.md).
+JOBS = ("now", "series:1h", "sensors", "pipeline", "seq_gaps", "dead_letters", "series:24h",
+        "carbon", "daqi")
 
 
 def test_frame_has_retry_id_event_and_one_data_line() -> None:

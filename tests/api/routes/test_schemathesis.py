@@ -54,7 +54,7 @@ from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
 from tests.api.helpers import create_database, write_readings
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 API_KEY = "schemathesis-right-key"
 WRONG_KEY = "schemathesis-wrong-key"
