@@ -35,12 +35,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from sensors.errors import InvalidReadingError
 from sensors.reasons import DeadLetterReason
 from sensors.timestamps import NS_PER_MS, parse_rfc3339_ns
 from sensors.topics import GRID_SEGMENT, SLUG
+from sensors.validation import invalid_reading
 
 FEED_SEGMENT = "carbon-intensity"
 SLOT_MS = 30 * 60 * 1000
@@ -174,26 +175,6 @@ class RegionalFeed(_Model):
         return self.data[0] if isinstance(self.data, list) else self.data
 
 
-_RANGE = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
-
-
-def _reason(error: ErrorDetails) -> DeadLetterReason:
-    kind, loc = error["type"], error["loc"]
-    if kind == "json_invalid":
-        return DeadLetterReason.PAYLOAD_NOT_JSON
-    if kind in ("model_type", "model_attributes_type") and not loc:
-        return DeadLetterReason.PAYLOAD_NOT_OBJECT
-    if kind in ("missing", "too_short"):
-        return DeadLetterReason.FIELD_MISSING
-    if kind == "timestamp_invalid":
-        return DeadLetterReason.TIMESTAMP_INVALID
-    if kind == "finite_number":
-        return DeadLetterReason.VALUE_NOT_FINITE
-    if kind in _RANGE or kind == "too_long":
-        return DeadLetterReason.VALUE_OUT_OF_RANGE
-    return DeadLetterReason.FIELD_TYPE
-
-
 def validate_feed(payload: bytes) -> RegionalFeed:
     """Validate one feed message.
 
@@ -210,16 +191,6 @@ def validate_feed(payload: bytes) -> RegionalFeed:
         return RegionalFeed.model_validate_json(payload)
     except ValidationError as exc:
         # A union reports one error per member; the most specific is the one deepest down.
-        errors = exc.errors(include_url=False)
-        first = max(errors, key=lambda e: len(e["loc"])) if errors else None
-        if first is None:  # pragma: no cover - pydantic always names an error
-            raise InvalidReadingError(DeadLetterReason.FIELD_TYPE, str(exc)) from None
-        reason = _reason(first)
-        if reason is DeadLetterReason.PAYLOAD_NOT_JSON:
-            try:
-                payload.decode("utf-8")
-            except UnicodeDecodeError:
-                reason = DeadLetterReason.PAYLOAD_NOT_UTF8
-        where = ".".join(str(part) for part in first["loc"]) or "payload"
-        raise InvalidReadingError(reason, f"{where}: {first['msg']}") from None
+        deepest = max(exc.errors(include_url=False), key=lambda e: len(e["loc"]))
+        raise invalid_reading(deepest, payload) from None
 

@@ -10,17 +10,19 @@ from sensors.readings import MAX_PAYLOAD_BYTES, MODEL_BY_DOMAIN, Reading
 from sensors.reasons import DeadLetterReason
 from sensors.topics import Domain
 
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                 "too_long"}
 
 
-def _reason_for(error: ErrorDetails) -> DeadLetterReason:
+def reason_for(error: ErrorDetails) -> DeadLetterReason:
+    """The dead-letter reason of one pydantic error (of any model of the project's)."""
     kind = error["type"]
     loc = error["loc"]
     if kind == "json_invalid":
         return DeadLetterReason.PAYLOAD_NOT_JSON
     if kind in ("model_type", "model_attributes_type") and not loc:
         return DeadLetterReason.PAYLOAD_NOT_OBJECT
-    if kind == "missing":
+    if kind in ("missing", "too_short"):
         return DeadLetterReason.FIELD_MISSING
     if kind == "timestamp_invalid":
         return DeadLetterReason.TIMESTAMP_INVALID
@@ -38,9 +40,17 @@ def _reason_for(error: ErrorDetails) -> DeadLetterReason:
     return DeadLetterReason.FIELD_TYPE
 
 
-def _describe(error: ErrorDetails) -> str:
+def invalid_reading(error: ErrorDetails, payload: bytes) -> InvalidReadingError:
+    """The bad-input error for ``error``, found validating ``payload``: its reason (JSON that
+    is not UTF-8 is ``payload_not_utf8``) and where the problem is."""
+    reason = reason_for(error)
+    if reason is DeadLetterReason.PAYLOAD_NOT_JSON:
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            reason = DeadLetterReason.PAYLOAD_NOT_UTF8
     where = ".".join(str(part) for part in error["loc"]) or "payload"
-    return f"{where}: {error['msg']}"
+    return InvalidReadingError(reason, f"{where}: {error['msg']}")
 
 
 def validate_payload(domain: Domain, payload: bytes) -> Reading:
@@ -57,11 +67,4 @@ def validate_payload(domain: Domain, payload: bytes) -> Reading:
     try:
         return MODEL_BY_DOMAIN[domain].model_validate_json(payload)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        reason = _reason_for(first)
-        if reason is DeadLetterReason.PAYLOAD_NOT_JSON:
-            try:
-                payload.decode("utf-8")
-            except UnicodeDecodeError:
-                reason = DeadLetterReason.PAYLOAD_NOT_UTF8
-        raise InvalidReadingError(reason, _describe(first)) from None
+        raise invalid_reading(exc.errors(include_url=False)[0], payload) from None
