@@ -9,6 +9,7 @@ which the app answers with 503.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import orjson
 
-from api.errors import StoreQueryError, StoreUnavailableError
+from api.errors import StoreAuthError, StoreError, StoreQueryError, StoreUnavailableError
 from sensors.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class Ping:
     version: str | None = None
     latency_ms: float | None = None
     error: str | None = None
+    authenticated: bool | None = None
+    """Whether an authenticated query was accepted (None: not tried, InfluxDB unreachable)."""
 
 
 class InfluxStore:
@@ -65,8 +68,10 @@ class InfluxStore:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         headers, self._auth_params = settings.influx_auth()
         self._client = httpx.AsyncClient(base_url=settings.influx_url, headers=headers,
-                                         timeout=QUERY_TIMEOUT_S, transport=transport)
+                                         timeout=QUERY_TIMEOUT_S, transport=transport,
+                                         verify=settings.influx_verify())
         self.database = settings.influx_database
+        self._credential_settings = settings.influx_credential_settings()
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -86,11 +91,12 @@ class InfluxStore:
         """
         try:
             try:
-                return _parse(await self._post(statements, params), len(statements))
+                return _parse(await self._post(statements, params), len(statements),
+                              self._credential_settings)
             except _NotExecutedError:
                 # InfluxDB 1.6.7 answers a multi-statement query on a missing database with
                 # a bare "not executed"; the first statement alone names the real error.
-                _parse(await self._post(statements[:1], params), 1)
+                _parse(await self._post(statements[:1], params), 1, self._credential_settings)
                 raise StoreQueryError("InfluxDB did not execute the query") from None
         except _DatabaseMissingError:
             logger.warning("database %r does not exist yet; answering as empty", self.database)
@@ -109,10 +115,7 @@ class InfluxStore:
                 f"InfluxDB did not answer within {QUERY_TIMEOUT_S:g} s"
             ) from exc
         except httpx.HTTPError as exc:
-            # The class name only: messages can carry URLs, and URLs can carry credentials.
-            raise StoreUnavailableError(
-                f"InfluxDB is unreachable ({type(exc).__name__})"
-            ) from exc
+            raise _unreachable(exc) from exc
 
     async def write(self, lines: Sequence[str], precision: str = "ms") -> None:
         """Write lines, at most :data:`WRITE_BATCH_LINES` per request.
@@ -127,9 +130,11 @@ class InfluxStore:
             try:
                 response = await self._client.post("/write", params=params, content=body)
             except httpx.HTTPError as exc:
-                raise StoreUnavailableError(
-                    f"InfluxDB is unreachable ({type(exc).__name__})") from exc
-            if response.status_code >= 500 or response.status_code in (401, 403):
+                raise _unreachable(exc) from exc
+            if response.status_code in (401, 403):
+                raise StoreAuthError(f"InfluxDB refused the API's credentials (HTTP "
+                                     f"{response.status_code}): check {self._credential_settings}")
+            if response.status_code >= 500:
                 raise StoreUnavailableError(f"InfluxDB answered HTTP {response.status_code}")
             if response.status_code != 204:
                 raise StoreQueryError(
@@ -142,17 +147,37 @@ class InfluxStore:
         try:
             response = await self._client.get("/ping", timeout=PING_TIMEOUT_S)
         except httpx.HTTPError as exc:
-            return Ping(reachable=False, error=f"unreachable ({type(exc).__name__})")
+            return Ping(reachable=False, error=_unreachable(exc).message)
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         if response.status_code not in (200, 204):
             return Ping(
                 reachable=False, latency_ms=latency_ms,
                 error=f"/ping answered HTTP {response.status_code}",
             )
+        # /ping needs no credentials: a query shows whether the API's are accepted.
+        try:
+            await self.query(["SHOW MEASUREMENTS LIMIT 1"])
+        except StoreAuthError as exc:
+            return Ping(reachable=True, version=response.headers.get("X-Influxdb-Version"),
+                        latency_ms=latency_ms, error=exc.message, authenticated=False)
+        except StoreError:
+            pass  # reachable and authenticated; a failing query is not health's business
         return Ping(
             reachable=True, version=response.headers.get("X-Influxdb-Version"),
-            latency_ms=latency_ms,
+            latency_ms=latency_ms, authenticated=True,
         )
+
+
+def _unreachable(exc: httpx.HTTPError) -> StoreUnavailableError:
+    # The class name only: messages can carry URLs, and URLs can carry credentials.
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return StoreUnavailableError(
+                "TLS verification of InfluxDB failed: set SMARTPLACE_INFLUX_CA_FILE to the CA "
+                "that signed its certificate")
+        cause = cause.__cause__ or cause.__context__
+    return StoreUnavailableError(f"InfluxDB is unreachable ({type(exc).__name__})")
 
 
 class _NotExecutedError(Exception):
@@ -163,10 +188,12 @@ class _DatabaseMissingError(Exception):
     """The database does not exist (yet)."""
 
 
-def _parse(response: httpx.Response, expected: int) -> list[list[Series]]:
+def _parse(response: httpx.Response, expected: int,
+           credential_settings: str = "the InfluxDB credentials") -> list[list[Series]]:
     status = response.status_code
     if status in (401, 403):
-        raise StoreUnavailableError(f"InfluxDB refused the API's credentials (HTTP {status})")
+        raise StoreAuthError(f"InfluxDB refused the API's credentials (HTTP {status}): check "
+                             f"{credential_settings}")
     if status >= 500:
         raise StoreUnavailableError(f"InfluxDB answered HTTP {status}")
     try:

@@ -1,12 +1,14 @@
 """Baseline for the ingest benchmark: a paho subscriber that only counts QoS 1 messages.
 
-Run as a child process: ``python -m bench.count_subscriber HOST PORT CLIENT_ID TOPIC N``.
-It connects to an existing persistent session, drains N queued messages (paho
+Run as a child process: ``python -m bench.count_subscriber HOST PORT CLIENT_ID N RECEIVE_MAX``
+(the broker account's password in ``BENCH_MQTT_PASSWORD``; the account is named like the
+client id). It connects to an existing persistent session, drains N queued messages (paho
 acknowledges each on receipt) and prints the seconds from first to last message.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -39,6 +41,9 @@ def drain(host: str, port: int, client_id: str, expected: int, receive_maximum: 
             done.set()
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    password = os.environ.get("BENCH_MQTT_PASSWORD")
+    if password:
+        client.username_pw_set(client_id, password)
     client.on_message = on_message
     client.connect(host, port, clean_start=False, properties=session_properties(receive_maximum))
     client.loop_start()

@@ -10,6 +10,7 @@ processes, so neither shares an interpreter with the benchmark itself.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -28,6 +29,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.count_subscriber import session_properties
 from sensors.readings import VehicleClass
 from sensors.settings import Settings
+from smartplace.broker_auth import (
+    BrokerAccount,
+    ingest_account,
+    new_password,
+    publisher_account,
+)
 from smartplace.servers import InfluxServer, MosquittoServer, free_port
 
 PREFIX = "bench/town-centre"
@@ -103,8 +110,9 @@ def _wait(check: object, timeout_s: float, what: str, interval_s: float = 0.02) 
     raise SystemExit(f"benchmark: {what} did not happen within {timeout_s}s")
 
 
-def _publish(port: int, messages: list[tuple[str, bytes]]) -> float:
+def _publish(port: int, account: BrokerAccount, messages: list[tuple[str, bytes]]) -> float:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.username_pw_set(account.username, account.password)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect("127.0.0.1", port)
@@ -125,8 +133,9 @@ def _publish(port: int, messages: list[tuple[str, bytes]]) -> float:
     return elapsed
 
 
-def _register_baseline_session(port: int, receive_maximum: int) -> None:
+def _register_baseline_session(port: int, receive_maximum: int, account: BrokerAccount) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=BASELINE_ID, protocol=mqtt.MQTTv5)
+    client.username_pw_set(account.username, account.password)
     client.connect("127.0.0.1", port, clean_start=True,
                    properties=session_properties(receive_maximum))
     client.loop_start()
@@ -156,25 +165,31 @@ def _ingest_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
 def run(messages: int = 100_000) -> ThroughputResult:
     """Run the benchmark once on fresh local servers and return the timings."""
     workdir = Path(tempfile.mkdtemp(prefix="smartplace-bench-"))
-    broker, store = MosquittoServer(workdir), InfluxServer(workdir)
+    # The broker as it ships: accounts and an ACL (the ingestor's name is its client id).
+    baseline = BrokerAccount(BASELINE_ID, new_password(), read=(f"{PREFIX}/#",))
+    publisher = publisher_account("bench-publisher", PREFIX)
+    broker = MosquittoServer(workdir, accounts=[baseline, publisher,
+                                                ingest_account(INGEST_ID, PREFIX)],
+                             prefixes=[PREFIX])
+    store = InfluxServer(workdir)
     broker.start()
     store.start()
     settings = Settings(
         _env_file=None,
-        mqtt_url=broker.url, influx_url=store.url, influx_database="bench",
+        mqtt_url=broker.url_for(INGEST_ID), influx_url=store.url, influx_database="bench",
         topic_prefix=PREFIX, ingest_client_id=INGEST_ID, metrics_port=free_port(),
     )
     port = settings.metrics_port
     try:
         # Register both persistent sessions, then take them offline.
-        _register_baseline_session(broker.port, settings.ingest_receive_maximum)
+        _register_baseline_session(broker.port, settings.ingest_receive_maximum, baseline)
         ingest = _ingest_process(settings, workdir / "ingest.log")
         _wait(lambda: _metric(port, "smartplace_ingest_mqtt_subscribed") == 1, 30, "subscribe")
         ingest.send_signal(signal.SIGTERM)
         ingest.wait(30)
 
         batch = payloads(messages)
-        publish_s = _publish(broker.port, batch)
+        publish_s = _publish(broker.port, publisher, batch)
         print(f"published {messages:,} QoS 1 messages in {publish_s:.1f}s "
               f"({messages / publish_s:,.0f}/s); queued at the broker for both consumers")
 
@@ -182,6 +197,7 @@ def run(messages: int = 100_000) -> ThroughputResult:
             [sys.executable, "-m", "bench.count_subscriber", "127.0.0.1", str(broker.port),
              BASELINE_ID, str(messages), str(settings.ingest_receive_maximum)],
             check=True, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "BENCH_MQTT_PASSWORD": baseline.password},
         ).stdout.strip())
 
         ingest = _ingest_process(settings, workdir / "ingest.log")

@@ -25,6 +25,7 @@ from ingest.deadletters import DeadLetter, DeadLetterWriter
 from ingest.decode import Decoded, Rejection
 from ingest.metrics import IngestMetrics, IngestStats
 from ingest.retry import Retrier
+from ingest.spool import Qos0Spool
 from ingest.store import InfluxStore
 from sensors.reasons import DeadLetterReason
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # (mid, qos, connection generation): acknowledges one message on its connection.
 Acknowledge = Callable[[int, int, int], None]
+Decode = Callable[[str, bytes], "Decoded | Rejection"]
 
 
 class Item(NamedTuple):
@@ -44,6 +46,7 @@ class Item(NamedTuple):
     topic: str
     payload: bytes
     received_at: float
+    retained: bool = False
 
 
 class Batcher:
@@ -52,7 +55,9 @@ class Batcher:
     def __init__(self, pending: deque[Item], store: InfluxStore,
                  dead_letters: DeadLetterWriter, retrier: Retrier, acknowledge: Acknowledge,
                  stats: IngestStats, metrics: IngestMetrics, batch_size: int,
-                 flush_interval_s: float, stop: threading.Event) -> None:
+                 flush_interval_s: float, stop: threading.Event,
+                 spool: Qos0Spool | None = None, qos0_memory: int = 20_000,
+                 decode: Decode | None = None) -> None:
         # A deque, not a queue.Queue: append and popleft are atomic and lock-free, which
         # matters at tens of thousands of messages a second. It needs no bound of its own:
         # the broker never has more than Receive Maximum messages unacknowledged with us.
@@ -68,9 +73,32 @@ class Batcher:
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
         self._stop = stop
+        self._spool = spool
+        self._qos0_memory = qos0_memory
+        self._decode = decode
+        self._replaying = False  # the batch being stored holds spooled messages
+        self._dropping = False
+
+    def _spool_qos0(self, item: Item) -> bool:
+        """True when a QoS 0 message went to the spool (or was dropped, spool full)."""
+        spool = self._spool
+        if spool is None or (not spool.holds and len(self.pending) < self._qos0_memory):
+            return False
+        if spool.append(item.topic, item.payload, time.time()):
+            self._dropping = False
+            return True
+        self._stats.dropped += 1
+        if not self._dropping:
+            log.error("QoS 0 spool full: dropping QoS 0 messages until the store catches up",
+                      extra={"spool_bytes": spool.holds})
+            self._dropping = True
+        return True
 
     def add(self, item: Item) -> None:
-        """Queue a received message (MQTT thread)."""
+        """Queue a received message (MQTT thread). QoS 0 spills to the spool past
+        ``qos0_memory`` waiting messages (QoS 1 is bounded by Receive Maximum)."""
+        if item.qos == 0 and self._spool_qos0(item):
+            return
         self.pending.append(item)
         if self._writer_idle:
             self._wake.set()
@@ -79,13 +107,13 @@ class Batcher:
         """The next batch: up to ``batch_size`` items, waiting at most the flush interval
         for it to fill once the first item is there (empty after ``wait_s`` idle)."""
         pending = self.pending
-        if not pending:
+        if not pending and not self._spool_holds():
             self._writer_idle = True
             self._wake.clear()
             if not pending:  # re-check: a message may have landed before the clear
                 self._wake.wait(wait_s)
             self._writer_idle = False
-            if not pending:
+            if not pending and not self._spool_holds():
                 return []
         limit = self._batch_size
         deadline = time.monotonic() + self._flush_interval_s
@@ -97,9 +125,25 @@ class Batcher:
             except IndexError:
                 if time.monotonic() >= deadline or self._stop.is_set():
                     break
+                if self._spool_holds():
+                    break  # no waiting while the spool has messages to replay
                 # Let the batch fill for a moment; short naps keep stop requests prompt.
                 time.sleep(0.002)
-        return batch
+        return batch + self._replay(limit - len(batch))
+
+    def _spool_holds(self) -> bool:
+        return self._spool is not None and self._spool.holds > 0
+
+    def _replay(self, room: int) -> list[Item]:
+        """Spooled QoS 0 messages for the rest of the batch, decoded anew."""
+        self._replaying = False
+        if room <= 0 or self._spool is None or self._decode is None or not self._spool.holds:
+            return []
+        spooled = self._spool.read(room)
+        self._replaying = bool(spooled)
+        now = time.monotonic()
+        return [Item(0, 0, 0, self._decode(one.topic, one.payload), one.topic, one.payload,
+                     now) for one in spooled]
 
     def store(self, batch: list[Item]) -> None:
         """Store a batch (readings, then dead letters) and acknowledge all of it.
@@ -117,7 +161,7 @@ class Batcher:
                 readings.append((item, result))
             else:
                 dead.append(DeadLetter(item.topic, item.payload, result.reason, result.domain,
-                                       result.detail))
+                                       result.detail, item.retained))
         lines = [decoded.line for _, decoded in readings]
         refused = self._retrier.run(lambda: self._store.write_keeping_good(lines))
         for index, message in sorted(refused.items()):
@@ -134,6 +178,8 @@ class Batcher:
         acknowledge = self._acknowledge
         for item in batch:
             acknowledge(item.mid, item.qos, item.generation)
+        if self._replaying and self._spool is not None:
+            self._spool.commit()  # the replayed messages are stored: past them for good
         stats.acked += len(batch)
         stats.batches += 1
         elapsed = time.monotonic() - started

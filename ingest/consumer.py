@@ -7,8 +7,12 @@ message is in InfluxDB, so a crash loses nothing: the broker redelivers.
 
 The session is persistent (fixed client id, clean start off, a session that never
 expires) so the broker queues messages while the ingestor is down. MQTT 5's Receive
-Maximum caps how many unacknowledged messages the broker sends: that is the
-ingestor's memory bound and its backpressure.
+Maximum caps how many unacknowledged QoS 1 messages the broker sends: that is the
+ingestor's memory bound and its backpressure (QoS 0 is bounded by the spool instead).
+The subscription asks for retained messages only when it is new (MQTT 5 retain
+handling 1), so a reconnect of the persistent session does not receive them again.
+Connection failures are logged with their cause (a TLS verification failure names the
+CA setting), and a session taken over by another client with the same id says so.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -31,9 +37,43 @@ from sensors.topics import subscription
 log = logging.getLogger(__name__)
 
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
+SESSION_TAKEN_OVER = 0x8E  # MQTT 5 DISCONNECT reason: another client connected with our id
+RETAIN_IF_NEW_SUBSCRIPTION = 1
+# A connection that ends this soon after it began, this often in a minute, is a takeover.
+SHORT_CONNECTION_S = 10.0
+FLAP_WINDOW_S = 60.0
+FLAPS_FOR_TAKEOVER = 3
 
-# (mid, qos, connection generation, topic, payload)
-MessageHandler = Callable[[int, int, int, str, bytes], None]
+# (mid, qos, connection generation, topic, payload, retained)
+MessageHandler = Callable[[int, int, int, str, bytes, bool], None]
+
+
+class _Client(mqtt.Client):
+    """paho's client, keeping the error of the latest failed connection attempt (paho's
+    network thread swallows it, and only reports that an attempt failed)."""
+
+    last_connect_error: OSError | None = None
+
+    def reconnect(self) -> MQTTErrorCode:
+        try:
+            result = super().reconnect()
+        except OSError as exc:
+            self.last_connect_error = exc
+            raise
+        self.last_connect_error = None
+        return result
+
+
+def describe_connect_error(error: OSError, endpoint: str) -> str:
+    """Why a connection attempt failed, in words an operator can act on."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (f"TLS verification of the broker at {endpoint} failed "
+                f"({error.verify_message}): set SMARTPLACE_MQTT_CA_FILE to the CA that signed "
+                "the broker's certificate (and check the host name in SMARTPLACE_MQTT_URL)")
+    if isinstance(error, ssl.SSLError):
+        return (f"TLS with the broker at {endpoint} failed ({error.reason or error}): check "
+                "SMARTPLACE_MQTT_CA_FILE, SMARTPLACE_MQTT_CLIENT_CERT and _KEY")
+    return f"cannot reach the broker at {endpoint} ({error.strerror or error})"
 
 
 class MqttConsumer:
@@ -53,7 +93,12 @@ class MqttConsumer:
         self.generation = 0
         # Set once the broker confirms the subscription: from then on nothing is missed.
         self.subscribed = threading.Event()
-        client = mqtt.Client(
+        # The latest connection problem, for the readiness check (None once connected).
+        self.last_error: str | None = None
+        self._client_id = settings.ingest_client_id
+        self._connected_at = 0.0
+        self._short_drops: deque[float] = deque(maxlen=FLAPS_FOR_TAKEOVER)
+        client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.ingest_client_id,
             protocol=mqtt.MQTTv5,
@@ -62,13 +107,14 @@ class MqttConsumer:
         if endpoint.username is not None:
             client.username_pw_set(endpoint.username, endpoint.password)
         if endpoint.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set_context(settings.mqtt_ssl_context())
         max_delay = int(max(1, settings.ingest_max_backoff_s))
         client.reconnect_delay_set(min_delay=1, max_delay=max_delay)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_connect_fail = self._on_connect_fail
         self._client = client
 
     def start(self) -> None:
@@ -87,6 +133,13 @@ class MqttConsumer:
         if qos > 0 and generation == self.generation and self.connected:
             self._client.ack(mid, qos)
 
+    def publish(self, topic: str, payload: bytes, timeout_s: float) -> bool:
+        """Publish at QoS 1 on this connection; True once the broker acknowledged it (paho
+        keeps it and sends it on reconnection if the broker is away)."""
+        info = self._client.publish(topic, payload, qos=1)
+        info.wait_for_publish(timeout_s)
+        return info.is_published()
+
     def stop_accepting(self) -> None:
         """Ignore further messages; the broker keeps them (unacknowledged) for next time."""
         self.accepting = False
@@ -97,14 +150,29 @@ class MqttConsumer:
         self._client.loop_stop()
         self.connected = False
 
+    def _report(self, message: str, **extra: object) -> None:
+        # Once per distinct problem: a broker away for an hour is one log line, not 3,600.
+        if message != self.last_error:
+            log.error(message, extra=dict(extra))
+        self.last_error = message
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        error = self._client.last_connect_error
+        if error is not None:
+            self._report(describe_connect_error(error, repr(self._endpoint)))
+
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason_code: ReasonCode, properties: Properties | None) -> None:
         if reason_code.is_failure:
-            log.error("broker refused the connection", extra={"reason": str(reason_code)})
+            self._report(f"the broker refused the connection ({reason_code}): check the user "
+                         "and password in SMARTPLACE_MQTT_URL and the broker's ACL",
+                         reason=str(reason_code))
             return
         self.generation += 1
         self.connected = True
-        client.subscribe(self._topic, options=SubscribeOptions(qos=1))
+        self._connected_at = time.monotonic()
+        client.subscribe(self._topic, options=SubscribeOptions(
+            qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION))
         log.info(
             "connected to broker",
             extra={"broker": repr(self._endpoint), "topic": self._topic,
@@ -117,21 +185,41 @@ class MqttConsumer:
         was_connected = self.connected
         self.connected = False
         self.subscribed.clear()
-        if was_connected and self.accepting:
+        now = time.monotonic()
+        if was_connected and now - self._connected_at < SHORT_CONNECTION_S:
+            self._short_drops.append(now)
+        recent = [at for at in self._short_drops if now - at < FLAP_WINDOW_S]
+        # mosquitto 2.0 drops the older connection without saying why ("Unspecified error");
+        # other brokers send "Session taken over". Either way: connections that keep ending
+        # right after they began mean another client is using our id.
+        if reason_code.value == SESSION_TAKEN_OVER or len(recent) >= FLAPS_FOR_TAKEOVER:
+            # Two processes with one client id take the session from each other in turns,
+            # and each loses the messages in flight to it: never a state to run in.
+            self._report(f"another client connected with this ingestor's client id "
+                         f"{self._client_id!r} and took over its session: give each ingestor "
+                         "its own SMARTPLACE_INGEST_CLIENT_ID (and keep the broker's ACL from "
+                         "letting anyone else use it)", reason=str(reason_code))
+        elif was_connected and self.accepting:
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason_code)})
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reason_codes: list[ReasonCode], properties: Properties | None) -> None:
         if any(code.is_failure for code in reason_codes):
-            log.error("broker refused the subscription", extra={"topic": self._topic,
-                      "reasons": [str(code) for code in reason_codes]})
+            self._report(f"the broker refused the subscription to {self._topic} "
+                         f"({', '.join(str(code) for code in reason_codes)}): the broker's ACL "
+                         "must let this account read it",
+                         reasons=[str(code) for code in reason_codes])
             return
+        # Connected and subscribed: any earlier problem is over (a takeover report stays
+        # until the connections stop flapping).
+        if self.last_error is not None and "took over" not in self.last_error:
+            log.info("broker connection recovered", extra={"was": self.last_error})
+            self.last_error = None
         self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object,
                     message: mqtt.MQTTMessage) -> None:
         if not self.accepting:
             return
-        self._handler(
-            message.mid, message.qos, self.generation, message.topic, bytes(message.payload)
-        )
+        self._handler(message.mid, message.qos, self.generation, message.topic,
+                      bytes(message.payload), message.retain)

@@ -2,7 +2,8 @@
 
     IngestError
     ├── StoreError
-    │   ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
+    │   ├── StoreUnavailableError   network error, timeout, 5xx, 429: retry later
+    │   │   └── StoreAuthError      401/403: the credentials are wrong (retried, logged as errors)
     │   └── StoreRejectedError      the store refused the data itself (400): do not retry
     └── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
 
@@ -22,6 +23,11 @@ class StoreError(IngestError):
 
 class StoreUnavailableError(StoreError):
     """InfluxDB cannot take writes right now; the batch is kept and retried."""
+
+
+class StoreAuthError(StoreUnavailableError):
+    """InfluxDB refused the ingestor's credentials. Retried like an outage (nothing is
+    acknowledged, so nothing is lost), but an operator has to fix the setting."""
 
 
 class StoreRejectedError(StoreError):

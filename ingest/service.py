@@ -14,16 +14,21 @@ import threading
 import time
 from collections import deque
 
-from prometheus_client import start_http_server
-
 from ingest.batching import Batcher, Item
 from ingest.consumer import MqttConsumer
 from ingest.deadletters import DeadLetterWriter
 from ingest.decode import Decoded, MessageDecoder
-from ingest.errors import ShutdownTimeoutError, StoreError, StoreUnavailableError
+from ingest.endpoints import serve_endpoints
+from ingest.errors import (
+    ShutdownTimeoutError,
+    StoreAuthError,
+    StoreError,
+    StoreUnavailableError,
+)
 from ingest.gridfeed import start_grid_feed
 from ingest.metrics import IngestMetrics, IngestStats
 from ingest.retry import Retrier
+from ingest.spool import Qos0Spool
 from ingest.store import InfluxStore
 from sensors.lineprotocol import point_line
 from sensors.registry import Registry, load_registry
@@ -41,24 +46,47 @@ class IngestService:
         self.decoder = MessageDecoder(settings.topic_prefix, registry or load_registry())
         self.stats = IngestStats()
         self._stop = threading.Event()
-        self.store = InfluxStore(settings)
-        self.consumer = MqttConsumer(settings, self._on_message)
         self.retrier = Retrier(self._stop, self.stats, settings.ingest_max_backoff_s)
+        self.store = InfluxStore(settings, deadline=self.retrier.deadline)
+        self.consumer = MqttConsumer(settings, self._on_message)
         self.dead_letters = DeadLetterWriter(self.store, self.retrier, self.stats,
                                              settings.spool_dir)
         self.pending: deque[Item] = deque()
+        self.spool = (Qos0Spool(settings.spool_dir, settings.ingest_spool_max_bytes)
+                      if settings.ingest_spool_max_bytes else None)
         self.metrics = IngestMetrics(self.stats, self.pending.__len__,
-                                     self.consumer.subscribed.is_set)
+                                     self.consumer.subscribed.is_set, self._spool_bytes)
         self.batcher = Batcher(
             self.pending, self.store, self.dead_letters, self.retrier, self.consumer.ack,
             self.stats, self.metrics, settings.ingest_batch_size,
-            settings.ingest_flush_interval_s, self._stop,
+            settings.ingest_flush_interval_s, self._stop, self.spool,
+            settings.ingest_qos0_memory, self.decoder.decode,
         )
         self._next_stats_at = 0.0
+        self._stats_auth_failing = False
+
+    def _spool_bytes(self) -> int:
+        return self.spool.holds if self.spool is not None else 0
+
+    def readiness(self) -> tuple[bool, dict[str, object]]:
+        """Ready: subscribed to the broker, and InfluxDB accepted the latest request."""
+        subscribed = self.consumer.subscribed.is_set()
+        outcome = self.store.last_outcome
+        store_ok = outcome is not None and outcome[0]
+        details: dict[str, object] = {
+            "subscribed": subscribed,
+            "store": "ok" if store_ok else ("unknown" if outcome is None else "failing"),
+        }
+        if outcome is not None and outcome[1]:
+            details["store_error"] = outcome[1]
+        if self.consumer.last_error:
+            details["broker_error"] = self.consumer.last_error
+        return subscribed and store_ok, details
 
     # --- MQTT thread -------------------------------------------------------------------
 
-    def _on_message(self, mid: int, qos: int, generation: int, topic: str, payload: bytes) -> None:
+    def _on_message(self, mid: int, qos: int, generation: int, topic: str, payload: bytes,
+                    retained: bool) -> None:
         self.stats.received += 1
         result = self.decoder.decode(topic, payload)
         if isinstance(result, Decoded):
@@ -66,7 +94,8 @@ class IngestService:
                 self.stats.unknown_fields += result.unknown_fields
         else:
             self.dead_letters.log_once(topic, result.reason, result.detail)
-        self.batcher.add(Item(mid, qos, generation, result, topic, payload, time.monotonic()))
+        self.batcher.add(Item(mid, qos, generation, result, topic, payload, time.monotonic(),
+                              retained))
 
     # --- writer thread -----------------------------------------------------------------
 
@@ -85,13 +114,13 @@ class IngestService:
                 signal.signal(signum, lambda *_: self.stop())
         metrics_server = None
         if self.settings.metrics_port:
-            metrics_server, _ = start_http_server(
-                self.settings.metrics_port, self.settings.metrics_host,
-                registry=self.metrics.registry,
-            )
+            metrics_server = serve_endpoints(self.settings.metrics_host,
+                                             self.settings.metrics_port,
+                                             self.metrics.registry, self.readiness)
         self._ensure_database()
         self.consumer.start()
-        grid_feed = start_grid_feed(self.settings)  # None unless a feed URL is configured
+        # None unless a feed URL is configured.
+        grid_feed = start_grid_feed(self.settings, self.consumer.publish)
         log.info("ingest started", extra={"database": self.settings.influx_database})
         batcher = self.batcher
         try:
@@ -101,7 +130,6 @@ class IngestService:
                     batcher.store(batch)
                 self._maybe_write_stats()
             self.consumer.stop_accepting()
-            self.retrier.start_grace()
             while batch := batcher.collect(wait_s=0.3):
                 batcher.store(batch)
         except ShutdownTimeoutError:
@@ -115,6 +143,8 @@ class IngestService:
             self._maybe_write_stats(force=True)
             self.consumer.close()
             self.store.close()
+            if self.spool is not None:
+                self.spool.close()
             if metrics_server is not None:
                 metrics_server.shutdown()
                 metrics_server.server_close()
@@ -154,9 +184,19 @@ class IngestService:
             "write_retries": stats.write_retries, "batches": stats.batches,
             "queue_depth": len(self.pending), "started_at_ms": stats.started_at_ms,
             "write_seconds_total": stats.write_seconds_total, "lag_seconds": stats.lag_seconds,
+            "dropped": stats.dropped, "spool_bytes": self._spool_bytes(),
         }, time.time_ns())
         assert line is not None
         try:
             self.store.write([line])
+        except StoreAuthError as exc:
+            # Readings would be retried (and logged) too; without traffic this is the only
+            # sign, so say it once per failure streak.
+            if not self._stats_auth_failing:
+                log.error("InfluxDB refuses the ingestor's credentials",
+                          extra={"error": str(exc)})
+            self._stats_auth_failing = True
+            return
         except StoreError as exc:
             log.debug("could not write ingest_stats", extra={"error": str(exc)})
+        self._stats_auth_failing = False

@@ -2,21 +2,27 @@
 
 Classification follows Telegraf's influxdb output: 2xx stored; 400 some lines are bad
 (InfluxDB 1.x still stores the good ones); 404 database missing (create it, retry);
-413 batch too large (split); anything else, a timeout or a network error means the
-store is unavailable and the caller retries the whole batch later.
+413 batch too large (split); 401/403 the credentials are refused (retried, and reported as
+an error naming the setting); anything else, a timeout or a network error means the store
+is unavailable and the caller retries the whole batch later. The outcome of the latest
+request is kept for the ingestor's readiness check.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import ssl
+import time
+from collections.abc import Callable, Sequence
 
 import httpx
 
-from ingest.errors import StoreRejectedError, StoreUnavailableError
+from ingest.errors import StoreAuthError, StoreRejectedError, StoreUnavailableError
 from sensors.settings import Settings
 from sensors.storage import quote_identifier
 
+WRITE_TIMEOUT_S = 10.0
+MIN_TIMEOUT_S = 0.5
 _TYPE_CONFLICT = re.compile(r'input field \\?"([^"\\]+)\\?" on measurement \\?"([^"\\]+)\\?"')
 
 
@@ -26,13 +32,27 @@ class InfluxStore:
     ``transport`` is for tests of the classification (``httpx.MockTransport``).
     """
 
-    def __init__(self, settings: Settings, timeout_s: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, settings: Settings, timeout_s: float = WRITE_TIMEOUT_S,
+                 transport: httpx.BaseTransport | None = None,
+                 deadline: Callable[[], float] | None = None) -> None:
         headers, self._auth_params = settings.influx_auth()
         self.database = settings.influx_database
+        self.credential_settings = settings.influx_credential_settings()
+        self._timeout_s = timeout_s
+        self._deadline = deadline
+        # The latest request's outcome: None before any, else (reached and accepted, error).
+        self.last_outcome: tuple[bool, str | None] | None = None
         self._client = httpx.Client(
-            base_url=settings.influx_url, headers=headers, timeout=timeout_s, transport=transport
+            base_url=settings.influx_url, headers=headers, timeout=timeout_s, transport=transport,
+            verify=settings.influx_verify(),
         )
+
+    def _timeout(self) -> float:
+        # During the shutdown grace a request gets at most what remains of it.
+        if self._deadline is None:
+            return self._timeout_s
+        remaining = self._deadline() - time.monotonic()
+        return max(MIN_TIMEOUT_S, min(self._timeout_s, remaining))
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -51,7 +71,14 @@ class InfluxStore:
         try:
             response = self._client.post("/query", data={"q": query}, params=self._auth_params)
         except httpx.HTTPError as exc:
-            raise StoreUnavailableError(f"InfluxDB unreachable: {exc}") from exc
+            error = _unreachable(exc)
+            self.last_outcome = (False, str(error))
+            raise error from exc
+        if response.status_code in (401, 403):
+            self.last_outcome = (False, "InfluxDB refused the ingestor's credentials (HTTP "
+                                 f"{response.status_code}); check {self.credential_settings}")
+        elif response.status_code < 500:
+            self.last_outcome = (True, None)
         return response.status_code == 200 and "error" not in response.text
 
     def write(self, lines: Sequence[str]) -> None:
@@ -59,28 +86,45 @@ class InfluxStore:
 
         Raises:
             StoreRejectedError: HTTP 400 (InfluxDB stored the lines it could parse).
+            StoreAuthError: HTTP 401/403.
             StoreUnavailableError: anything that is worth retrying later.
         """
+        try:
+            self._write(lines)
+        except StoreUnavailableError as exc:
+            self.last_outcome = (False, str(exc))
+            raise
+        except StoreRejectedError:
+            self.last_outcome = (True, None)  # reached: it refused some data, not us
+            raise
+        self.last_outcome = (True, None)
+
+    def _write(self, lines: Sequence[str]) -> None:
         body = "\n".join(lines).encode("utf-8")
         params = {"db": self.database, "precision": "ns", **self._auth_params}
         try:
-            response = self._client.post("/write", params=params, content=body)
+            response = self._client.post("/write", params=params, content=body,
+                                         timeout=self._timeout())
         except httpx.HTTPError as exc:
-            raise StoreUnavailableError(f"InfluxDB unreachable: {exc}") from exc
+            raise _unreachable(exc) from exc
         status = response.status_code
         if status < 300:
             return
         message = _error_message(response)
         if status == 400:
             raise StoreRejectedError(message)
+        if status in (401, 403):
+            raise StoreAuthError(
+                f"InfluxDB refused the ingestor's credentials (HTTP {status}: {message}); "
+                f"check {self.credential_settings}")
         if status == 404 and "database not found" in message:
             if not self.create_database():
                 raise StoreUnavailableError(f"database {self.database!r} missing: {message}")
-            return self.write(lines)
+            return self._write(lines)
         if status == 413 and len(lines) > 1:
             half = len(lines) // 2
-            self.write(lines[:half])
-            self.write(lines[half:])
+            self._write(lines[:half])
+            self._write(lines[half:])
             return None
         raise StoreUnavailableError(f"InfluxDB answered {status}: {message}")
 
@@ -125,6 +169,24 @@ class InfluxStore:
         half = len(indexed) // 2
         self._narrow(indexed[:half], rejected)
         self._narrow(indexed[half:], rejected)
+
+
+def _unreachable(exc: httpx.HTTPError) -> StoreUnavailableError:
+    if _tls_failure(exc):
+        return StoreUnavailableError(
+            f"TLS verification of InfluxDB failed ({exc}): set SMARTPLACE_INFLUX_CA_FILE to "
+            "the CA that signed its certificate (and SMARTPLACE_INFLUX_CLIENT_CERT/_KEY for "
+            "mutual TLS)")
+    return StoreUnavailableError(f"InfluxDB unreachable: {exc}")
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _has_field(line: str, measurement: str, field: str) -> bool:

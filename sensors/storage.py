@@ -75,6 +75,7 @@ INGEST_STATS_FIELDS: dict[str, FieldType] = {
     "acked": "integer", "write_retries": "integer", "batches": "integer",
     "queue_depth": "integer", "started_at_ms": "integer",
     "write_seconds_total": "float", "lag_seconds": "float",
+    "dropped": "integer", "spool_bytes": "integer",
 }
 GRID_FORECAST = "forecast_gco2_kwh"
 GRID_ACTUAL = "actual_gco2_kwh"

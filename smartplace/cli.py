@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from sensors.settings import Settings
 from simulators.command import simulate
+from smartplace.broker_cli import broker_app
 from smartplace.logs import configure_logging
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ def api() -> None:
 
 
 app.command()(simulate)
+app.add_typer(broker_app, name="broker")
 
 
 @app.command()

@@ -71,12 +71,17 @@ class IngestProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start it and wait until it has subscribed (its metrics say so)."""
+        self.start_unchecked()
+        eventually(lambda: subscribed(self.settings), 20, message="ingest subscribed")
+
+    def start_unchecked(self) -> None:
+        """Start it without waiting (for one that cannot report, or must not succeed)."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "smartplace", "ingest"], env=settings_env(self.settings),
                 stdout=log, stderr=subprocess.STDOUT,
             )
-        eventually(lambda: subscribed(self.settings), 20, message="ingest subscribed")
 
     def signal(self, signum: signal.Signals) -> None:
         assert self.process is not None
