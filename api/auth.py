@@ -95,8 +95,9 @@ def require_role(role: Role) -> Callable[..., Awaitable[ApiKey]]:
                     api_key: Annotated[str | None, Security(api_key_scheme)]) -> ApiKey:
         actor = await require_api_key(request, credentials, api_key)
         if not actor.allows(role):
-            audit.warning("refused: %s needs role %s", request.url.path, role,
-                          extra={"key": actor.name, "role": actor.role})
+            audit.warning("refused: %s needs role %s; key %s is a %s", request.url.path, role,
+                          actor.name, actor.role,
+                          extra={"key_name": actor.name, "role": actor.role})
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 detail=f"this needs a key with role {role} (or higher); "
                                 f"the key {actor.name!r} is a {actor.role}")
@@ -108,4 +109,4 @@ def require_role(role: Role) -> Callable[..., Awaitable[ApiKey]]:
 def audited(actor: ApiKey, action: str, **details: object) -> None:
     """Record an action in the audit log, with the name (never the key) of who acted."""
     audit.info("%s by %s", action, actor.name,
-               extra={"key": actor.name, "role": actor.role, **details})
+               extra={"key_name": actor.name, "role": actor.role, **details})

@@ -201,6 +201,12 @@ class MqttConsumer:
                          "letting anyone else use it)", reason=str(reason_code))
         elif was_connected and self.accepting:
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason_code)})
+        elif self.accepting:
+            hint = (": check SMARTPLACE_MQTT_CLIENT_CERT and SMARTPLACE_MQTT_CLIENT_KEY if it "
+                    "asks for a client certificate (its log says why)" if self._endpoint.tls
+                    else "")
+            self._report(f"the broker at {self._endpoint!r} closed the connection before "
+                         f"accepting it ({reason_code}){hint}", reason=str(reason_code))
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reason_codes: list[ReasonCode], properties: Properties | None) -> None:

@@ -11,6 +11,7 @@ import getpass
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterable
@@ -329,7 +330,8 @@ class InfluxServer(LocalServer):
         return [binary, "-config", str(config)]
 
     def ready(self) -> bool:
-        verify: bool | str = str(self.tls.ca_file) if self.tls else True
+        verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=str(self.tls.ca_file)) if self.tls else True)
         try:
             return httpx.get(f"{self.url}/ping", timeout=0.5, verify=verify).status_code == 204
         except httpx.HTTPError:

@@ -76,7 +76,8 @@ def publisher_url(mqtt_url: str) -> str:
     return _PUBLISHERS[MqttEndpoint(mqtt_url).port]
 
 
-def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: float = 60.0) -> None:
+def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: float = 60.0,
+                ca_file: Any = None) -> None:
     """Publish messages at QoS 1 in order and wait until the broker acknowledged each one
     with success (a PUBACK that refuses, e.g. for the ACL, fails the test)."""
     import paho.mqtt.client as mqtt
@@ -88,6 +89,8 @@ def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: flo
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     if endpoint.username is not None:
         client.username_pw_set(endpoint.username, endpoint.password)
+    if endpoint.tls:
+        client.tls_set(ca_certs=str(ca_file) if ca_file else None)
     refused: list[str] = []
     client.on_publish = lambda _c, _u, _mid, code, _p: (
         refused.append(str(code)) if code.is_failure else None)
