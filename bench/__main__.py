@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import api_latency, dashboard_latency, ingest_throughput
+from bench import api_latency, broker_persistence, dashboard_latency, ingest_throughput
 
 
 def _ingest(args: argparse.Namespace) -> None:
@@ -34,7 +34,8 @@ def _dashboard(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--only", choices=("ingest", "api", "dashboard", "all"), default="all",
+    parser.add_argument("--only", choices=("ingest", "broker", "api", "dashboard", "all"),
+                        default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio is shown")
@@ -49,6 +50,8 @@ def main() -> None:
 
     if args.only in ("ingest", "all"):
         _ingest(args)
+    if args.only in ("broker", "all"):
+        print(broker_persistence.run(args.messages, args.repeat))
     if args.only in ("dashboard", "all"):
         _dashboard(args)
     if args.only in ("api", "all"):
