@@ -234,5 +234,6 @@ def _series(raw: dict[str, Any]) -> Series:
 
 
 def _error(payload: dict[str, Any]) -> str:
-    error = payload.get("error")
+    # 1.x and 3.x say {"error": ...}; 2.x says {"code": ..., "message": ...}.
+    error = payload.get("error") or payload.get("message")
     return str(error)[:300] if error else "no error message"

@@ -31,11 +31,16 @@ class StoreAuthError(StoreUnavailableError):
 
 
 class StoreRejectedError(StoreError):
-    """InfluxDB refused some lines as bad data (HTTP 400)."""
+    """InfluxDB refused some lines as bad data (HTTP 400, 422 on 2.x).
 
-    def __init__(self, message: str) -> None:
+    ``line_errors``: the refused lines by number (1-based, in the posted body) with their
+    errors, when the server names them (InfluxDB 3 does); None otherwise.
+    """
+
+    def __init__(self, message: str, line_errors: dict[int, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.line_errors = line_errors
 
 
 class ShutdownTimeoutError(IngestError):
