@@ -163,6 +163,11 @@ class IngestService:
                     "bucket is provisioned); writing anyway",
                     extra={"database": self.settings.influx_database},
                 )
+            retention = self.settings.influx_raw_retention
+            if retention and not self.store.apply_retention(retention):
+                log.warning("could not set the raw readings' retention (on InfluxDB 2.x/3.x "
+                            "set the bucket's retention instead)",
+                            extra={"retention": retention})
         except StoreUnavailableError as exc:
             log.warning("InfluxDB not reachable yet; writes will retry", extra={"error": str(exc)})
 

@@ -75,11 +75,28 @@ class InfluxStore:
             error = _unreachable(exc)
             self.last_outcome = (False, str(error))
             raise error from exc
-        if response.status_code in (401, 403):
+        # 403 is a write-only account not allowed to create databases: reached, and fine.
+        if response.status_code == 401:
             self.last_outcome = (False, "InfluxDB refused the ingestor's credentials (HTTP "
-                                 f"{response.status_code}); check {self.credential_settings}")
+                                 f"401); check {self.credential_settings}")
         elif response.status_code < 500:
             self.last_outcome = (True, None)
+        return response.status_code == 200 and "error" not in response.text
+
+    def apply_retention(self, duration: str) -> bool:
+        """Keep raw readings for ``duration`` (InfluxDB 1.x: the ``autogen`` policy's
+        duration, so existing points stay where queries look). False where the server
+        refuses (2.x/3.x set a bucket's retention themselves; a write-only account).
+
+        Raises:
+            StoreUnavailableError: the server could not be reached.
+        """
+        query = (f"ALTER RETENTION POLICY \"autogen\" ON {quote_identifier(self.database)} "
+                 f"DURATION {duration}")
+        try:
+            response = self._client.post("/query", data={"q": query}, params=self._auth_params)
+        except httpx.HTTPError as exc:
+            raise _unreachable(exc) from exc
         return response.status_code == 200 and "error" not in response.text
 
     def write(self, lines: Sequence[str]) -> None:
