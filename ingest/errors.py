@@ -5,7 +5,9 @@
     │   ├── StoreUnavailableError   network error, timeout, 5xx, 429: retry later
     │   │   └── StoreAuthError      401/403: the credentials are wrong (retried, logged as errors)
     │   └── StoreRejectedError      the store refused the data itself (400): do not retry
-    └── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── DrainError                  a retired member's session could not be resumed
+    └── WorkerError                 a worker process cannot be started or keeps failing
 
 Broker trouble raises nothing: paho's network thread reconnects with backoff by itself.
 """
@@ -46,3 +48,11 @@ class StoreRejectedError(StoreError):
 class ShutdownTimeoutError(IngestError):
     """The store stayed unavailable through the shutdown grace period; what is not
     acknowledged stays with the broker."""
+
+
+class DrainError(IngestError):
+    """``smartplace ingest drain`` could not resume the session it was asked to empty."""
+
+
+class WorkerError(IngestError):
+    """A worker of ``smartplace ingest --workers N`` could not be started, or kept dying."""

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
 
     # Ingest tuning (extensions to the contract).
     ingest_client_id: str = Field(default="smartplace-ingest", min_length=1, max_length=64)
+    # Ingestors sharing the load (docs/scaling.md): worker processes of one
+    # `smartplace ingest`, and the MQTT 5 shared-subscription group every ingestor of the
+    # deployment joins (None = a plain subscription; with workers, "smartplace").
+    ingest_workers: int = Field(default=1, ge=1, le=32)
+    ingest_share_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
     ingest_flush_interval_s: float = Field(default=0.2, gt=0, le=60)
     # MQTT 5 Receive Maximum: how many unacknowledged messages the broker may send us.
