@@ -79,11 +79,44 @@ class Delivery(Protocol):
     def generation(self) -> int: ...
 
 
+# (mid, qos, topic, payload, retained): a PUBLISH as the fast path hands it over.
+PublishHandler = Callable[[int, int, str, bytes, bool], None]
+
+
 class _Client(mqtt.Client):
     """paho's client, keeping the error of the latest failed connection attempt (paho's
-    network thread swallows it, and only reports that an attempt failed)."""
+    network thread swallows it, and only reports that an attempt failed), with a lean
+    path for the PUBLISH packets the ingestor receives."""
 
     last_connect_error: OSError | None = None
+    publish_handler: PublishHandler | None = None
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        """Hand a QoS 0/1 PUBLISH without MQTT 5 properties straight to the handler.
+
+        Hand-written for measured speed: paho builds a ``Properties`` object (clearing
+        every property name), an ``MQTTMessage``, a debug log call and a topic-filter match
+        for each message, which was about 20 % of the ingestor's CPU (bench: py-spy of the
+        drain; before/after in the commit). The packet layout is MQTT 5's (3.3.2): topic
+        length and topic, packet id for QoS > 0, property length, payload. Anything else
+        (QoS 2, properties present, MQTT 3, a short packet) takes paho's own path.
+        """
+        handler = self.publish_handler
+        header = self._in_packet["command"]
+        qos = (header & 0x06) >> 1
+        if handler is None or qos == 2 or self._protocol != mqtt.MQTTv5:
+            return super()._handle_publish()
+        packet = self._in_packet["packet"]
+        topic_end = 2 + int.from_bytes(packet[:2], "big")
+        end = topic_end + 2 if qos else topic_end  # the packet id
+        if len(packet) <= end or packet[end] != 0:
+            return super()._handle_publish()  # properties (or a malformed packet)
+        mid = int.from_bytes(packet[topic_end:end], "big") if qos else 0
+        # An invalid UTF-8 topic (a broker should refuse it) becomes a topic_invalid dead
+        # letter instead of the exception paho raises on reading message.topic.
+        handler(mid, qos, packet[2:topic_end].decode("utf-8", "replace"),
+                bytes(packet[end + 1:]), bool(header & 0x01))
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def reconnect(self) -> MQTTErrorCode:
         try:
@@ -150,6 +183,7 @@ class MqttConsumer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.publish_handler = self._on_publish
         client.on_subscribe = self._on_subscribe
         client.on_unsubscribe = self._on_unsubscribe
         client.on_connect_fail = self._on_connect_fail
@@ -298,7 +332,13 @@ class MqttConsumer:
 
     def _on_message(self, client: mqtt.Client, userdata: object,
                     message: mqtt.MQTTMessage) -> None:
+        # paho's path: a message with MQTT 5 properties (or QoS 2).
         if not self.accepting:
             return
         self._handler(message.mid, message.qos, self.generation, message.topic,
                       bytes(message.payload), message.retain)
+
+    def _on_publish(self, mid: int, qos: int, topic: str, payload: bytes,
+                    retained: bool) -> None:
+        if self.accepting:
+            self._handler(mid, qos, self.generation, topic, payload, retained)
