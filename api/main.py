@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from api.activity.scheduler import RollupScheduler
 from api.auth import require_api_key
+from api.cache import AnswerCache
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
@@ -71,7 +72,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
-        scheduler = RollupScheduler(store, settings)
+        scheduler = RollupScheduler(store, settings, on_run=app.state.answers.invalidate)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store)
         app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
         scheduler.start()
@@ -79,6 +80,7 @@ def create_app(
             yield
         finally:
             await close_streams(app)
+            await app.state.answers.aclose()
             await scheduler.stop()
             await store.aclose()
             app.state.store = app.state.rollups = app.state.live_hub = None
@@ -95,6 +97,7 @@ def create_app(
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
+    app.state.answers = AnswerCache(settings.api_cache_s)
     # Raises ApiKeysError at start-up when the keys file is unusable.
     app.state.api_keys = settings.api_key_list()
 

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # runs (0 = never) and how many complete hours each run recomputes for late readings.
     rollup_interval_s: float = Field(default=300, ge=0, le=86_400)
     rollup_lookback_h: int = Field(default=6, ge=1, le=168)
+    # How long the API serves a computed /emissions or /indicators answer to identical
+    # requests (docs/scaling.md, "The API under load"); 0 = compute every request.
+    api_cache_s: float = Field(default=5, ge=0, le=300)
 
     # The grid carbon-intensity feed (docs/methodology.md): a NESO regional endpoint the
     # ingestor fetches on a schedule ({from} and {regionid} are filled in); None = off.

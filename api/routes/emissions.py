@@ -15,7 +15,7 @@ from api.activity.rollups import Source
 from api.carbon.emissions import EmissionsQuery, Method, emissions_table
 from api.carbon.emissions import emissions as emissions_answer
 from api.carbon.factors import factor_body
-from api.deps import FactorsDep, SettingsDep, StoreDep
+from api.deps import AnswersDep, FactorsDep, SettingsDep, StoreDep
 from api.errors import ParamError
 from api.params import as_validation_error, parse_group_by, parse_interval, parse_window
 from api.render import CSV_MEDIA_TYPE, FastJSONResponse, csv_response, wants_csv
@@ -42,6 +42,7 @@ async def emissions(
     store: StoreDep,
     table: FactorsDep,
     settings: SettingsDep,
+    answers: AnswersDep,
     start: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset (default: 24 hours before end)")] = None,
     end: Annotated[str | None, Query(
@@ -53,7 +54,8 @@ async def emissions(
         max_length=16, description="15m, 30m, 1h (fixed length); 2h, 3h, 6h, 12h (London "
         "clock); 1d (London day); 1mo (London month); default: one bucket")] = None,
     source: Annotated[Source, Query(
-        description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
+        description="auto: rollups for the whole hours they cover, raw for the rest; "
+        "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv or json (default: from Accept)")] = None,
     method: Annotated[Method, Query(
@@ -68,13 +70,16 @@ async def emissions(
                                parse_group_by(group_by), source, method).check()
     except ParamError as exc:
         raise as_validation_error(exc) from exc
-    body, summary = await emissions_answer(store, table, query, settings.grid_region_id)
+    cached = await answers.get(
+        answers.key(request.url.path, request.query_params.multi_items()),
+        lambda: emissions_answer(store, table, query, settings.grid_region_id))
+    body, summary = cached.value
     if not wants_csv(request, output):
-        return FastJSONResponse(body)
+        return FastJSONResponse(body, headers=cached.headers())
     suffix = "" if method == "annual" else f"_{method}"
     header, rows = emissions_table(body)
     return csv_response(header, rows, f"emissions_{body['start']}_{body['end']}{suffix}.csv", {
         "X-Total-kgCO2e": repr(summary.total_kgco2e),
         "X-Avoided-kgCO2e": repr(summary.avoided_kgco2e),
-        "X-Method": method,
+        "X-Method": method, **cached.headers(),
     })

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.activity.rollups import Source
 from api.carbon.indicators import indicators as indicators_answer
-from api.deps import FactorsDep, RegistryDep, StoreDep
+from api.deps import AnswersDep, FactorsDep, RegistryDep, StoreDep
 from api.errors import ParamError
 from api.params import DAY_S, as_validation_error, parse_window
 from api.render import FastJSONResponse
@@ -29,6 +29,8 @@ DEFAULT_INDICATOR_RANGE_S = 7 * DAY_S
     summary="Headline carbon indicators over a window, against the previous period",
 )
 async def indicators(
+    request: Request,
+    answers: AnswersDep,
     store: StoreDep,
     table: FactorsDep,
     registry: RegistryDep,
@@ -37,7 +39,8 @@ async def indicators(
     end: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
     source: Annotated[Source, Query(
-        description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
+        description="auto: rollups for the whole hours they cover, raw for the rest; "
+        "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
 ) -> FastJSONResponse:
     """Indicators for [start, end) and the equal period before it; nothing is rounded."""
     try:
@@ -45,4 +48,7 @@ async def indicators(
                               default_s=DEFAULT_INDICATOR_RANGE_S)
     except ParamError as exc:
         raise as_validation_error(exc) from exc
-    return FastJSONResponse(await indicators_answer(store, table, registry, window, source))
+    cached = await answers.get(
+        answers.key(request.url.path, request.query_params.multi_items()),
+        lambda: indicators_answer(store, table, registry, window, source))
+    return FastJSONResponse(cached.value, headers=cached.headers())

@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 Row = tuple[Topic, Reading, float | None]
 FIRST = datetime(2026, 10, 23, 22, 0, tzinfo=UTC)
 HOURS = 72
-WINDOW = {"start": "2026-10-24T00:20:00Z", "end": "2026-10-26T22:10:00Z"}  # > 2 days
+WINDOW = {"start": "2026-10-24T00:20:00Z", "end": "2026-10-26T22:10:00Z"}
 
 
 def _ms(at: datetime) -> int:
@@ -145,7 +145,7 @@ async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, http
     params = {**WINDOW, "interval": interval, "group_by": group_by}
     raw = await _get(db, source="raw", **params)
     rolled = await _get(db, source="rollup", **params)
-    auto = await _get(db, **params)  # a window over two days: auto reads rollups
+    auto = await _get(db, **params)
     assert raw["source"]["rollup_start"] is None
     # Whole hours inside the window come from rollups; the cut edge hours are read raw.
     assert (rolled["source"]["rollup_start"], rolled["source"]["rollup_end"]) == (
@@ -156,12 +156,19 @@ async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, http
     _assert_agree(raw, auto)
 
 
-async def test_short_windows_read_raw_under_auto(db: Settings,
-                                                 store: tuple[InfluxStore, httpx.AsyncClient]
-                                                 ) -> None:
+async def test_auto_reads_covered_hours_of_a_short_window_from_rollups(
+        db: Settings, store: tuple[InfluxStore, httpx.AsyncClient]) -> None:
     await _backfill_all(store, db)
-    body = await _get(db, start="2026-10-24T00:00:00Z", end="2026-10-25T00:00:00Z")
-    assert body["source"]["rollup_start"] is None
+    day = {"start": "2026-10-24T00:00:00Z", "end": "2026-10-25T00:30:00Z"}
+    auto = await _get(db, **day)
+    raw = await _get(db, source="raw", **day)
+    # The 24 whole hours from rollups, the last half hour raw; the same figures.
+    assert (auto["source"]["rollup_start"], auto["source"]["rollup_end"]) == (
+        "2026-10-24T00:00:00Z", "2026-10-25T00:00:00Z")
+    _assert_agree(raw, auto)
+    # Buckets under an hour cannot come from hourly rollups: auto reads them raw.
+    quarter = await _get(db, interval="15m", **day)
+    assert quarter["source"]["rollup_start"] is None
 
 
 async def test_rewriting_an_hour_overwrites_it(db: Settings,
