@@ -9,6 +9,7 @@ raw (docs/methodology.md, "Rollups").
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,11 +43,12 @@ from sensors.storage import (
 from sensors.timestamps import NS_PER_MS
 
 HOURLY, DAILY = Measurement.ACTIVITY_HOURLY, Measurement.ACTIVITY_DAILY
-# One request reads the coverage for each part of its answer (/indicators: three times):
-# remembered this long, per store; the rollup job forgets it when it records a new one.
+# One request reads the coverage for each part of its answer, concurrently (/indicators:
+# three times): one read serves them, remembered this long per store; the rollup job
+# forgets it when it records a new coverage.
 COVERAGE_MEMO_S = 1.0
-_coverage_memo: WeakKeyDictionary[InfluxStore, tuple[float, Coverage | None]] = \
-    WeakKeyDictionary()
+_coverage_memo: WeakKeyDictionary[InfluxStore, tuple[float, asyncio.Task[Coverage | None]]] \
+    = WeakKeyDictionary()
 _STATEMENTS_PER_REQUEST = 200
 
 Source = Literal["auto", "raw", "rollup"]
@@ -104,11 +106,11 @@ async def read_coverage(store: InfluxStore, *, fresh: bool = False) -> Coverage 
     """
     now = time.monotonic()
     memo = _coverage_memo.get(store)
-    if not fresh and memo is not None and now - memo[0] < COVERAGE_MEMO_S:
-        return memo[1]
-    coverage = await _query_coverage(store)
-    _coverage_memo[store] = (now, coverage)
-    return coverage
+    if fresh or memo is None or now - memo[0] >= COVERAGE_MEMO_S or (
+            memo[1].done() and memo[1].exception() is not None):
+        memo = (now, asyncio.ensure_future(_query_coverage(store)))
+        _coverage_memo[store] = memo
+    return await asyncio.shield(memo[1])
 
 
 async def _query_coverage(store: InfluxStore) -> Coverage | None:

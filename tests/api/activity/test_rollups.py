@@ -171,6 +171,31 @@ async def test_auto_reads_covered_hours_of_a_short_window_from_rollups(
     assert quarter["source"]["rollup_start"] is None
 
 
+async def test_indicators_inside_the_coverage_read_it_once_and_nothing_raw(
+        db: Settings, store: tuple[InfluxStore, httpx.AsyncClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    await _backfill_all(store, db)
+    sent: list[tuple[bool, str]] = []
+    post = InfluxStore._post
+
+    async def recording(self: InfluxStore, statements: Any, params: Any,
+                        own: bool = False) -> httpx.Response:
+        sent.extend((own, statement) for statement in statements)
+        return await post(self, statements, params, own)
+
+    # Records what the app sends; the real InfluxDB still answers every query.
+    monkeypatch.setattr(InfluxStore, "_post", recording)
+    app = create_app(db.model_copy(update={"rollup_interval_s": 0}))
+    async with api_client(app) as client:  # this period and the one before: both covered
+        response = await client.get("/api/v1/indicators", params={
+            "start": "2026-10-25T10:00:00Z", "end": "2026-10-26T22:00:00Z"})
+    assert response.status_code == 200, response.text
+    assert response.json()["source"]["rollup_start"] == "2026-10-25T10:00:00Z"
+    state = [one for one in sent if Measurement.ROLLUP_STATE in one[1]]
+    assert len(state) == 1
+    assert [statement for own, statement in sent if not own] == []
+
+
 async def test_rewriting_an_hour_overwrites_it(db: Settings,
                                                store: tuple[InfluxStore, httpx.AsyncClient]
                                                ) -> None:
