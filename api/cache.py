@@ -48,8 +48,10 @@ class AnswerCache:
     """Answers by key for ``ttl_s`` seconds, at most ``max_entries`` of them (least
     recently used dropped first). ``ttl_s`` 0 turns caching off (single flight stays)."""
 
-    def __init__(self, ttl_s: float, max_entries: int = 256) -> None:
+    def __init__(self, ttl_s: float, max_entries: int = 256,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
+        self._clock = clock
         self.max_entries = max_entries
         self.generation = 0  # the freshness mark: bumped by invalidate()
         self._entries: OrderedDict[Key, tuple[float, object]] = OrderedDict()
@@ -72,7 +74,7 @@ class AnswerCache:
         cached. An answer between one and two ``ttl_s`` old is still served while one
         refresh runs in the background (stale-while-revalidate, RFC 5861), so callers do
         not all wait for the recomputation each time an answer expires."""
-        now = time.monotonic()
+        now = self._clock()
         entry = self._entries.get(key)
         if entry is not None:
             age = now - entry[0]
@@ -93,7 +95,7 @@ class AnswerCache:
                 if not flight.cancelled() or (current is not None and current.cancelling()):
                     raise
                 return await self.get(key, compute)  # its first caller went away: compute
-            return Cached(value, time.monotonic() - now, True)  # type: ignore[arg-type]
+            return Cached(value, self._clock() - now, True)  # type: ignore[arg-type]
         return Cached(await self._run(key, compute, self._new_flight(key)), 0.0, False)
 
     async def aclose(self) -> None:
@@ -130,7 +132,7 @@ class AnswerCache:
         finally:
             del self._flights[key]
         if self.ttl_s > 0 and key[-1] == self.generation:
-            self._entries[key] = (time.monotonic(), value)
+            self._entries[key] = (self._clock(), value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
