@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sensors.factors import FleetMix
 from sensors.topics import DEFAULT_PREFIX, normalise_prefix
 
 
@@ -80,6 +81,12 @@ class Settings(BaseSettings):
     # Emission factors: a JSON file of rows that replace packaged rows of the same id and
     # year or add new ones (docs/methodology.md); None = the packaged DESNZ table only.
     factors_file: Path | None = None
+    # Cars priced at a fleet mix of DESNZ's per-fuel rows, e.g. "petrol=0.55,diesel=0.33,
+    # hybrid=0.06,plugin_hybrid=0.02,battery_electric=0.04"; None = the unknown-fuel average.
+    car_fleet_mix: str | None = None
+    # A CO2 budget (e.g. the Tyndall Centre's for the borough) as a JSON file, shown at
+    # /api/v1/budget (docs/methodology.md, "Carbon budget"); None = no budget.
+    carbon_budget_file: Path | None = None
     # Hourly activity rollups (docs/methodology.md, "Rollups"): how often the API's job
     # runs (0 = never) and how many complete hours each run recomputes for late readings.
     rollup_interval_s: float = Field(default=300, ge=0, le=86_400)
@@ -96,6 +103,19 @@ class Settings(BaseSettings):
     @classmethod
     def _prefix(cls, value: str) -> str:
         return normalise_prefix(value)
+
+    @field_validator("car_fleet_mix")
+    @classmethod
+    def _fleet_mix(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            FleetMix.parse(value)
+            return value
+        return None
+
+    @property
+    def fleet_mix(self) -> FleetMix | None:
+        """The configured car fleet mix (None: the unknown-fuel average car row)."""
+        return FleetMix.parse(self.car_fleet_mix) if self.car_fleet_mix else None
 
     @field_validator("mqtt_url")
     @classmethod

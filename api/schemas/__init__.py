@@ -14,19 +14,20 @@ from api.schemas.air import (
 from api.schemas.carbon import (
     ActivityOut,
     AppliedFactorOut,
+    DisclosureOut,
     EmissionRowOut,
     EmissionsOut,
     FactorOut,
     FactorsOut,
     GridIntensityOut,
-    IndicatorsOut,
     SourceOut,
 )
+from api.schemas.indicators import IndicatorsOut
 from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
 
 __all__ = [
     "ActivityOut", "AppliedFactorOut", "Band", "DaqiHistoryOut", "DaqiHour", "DaqiOut",
-    "DaqiOverall", "DaqiPollutant", "EmissionRowOut", "EmissionsOut", "FactorOut",
+    "DaqiOverall", "DaqiPollutant", "DisclosureOut", "EmissionRowOut", "EmissionsOut", "FactorOut",
     "FactorsOut", "GridIntensityOut", "Health", "IndicatorsOut", "InfluxHealth",
     "SensorList", "SensorState", "SensorStatus", "SourceOut",
 ]

@@ -23,6 +23,7 @@ from api.carbon.indicators import (
     totals_tco2e,
     vehicle_class_share,
 )
+from api.carbon.parts import PricingOptions
 from api.carbon.pricing import summarise
 from sensors.factors import load_factors
 from sensors.readings import Carrier, VehicleClass
@@ -53,7 +54,8 @@ def _summary_period() -> PeriodActivity:
         TransportActivity(None, "b", "t2", VC.CAR, 0.0, 0, 4),
         TransportActivity(None, "b", "t2", VC.PEDESTRIAN, 0.0, 0, 8),
     ]
-    summary = summarise(energy, transport, ("domain", "carrier", "vehicle_class"), FACTORS)
+    summary = summarise(energy, transport, ("domain", "carrier", "vehicle_class"), FACTORS,
+                        PricingOptions(factor_year=2025))
     return period_activity(summary)
 
 
