@@ -5,6 +5,7 @@ One home, one module per feature; import them from here.
 
 from api.schemas.air import (
     Band,
+    DaqiDailyOut,
     DaqiHistoryOut,
     DaqiHour,
     DaqiOut,
@@ -26,8 +27,8 @@ from api.schemas.indicators import IndicatorsOut
 from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
 
 __all__ = [
-    "ActivityOut", "AppliedFactorOut", "Band", "DaqiHistoryOut", "DaqiHour", "DaqiOut",
-    "DaqiOverall", "DaqiPollutant", "DisclosureOut", "EmissionRowOut", "EmissionsOut", "FactorOut",
-    "FactorsOut", "GridIntensityOut", "Health", "IndicatorsOut", "InfluxHealth",
-    "SensorList", "SensorState", "SensorStatus", "SourceOut",
+    "ActivityOut", "AppliedFactorOut", "Band", "DaqiDailyOut", "DaqiHistoryOut", "DaqiHour",
+    "DaqiOut", "DaqiOverall", "DaqiPollutant", "DisclosureOut", "EmissionRowOut",
+    "EmissionsOut", "FactorOut", "FactorsOut", "GridIntensityOut", "Health", "IndicatorsOut",
+    "InfluxHealth", "SensorList", "SensorState", "SensorStatus", "SourceOut",
 ]

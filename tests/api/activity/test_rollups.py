@@ -117,7 +117,7 @@ ROW_FIGURES = ("kgco2e", "avoided_kgco2e", "kgco2", "memo_kgco2e", "avoided_td_k
 
 
 def _close_or_none(a: float | None, b: float | None) -> bool:
-    return a is None and b is None or (a is not None and b is not None and _close(a, b))
+    return (a is None and b is None) or (a is not None and b is not None and _close(a, b))
 
 
 def _assert_agree(raw: dict[str, Any], rolled: dict[str, Any]) -> None:
