@@ -18,7 +18,18 @@ from api.auth import require_api_key
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
-from api.routes import air_quality, dashboard, emissions, health, indicators, live, sensors
+from api.reconciliation.budget import load_budget
+from api.routes import (
+    air_quality,
+    dashboard,
+    emissions,
+    health,
+    indicators,
+    live,
+    reconciliation,
+    reports,
+    sensors,
+)
 from api.routes.health import smartplace_version
 from sensors.factors import FactorTable, load_factor_table
 from sensors.registry import Registry, load_registry
@@ -83,6 +94,8 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
+    # Raises BudgetFileError at start-up when the budget file is invalid.
+    app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
 
     app.add_exception_handler(StoreError, _store_error)
@@ -93,6 +106,8 @@ def create_app(
     v1.include_router(air_quality.router)
     v1.include_router(indicators.router)
     v1.include_router(live.router)
+    v1.include_router(reconciliation.router)
+    v1.include_router(reports.router)
     app.include_router(health.router)
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).

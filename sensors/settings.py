@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # A CO2 budget (e.g. the Tyndall Centre's for the borough) as a JSON file, shown at
     # /api/v1/budget (docs/methodology.md, "Carbon budget"); None = no budget.
     carbon_budget_file: Path | None = None
+    # The headless Chromium that prints PDF reports; None = chromium (or chromium-browser,
+    # google-chrome) on PATH. HTML and CSV reports need no browser.
+    chromium_path: Path | None = None
     # Hourly activity rollups (docs/methodology.md, "Rollups"): how often the API's job
     # runs (0 = never) and how many complete hours each run recomputes for late readings.
     rollup_interval_s: float = Field(default=300, ge=0, le=86_400)

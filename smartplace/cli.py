@@ -10,6 +10,8 @@ from pydantic import ValidationError
 from sensors.settings import Settings
 from simulators.command import simulate
 from smartplace.logs import configure_logging
+from smartplace.reconcile import app as reconcile_app
+from smartplace.report import report_command
 
 app = typer.Typer(
     help="smartplace: town-centre carbon and air-quality telemetry.",
@@ -48,6 +50,8 @@ def api() -> None:
 
 
 app.command()(simulate)
+app.command("report")(report_command)
+app.add_typer(reconcile_app, name="reconcile")
 
 
 @app.command()
