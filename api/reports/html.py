@@ -31,8 +31,20 @@ SCOPE_LABELS = {
 }
 CARRIER_LABELS = {"electricity": "Grid electricity", "ev_charging": "EV charging",
                   "gas": "Gas", "solar_pv": "Solar generated on site (avoided, not in total)"}
-CLASS_LABELS = {"car": "Cars", "motorcycle": "Motorcycles", "van": "Vans", "hgv": "HGVs",
-                "bus": "Buses", "bicycle": "Bicycles", "pedestrian": "Pedestrians"}
+CLASS_LABELS = {"car": "Cars", "bus": "Buses", "van": "Vans", "hgv": "HGVs",
+                "motorcycle": "Motorcycles", "bicycle": "Bicycles", "pedestrian": "Pedestrians"}
+CARRIER_ORDER = ("electricity", "ev_charging", "gas", "solar_pv")
+PEOPLE = ("bicycle", "pedestrian")  # counted per person: person-km, not vehicle-km
+DOMAIN_LABELS = {"energy": "Energy", "transport": "Transport", "air_quality": "Air quality"}
+# The answers' disclosures name API fields; a report says the same in words.
+REPORT_NOTES = {
+    "co2_incomplete": "The CO2-only figure is incomplete: no checked CO2 part of the factor "
+                      "for {missing} was found, so only the CO2 of the other activity is "
+                      "known (section 1).",
+    "solar_not_netted": "Solar generation is not subtracted from the gross total (GHG "
+                        "Protocol: on-site generation does not reduce Scope 2); the emissions "
+                        "it avoided are shown beside it.",
+}
 COUNTED = [
     "Grid electricity imported by metered buildings, and EV charging at metered chargers, at "
     "the DESNZ UK generation factor (Scope 2, location-based) plus transmission and "
@@ -73,14 +85,28 @@ def percent(value: float | None) -> str:
     return "no data" if value is None else f"{100 * value:.1f} %"
 
 
-def _tonnes(kg: float) -> str:
+def _tonnes(kg: float | None) -> str:
+    if kg is None:
+        return "–"
     return number(kg / 1000, 2 if abs(kg) < 100_000 else 1)
+
+
+def _when(rfc3339: str) -> str:
+    moment = datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).astimezone(LONDON)
+    return f"{moment.day} {moment:%B %Y, %H:%M} ({moment:%Z})"
+
+
+def _order(row: Any) -> tuple[int, int]:
+    carrier, vc = row.keys["carrier"], row.keys["vehicle_class"]
+    if carrier in CARRIER_ORDER:
+        return 0, CARRIER_ORDER.index(carrier)
+    return 1, list(CLASS_LABELS).index(vc) if vc in CLASS_LABELS else 99
 
 
 def _source_rows(figures: ReportFigures) -> list[dict[str, str]]:
     total = figures.summary.total_kgco2e
     rows = []
-    for row in figures.summary.rows:
+    for row in sorted(figures.summary.rows, key=_order):
         domain, carrier, vc = row.keys["domain"], row.keys["carrier"], row.keys["vehicle_class"]
         if domain == "energy" and carrier:
             solar = carrier == "solar_pv"
@@ -93,8 +119,9 @@ def _source_rows(figures: ReportFigures) -> list[dict[str, str]]:
                          "share": "–" if solar or row.memo_kgco2e else
                          percent(share(row.kgco2e, total))})
         elif domain == "transport" and vc:
+            unit = "person-km" if vc in PEOPLE else "vehicle-km"
             rows.append({"label": CLASS_LABELS.get(vc, vc),
-                         "activity": f"{number(row.activity.vehicle_km, 0)} vehicle-km",
+                         "activity": f"{number(row.activity.vehicle_km, 0)} {unit}",
                          "t": _tonnes(row.kgco2e), "share": percent(share(row.kgco2e, total))})
     return rows
 
@@ -109,7 +136,7 @@ def _trend_chart(figures: ReportFigures) -> str:
         labels, [("energy", ENERGY, [one["energy"] / 1000 for one in figures.trend]),
                  ("transport", TRANSPORT, [one["transport"] / 1000 for one in figures.trend])],
         reference, "tCO2e", f"Emissions by {'month' if month else 'day'}",
-        f"{figures.previous.text}")
+        f"{period_label(figures.previous)}, same {'month' if month else 'day'}")
 
 
 def _bucket_label(bucket_ms: int, month: bool) -> str:
@@ -133,11 +160,11 @@ def context(figures: ReportFigures, version: str) -> dict[str, Any]:
         "place": PLACE, "period_label": period_label(figures.period).capitalize(),
         "previous_label": period_label(figures.previous),
         "period_short": figures.period.text, "previous_short": figures.previous.text,
-        "generated_at": figures.generated_at, "version": version,
+        "generated_at": _when(figures.generated_at), "version": version,
         "factor_year": figures.options.factor_year,
         "total_t": _tonnes(total),
         "previous_total_t": "no data" if previous is None else
-        f"{number(previous['total'], 2)} tCO2e",
+        f"{_tonnes(previous['total'] * 1000)} tCO2e",
         "change_text": "no data" if change["abs_tco2e"] is None else
         f"{change['abs_tco2e']:+,.2f} t",
         "change_note": "no comparison: no readings in that period" if change["pct"] is None
@@ -153,12 +180,14 @@ def context(figures: ReportFigures, version: str) -> dict[str, Any]:
                        for s, kg in figures.scopes.items()],
         "co2_text": (f"{_tonnes(summary.total_kgco2)} tCO2" if summary.total_kgco2 is not None
                      else f"incomplete: {_tonnes(summary.kgco2_known)} tCO2 known; no checked "
-                     f"CO2 part for {', '.join(f'{i}@{y}' for i, y in summary.co2_missing)}"),
+                     "CO2 part of the factor for "
+                     f"{', '.join(f'{i} ({y})' for i, y in summary.co2_missing)}"),
         "source_rows": _source_rows(figures),
         "trend_svg": _trend_chart(figures),
         "bucket_word": "month" if figures.period.kind != "month" else "day",
         "completeness_rows": [
-            {"domain": domain, "sensors": completeness["by_domain"][domain]["sensors"],
+            {"domain": DOMAIN_LABELS[domain],
+             "sensors": completeness["by_domain"][domain]["sensors"],
              "current": percent(completeness["by_domain"][domain]["share"]),
              "previous": percent(before["by_domain"][domain]["share"] if before else None)}
             for domain in ("energy", "transport", "air_quality")],
@@ -167,11 +196,20 @@ def context(figures: ReportFigures, version: str) -> dict[str, Any]:
         "daqi_rows": [{"site": site, "counts": [counts[site][b] for b in (*BANDS, "none")]}
                       for site in sites],
         "daqi_svg": band_days(sites, counts, "Days by DAQI band per site") if sites else "",
-        "factors": [{**f, "value": f"{f['value']:g}"} for f in figures.factors if f["applied"]],
+        "factors": [{**f, "value": f"{f['value']:.10g}"} for f in figures.factors
+                    if f["applied"]],
         "counted": COUNTED, "not_counted": NOT_COUNTED,
-        "notes": [d["message"] for d in figures.disclosures if d["message"] not in warnings],
+        "notes": [_note(d, summary) for d in figures.disclosures
+                  if d["message"] not in warnings],
         "queries": figures.queries, "inputs_sha256": figures.inputs_sha256,
     }
+
+
+def _note(disclosure: dict[str, str], summary: Any) -> str:
+    text = REPORT_NOTES.get(disclosure["code"])
+    if text is None:
+        return disclosure["message"]
+    return text.format(missing=", ".join(f"{i} ({y})" for i, y in summary.co2_missing))
 
 
 _ENV = Environment(autoescape=select_autoescape(default=True), trim_blocks=True,

@@ -1,7 +1,7 @@
 """A report as PDF: the HTML page printed by headless Chromium (no network, no scripts).
 
 Chromium is the browser the tests already drive; it prints the page's own A4 CSS. The
-executable is ``SMARTPLACE_CHROMIUM`` or the first of ``chromium``, ``chromium-browser``,
+executable is ``SMARTPLACE_CHROMIUM_PATH`` or the first of ``chromium``, ``chromium-browser``,
 ``google-chrome`` on ``PATH``. Without one, PDF answers a clear error (the HTML and CSV
 editions still work).
 """
@@ -33,14 +33,14 @@ def find_chromium(configured: Path | None) -> Path:
     if configured is not None:
         if configured.is_file():
             return configured
-        raise ReportError(f"SMARTPLACE_CHROMIUM {configured} does not exist: install "
+        raise ReportError(f"SMARTPLACE_CHROMIUM_PATH {configured} does not exist: install "
                           "chromium or correct the path (format=html and csv need no browser)")
     for name in CANDIDATES:
         found = shutil.which(name)
         if found:
             return Path(found)
     raise ReportError("PDF reports need Chromium, which is not installed here: install it "
-                      "(Debian: apt-get install chromium) or set SMARTPLACE_CHROMIUM; "
+                      "(Debian: apt-get install chromium) or set SMARTPLACE_CHROMIUM_PATH; "
                       "format=html and format=csv need no browser")
 
 
