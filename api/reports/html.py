@@ -38,6 +38,12 @@ PEOPLE = ("bicycle", "pedestrian")  # counted per person: person-km, not vehicle
 DOMAIN_LABELS = {"energy": "Energy", "transport": "Transport", "air_quality": "Air quality"}
 # The answers' disclosures name API fields; a report says the same in words.
 REPORT_NOTES = {
+    "ev_double_count": "EV charging is priced as grid electricity, and counted cars with DESNZ "
+                       "car factors that include the electricity of electric cars: an electric "
+                       "car charged at a metered town-centre charger and counted on a road link "
+                       "is counted twice. The overlap cannot be measured from these sensors; "
+                       "the report can be made with EV charging as a memo item beside the "
+                       "total instead (smartplace report --ev-memo).",
     "co2_incomplete": "The CO2-only figure is incomplete: no checked CO2 part of the factor "
                       "for {missing} was found, so only the CO2 of the other activity is "
                       "known (section 1).",
@@ -151,7 +157,7 @@ def context(figures: ReportFigures, version: str) -> dict[str, Any]:
     previous = ind["previous_totals_tco2e"]
     change = ind["change"]["total"]
     completeness, before = ind["completeness"], ind["previous_completeness"]
-    warnings = [w["message"] for w in figures.disclosures
+    warnings = [_note(w, summary) for w in figures.disclosures
                 if w["code"] in ("low_completeness", "ev_double_count")]
     counts = figures.daily["days_by_band"]
     sites = [site for site in figures.daily["sites"] if sum(counts[site].values())]
@@ -200,14 +206,15 @@ def context(figures: ReportFigures, version: str) -> dict[str, Any]:
                     if f["applied"]],
         "counted": COUNTED, "not_counted": NOT_COUNTED,
         "notes": [_note(d, summary) for d in figures.disclosures
-                  if d["message"] not in warnings],
+                  if d["code"] not in ("low_completeness", "ev_double_count")],
         "queries": figures.queries, "inputs_sha256": figures.inputs_sha256,
     }
 
 
 def _note(disclosure: dict[str, str], summary: Any) -> str:
     text = REPORT_NOTES.get(disclosure["code"])
-    if text is None:
+    memo = disclosure["code"] == "ev_double_count" and summary.memo_kgco2e
+    if text is None or memo:  # with the EV memo, the answer's own wording fits
         return disclosure["message"]
     return text.format(missing=", ".join(f"{i} ({y})" for i, y in summary.co2_missing))
 
