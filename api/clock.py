@@ -120,6 +120,17 @@ def london_days(lo: int, hi: int) -> tuple[int, int]:
     return (first, last) if first < last else (lo, lo)
 
 
+def days_touching(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+    """(midnight, next midnight) of each London day that ``[start_ms, end_ms)`` touches."""
+    days = []
+    day = DAY.bucket_start_ms(start_ms)
+    while day < end_ms:
+        following = DAY.bucket_end_ms(day)
+        days.append((day, following))
+        day = following
+    return days
+
+
 def london_year(ms: int) -> int:
     """The Europe/London calendar year of an instant (epoch milliseconds)."""
     return datetime.fromtimestamp(ms // 1000, LONDON).year

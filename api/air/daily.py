@@ -28,7 +28,7 @@ from api.air.daqi import (
     pollutant_index,
 )
 from api.air.queries import SiteData, fetch_site_data
-from api.clock import DAY, HOUR_MS, LONDON
+from api.clock import HOUR_MS, LONDON, days_touching
 from api.influx import InfluxStore
 from sensors.registry import Registry
 
@@ -120,17 +120,6 @@ def daily_index(site: str, start_ms: int, end_ms: int,
     return DailyIndex(site, date, start_ms, end_ms, index, band, pollutants)
 
 
-def london_days(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
-    """(start, end) of each London day that ``[start_ms, end_ms)`` touches."""
-    days = []
-    day = DAY.bucket_start_ms(start_ms)
-    while day < end_ms:
-        following = DAY.bucket_end_ms(day)
-        days.append((day, following))
-        day = following
-    return days
-
-
 async def fetch_daily(store: InfluxStore, sites: Sequence[str], start_ms: int, end_ms: int,
                       registry: Registry | None = None) -> list[DailyIndex]:
     """Daily indices of each site for every London day ``[start_ms, end_ms)`` touches,
@@ -140,7 +129,7 @@ async def fetch_daily(store: InfluxStore, sites: Sequence[str], start_ms: int, e
         ValueError: more than :data:`MAX_DAILY_DAYS` days.
         StoreError: InfluxDB could not answer.
     """
-    days = london_days(start_ms, end_ms)
+    days = days_touching(start_ms, end_ms)
     if len(days) > MAX_DAILY_DAYS:
         raise ValueError(f"at most {MAX_DAILY_DAYS} days")
     out: list[DailyIndex] = []

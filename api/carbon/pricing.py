@@ -196,14 +196,8 @@ def summarise(
         solar = meter.carrier is Carrier.SOLAR_PV
         if meter.carrier is Carrier.EV_CHARGING:
             ev_kwh.append(meter.energy_kwh)
-        touched: list[_Accumulator] = []
-        for acc, part in [*targets(meter.bucket_ms, base, priced, None), (whole, None)]:
-            if part is not None:
-                acc.add_part(part, meter.energy_kwh)
-                whole.add_part(part, meter.energy_kwh)
-            if acc not in touched:
-                touched.append(acc)
-        for acc in touched:
+        for acc in _spread(targets(meter.bucket_ms, base, priced, None), whole,
+                           meter.energy_kwh):
             (acc.generated_kwh if solar else acc.energy_kwh).append(meter.energy_kwh)
             if solar:
                 acc.add_avoided(priced, meter.energy_kwh)
@@ -215,14 +209,8 @@ def summarise(
         book(priced)
         if is_car(traffic):
             car_vkm.append(traffic.vehicle_km)
-        touched = []
-        for acc, part in [*targets(traffic.bucket_ms, base, priced, TRANSPORT), (whole, None)]:
-            if part is not None:
-                acc.add_part(part, traffic.vehicle_km)
-                whole.add_part(part, traffic.vehicle_km)
-            if acc not in touched:
-                touched.append(acc)
-        for acc in touched:
+        for acc in _spread(targets(traffic.bucket_ms, base, priced, TRANSPORT), whole,
+                           traffic.vehicle_km):
             acc.vehicle_km.append(traffic.vehicle_km)
             acc.counts += traffic.counts
             acc.unattributed += traffic.unattributed_counts
@@ -255,6 +243,20 @@ def summarise(
         ev_charging_kwh=ev, car_vehicle_km=cars,
         disclosures=(EV_DOUBLE_COUNT,) if ev > 0 and cars > 0 else (),
     )
+
+
+def _spread(targets: list[tuple[_Accumulator, Part | None]], whole: _Accumulator,
+            amount: float) -> list[_Accumulator]:
+    """Add each part to its group and to the whole; the groups (and the whole) touched,
+    each once, for the activity to be added to."""
+    touched: list[_Accumulator] = []
+    for acc, part in [*targets, (whole, None)]:
+        if part is not None:
+            acc.add_part(part, amount)
+            whole.add_part(part, amount)
+        if acc not in touched:
+            touched.append(acc)
+    return touched
 
 
 def rebucket(

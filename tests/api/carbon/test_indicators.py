@@ -10,7 +10,8 @@ import pytest
 from api.activity.completeness import completeness, lost_messages, ratio
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.received import StoredReadings
-from api.carbon.indicators import (
+from api.carbon.parts import PricingOptions
+from api.carbon.period_figures import (
     CLASSES,
     PeriodActivity,
     active_travel_share,
@@ -23,7 +24,6 @@ from api.carbon.indicators import (
     totals_tco2e,
     vehicle_class_share,
 )
-from api.carbon.parts import PricingOptions
 from api.carbon.pricing import summarise
 from sensors.factors import load_factors
 from sensors.readings import Carrier, VehicleClass
