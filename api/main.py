@@ -20,6 +20,7 @@ from api.influx import InfluxStore
 from api.live.hub import LiveHub
 from api.reconciliation.budget import load_budget
 from api.routes import (
+    access,
     air_quality,
     dashboard,
     emissions,
@@ -28,9 +29,11 @@ from api.routes import (
     live,
     reconciliation,
     reports,
+    rollups,
     sensors,
 )
 from api.routes.health import smartplace_version
+from api.security import SecurityHeaders
 from sensors.factors import FactorTable, load_factor_table
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
@@ -71,15 +74,15 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
-        rollups = RollupScheduler(store, settings)
+        scheduler = RollupScheduler(store, settings)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store)
-        app.state.store, app.state.rollups, app.state.live_hub = store, rollups, hub
-        rollups.start()
+        app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
+        scheduler.start()
         try:
             yield
         finally:
             await close_streams(app)
-            await rollups.stop()
+            await scheduler.stop()
             await store.aclose()
             app.state.store = app.state.rollups = app.state.live_hub = None
 
@@ -97,8 +100,11 @@ def create_app(
     # Raises BudgetFileError at start-up when the budget file is invalid.
     app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
+    # Raises ApiKeysError at start-up when the keys file is unusable.
+    app.state.api_keys = settings.api_key_list()
 
     app.add_exception_handler(StoreError, _store_error)
+    app.add_middleware(SecurityHeaders)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
     v1.include_router(sensors.router)
@@ -106,6 +112,8 @@ def create_app(
     v1.include_router(air_quality.router)
     v1.include_router(indicators.router)
     v1.include_router(live.router)
+    v1.include_router(access.router)
+    v1.include_router(rollups.router)
     v1.include_router(reconciliation.router)
     v1.include_router(reports.router)
     app.include_router(health.router)

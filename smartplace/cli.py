@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from sensors.settings import Settings
 from simulators.command import simulate
+from smartplace.broker_cli import broker_app
+from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
 from smartplace.reconcile import app as reconcile_app
 from smartplace.report import report_command
@@ -30,16 +32,6 @@ def load_settings() -> Settings:
 
 
 @app.command()
-def ingest() -> None:
-    """Run the ingestor until SIGINT/SIGTERM, then flush, acknowledge and exit 0."""
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    from ingest.service import IngestService
-
-    sys.exit(IngestService(settings).run())
-
-
-@app.command()
 def api() -> None:
     """Serve the HTTP API and the dashboard."""
     settings = load_settings()
@@ -50,6 +42,8 @@ def api() -> None:
 
 
 app.command()(simulate)
+app.add_typer(broker_app, name="broker")
+app.add_typer(ingest_app, name="ingest")
 app.command("report")(report_command)
 app.add_typer(reconcile_app, name="reconcile")
 

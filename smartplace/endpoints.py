@@ -13,11 +13,15 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from sensors.settings import Settings
+from smartplace.broker_auth import ingest_account, publisher_account
 from smartplace.errors import DemoError
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, port_open
 
 INSTALL_COMMAND = "sudo apt-get install mosquitto influxdb"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+
+
+SIMULATOR_ACCOUNT = "smartplace-simulator"
 
 
 def loopback(host: str) -> str:
@@ -72,7 +76,14 @@ def plan_servers(
             )
         if find_binary("mosquitto") is None:
             missing.append("mosquitto")
-        broker = MosquittoServer(base / "mosquitto", mqtt.port)
+        # Locked down as shipped: accounts and an ACL (smartplace.broker_auth), with
+        # passwords made for this run; the ingestor's account name is its client id.
+        prefix = settings.topic_prefix
+        broker = MosquittoServer(
+            base / "mosquitto", mqtt.port,
+            accounts=[ingest_account(settings.ingest_client_id, prefix),
+                      publisher_account(SIMULATOR_ACCOUNT, prefix)],
+            prefixes=[prefix])
 
     parts = urlsplit(settings.influx_url)
     host = parts.hostname or ""

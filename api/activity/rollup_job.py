@@ -114,11 +114,11 @@ async def rollup_hours(store: InfluxStore, start_ms: int, end_ms: int) -> int:
         await store.write(lines)
         written += len(lines)
     if start_ms < end_ms:
-        written += await rollupdays_touching(store, start_ms, end_ms)
+        written += await rollup_days(store, start_ms, end_ms)
     return written
 
 
-async def rollupdays_touching(store: InfluxStore, start_ms: int, end_ms: int) -> int:
+async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     """Recompute the daily tier for the London days touching [start_ms, end_ms) from the
     hourly tier (a day only partly rolled up is written too, and never read until whole
     inside coverage); lines written.
@@ -144,7 +144,7 @@ async def rollupdays_touching(store: InfluxStore, start_ms: int, end_ms: int) ->
                   for domain in ("energy", "transport")),
                 f"SELECT {RECEIVED_DAILY_SELECT} FROM {Measurement.RECEIVED_HOURLY} "  # noqa: S608
                 f"WHERE {bounds} GROUP BY domain, sensor, site"]
-        answers = await store.query(statements, params)
+        answers = await store.query(statements, params, own=True)  # the hourly tier
         lines: list[str] = []
         for index, (day, _) in enumerate(chunk):
             energy, transport, received = answers[3 * index:3 * index + 3]

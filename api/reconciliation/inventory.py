@@ -201,7 +201,7 @@ async def fetch_editions(store: InfluxStore) -> list[dict[str, Any]]:
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    (series,) = await store.query([_EDITIONS])
+    (series,) = await store.query([_EDITIONS], own=True)
     out = [{"edition": one.tags.get("edition", ""), **{k: v for k, v in row.items()
                                                        if k != "time"}}
            for one in series for row in one.rows()]
@@ -221,7 +221,7 @@ async def fetch_rows(store: InfluxStore, la: str, edition: str,
     params: dict[str, QueryParam] = {"la": la, "edition": edition,
                                      "start": year_ms(chosen[0]) * 1_000_000,
                                      "end": year_ms(chosen[-1] + 1) * 1_000_000}
-    (series,) = await store.query([_ROWS], params)
+    (series,) = await store.query([_ROWS], params, own=True)
     rows = []
     for one in series:
         for raw in one.rows():

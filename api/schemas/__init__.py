@@ -3,6 +3,7 @@
 One home, one module per feature; import them from here.
 """
 
+from api.schemas.access import BackfillOut, KeyOut, KeysOut
 from api.schemas.air import (
     Band,
     DaqiDailyOut,
@@ -27,8 +28,29 @@ from api.schemas.indicators import IndicatorsOut
 from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
 
 __all__ = [
-    "ActivityOut", "AppliedFactorOut", "Band", "DaqiDailyOut", "DaqiHistoryOut", "DaqiHour",
-    "DaqiOut", "DaqiOverall", "DaqiPollutant", "DisclosureOut", "EmissionRowOut",
-    "EmissionsOut", "FactorOut", "FactorsOut", "GridIntensityOut", "Health", "IndicatorsOut",
-    "InfluxHealth", "SensorList", "SensorState", "SensorStatus", "SourceOut",
+    "ActivityOut",
+    "AppliedFactorOut",
+    "BackfillOut",
+    "Band",
+    "DaqiDailyOut",
+    "DaqiHistoryOut",
+    "DaqiHour",
+    "DaqiOut",
+    "DaqiOverall",
+    "DaqiPollutant",
+    "DisclosureOut",
+    "EmissionRowOut",
+    "EmissionsOut",
+    "FactorOut",
+    "FactorsOut",
+    "GridIntensityOut",
+    "Health",
+    "IndicatorsOut",
+    "InfluxHealth",
+    "KeyOut",
+    "KeysOut",
+    "SensorList",
+    "SensorState",
+    "SensorStatus",
+    "SourceOut",
 ]

@@ -103,4 +103,5 @@ def test_low_completeness_warning_threshold(share: float | None, warned: bool) -
     warnings = completeness_warnings([period])
     assert [w["code"] for w in warnings] == (["low_completeness"] if warned else [])
     if share == 0.0:
-        assert "0.0 %" in warnings[0]["message"] and "below 90 %" in warnings[0]["message"]
+        assert "0.0 %" in warnings[0]["message"]
+        assert "below 90 %" in warnings[0]["message"]

@@ -20,6 +20,7 @@ from sensors.topics import Domain, Topic
 from smartplace.cli import app as cli
 from smartplace.servers import InfluxServer
 from tests.api.helpers import api_client, create_database, write_readings
+from tests.helpers import influx_count
 
 pytestmark = [pytest.mark.integration]
 
@@ -56,15 +57,22 @@ def _readings() -> list[tuple[Topic, Reading, float | None]]:
 @pytest.fixture
 def imported(settings: Settings, influx: InfluxServer, tmp_path: Path,
              monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The sample imported by the command into the API's own database (raw data is the
+    ingestor's: the API and its commands never write there)."""
+    own = f"{settings.influx_database}_api"
     create_database(influx.url, settings.influx_database)
     write_readings(influx.url, settings.influx_database, _readings())
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMARTPLACE_INFLUX_URL", influx.url)
     monkeypatch.setenv("SMARTPLACE_INFLUX_DATABASE", settings.influx_database)
+    monkeypatch.setenv("SMARTPLACE_INFLUX_API_DATABASE", own)
     result = CliRunner().invoke(cli, ["reconcile", "import", str(SAMPLE)])
     assert result.exit_code == 0, result.output
     assert "imported 38 rows of edition '2020-2023' (2020-2023, 2 authorities)" in result.output
-    return settings
+    assert influx_count(influx.url, own, "la_inventory", "territorial_kt") == 37  # one [x]
+    assert influx_count(influx.url, settings.influx_database, "la_inventory",
+                        "territorial_kt") == 0
+    return settings.model_copy(update={"influx_api_database": own})
 
 
 async def _get(settings: Settings, path: str, **params: str) -> httpx.Response:
