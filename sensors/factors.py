@@ -15,7 +15,6 @@ that id's nearest earlier row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
@@ -25,6 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sensors.errors import FactorFileError
+from sensors.jsonfile import read_json_file
 from sensors.readings import Carrier, VehicleClass
 
 ELECTRICITY_GENERATION = "electricity.generation"
@@ -204,6 +204,13 @@ class _OverrideFile(BaseModel):
     note: str = ""
     factors: tuple[EmissionFactor, ...]
 
+    @model_validator(mode="after")
+    def _each_row_once(self) -> _OverrideFile:
+        keys = [(row.id, row.year) for row in self.factors]
+        if len(keys) != len(set(keys)):
+            raise ValueError("the override file names an (id, year) more than once")
+        return self
+
 
 @cache
 def load_factors() -> FactorTable:
@@ -215,13 +222,10 @@ def load_factors() -> FactorTable:
 def merge_overrides(table: FactorTable, rows: Iterable[EmissionFactor], label: str) -> FactorTable:
     """The table with ``rows`` replacing rows of the same (id, year) and adding the others.
 
-    Raises:
-        ValueError: the merged table is invalid (e.g. an (id, year) twice in ``rows``).
+    ``rows`` name each (id, year) once (the override file's model checks it).
     """
     overrides = [row.model_copy(update={"origin": "override"}) for row in rows]
     keys = [(row.id, row.year) for row in overrides]
-    if len(keys) != len(set(keys)):
-        raise ValueError("the override file names an (id, year) more than once")
     by_key = dict(zip(keys, overrides, strict=True))
     merged = [by_key.pop((f.id, f.year), f) for f in table.factors]
     merged.extend(by_key.values())
@@ -240,13 +244,6 @@ def load_factor_table(override_file: Path | None) -> FactorTable:
     table = load_factors()
     if override_file is None:
         return table
-    try:
-        raw = json.loads(override_file.read_text(encoding="utf-8"))
-        parsed = _OverrideFile.model_validate(raw)
-        return merge_overrides(table, parsed.factors, override_file.name)
-    except OSError as exc:
-        raise FactorFileError(
-            f"SMARTPLACE_FACTORS_FILE {override_file}: cannot read ({exc.strerror})") from None
-    except (ValueError, ValidationError) as exc:
-        raise FactorFileError(
-            f"SMARTPLACE_FACTORS_FILE {override_file}: not a valid factor file: {exc}") from None
+    parsed = read_json_file(override_file, _OverrideFile, "SMARTPLACE_FACTORS_FILE",
+                            "factor file", FactorFileError)
+    return merge_overrides(table, parsed.factors, override_file.name)

@@ -13,16 +13,16 @@ docs/methodology.md, "Carbon budget".
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.errors import BudgetFileError
 from api.influx import InfluxStore
 from api.reconciliation.inventory import fetch_editions, fetch_rows
+from sensors.jsonfile import read_json_file
 
 MAX_TRAJECTORY_YEARS = 80
 
@@ -57,14 +57,8 @@ def load_budget(path: Path | None) -> CarbonBudget | None:
     """
     if path is None:
         return None
-    try:
-        return CarbonBudget.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise BudgetFileError(
-            f"SMARTPLACE_CARBON_BUDGET_FILE {path}: cannot read ({exc.strerror})") from None
-    except (ValueError, ValidationError) as exc:
-        raise BudgetFileError(
-            f"SMARTPLACE_CARBON_BUDGET_FILE {path}: not a valid budget: {exc}") from None
+    return read_json_file(path, CarbonBudget, "SMARTPLACE_CARBON_BUDGET_FILE", "budget",
+                          BudgetFileError)
 
 
 def trajectory(remaining_kt: float, latest_kt: float, latest_year: int,
