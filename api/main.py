@@ -19,6 +19,7 @@ from api.cache import AnswerCache
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
+from api.reconciliation.budget import load_budget
 from api.routes import (
     access,
     air_quality,
@@ -27,6 +28,8 @@ from api.routes import (
     health,
     indicators,
     live,
+    reconciliation,
+    reports,
     rollups,
     sensors,
 )
@@ -96,6 +99,8 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
+    # Raises BudgetFileError at start-up when the budget file is invalid.
+    app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
     app.state.answers = AnswerCache(settings.api_cache_s)
     # Raises ApiKeysError at start-up when the keys file is unusable.
@@ -112,6 +117,8 @@ def create_app(
     v1.include_router(live.router)
     v1.include_router(access.router)
     v1.include_router(rollups.router)
+    v1.include_router(reconciliation.router)
+    v1.include_router(reports.router)
     app.include_router(health.router)
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).

@@ -12,6 +12,8 @@ from simulators.command import simulate
 from smartplace.broker_cli import broker_app
 from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
+from smartplace.reconcile import app as reconcile_app
+from smartplace.report import report_command
 
 app = typer.Typer(
     help="smartplace: town-centre carbon and air-quality telemetry.",
@@ -42,6 +44,8 @@ def api() -> None:
 app.command()(simulate)
 app.add_typer(broker_app, name="broker")
 app.add_typer(ingest_app, name="ingest")
+app.command("report")(report_command)
+app.add_typer(reconcile_app, name="reconcile")
 
 
 @app.command()

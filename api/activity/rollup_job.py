@@ -17,7 +17,7 @@ from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
 from api.activity.received import RECEIVED_DAILY_SELECT, received_statements
 from api.activity.rollups import Coverage, forget_coverage, read_coverage
-from api.clock import DAY, HOUR_MS, TimeWindow, ceil_hour, floor_hour
+from api.clock import HOUR_MS, TimeWindow, ceil_hour, days_touching, floor_hour
 from api.influx import InfluxStore, QueryParam, Series
 from sensors.lineprotocol import point_line
 from sensors.settings import Settings
@@ -119,17 +119,6 @@ async def rollup_hours(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     return written
 
 
-def _days(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
-    """The London days [midnight, next midnight) touching [start_ms, end_ms)."""
-    days = []
-    day = DAY.bucket_start_ms(start_ms)
-    while day < end_ms:
-        following = DAY.bucket_end_ms(day)
-        days.append((day, following))
-        day = following
-    return days
-
-
 async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     """Recompute the daily tier for the London days touching [start_ms, end_ms) from the
     hourly tier (a day only partly rolled up is written too, and never read until whole
@@ -141,7 +130,7 @@ async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     sums = {domain: ", ".join(f"sum({name}) AS {name}" for name in fields)
             for domain, fields in (("energy", ACTIVITY_ENERGY_FIELDS),
                                    ("transport", ACTIVITY_TRANSPORT_FIELDS))}
-    days = _days(start_ms, end_ms)
+    days = days_touching(start_ms, end_ms)
     written = 0
     for first in range(0, len(days), _DAYS_PER_REQUEST):
         chunk = days[first:first + _DAYS_PER_REQUEST]

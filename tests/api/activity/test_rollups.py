@@ -113,15 +113,29 @@ def _close(a: float, b: float) -> bool:
     return a == pytest.approx(b, rel=1e-9, abs=1e-12)
 
 
+ROW_FIGURES = ("kgco2e", "avoided_kgco2e", "kgco2", "memo_kgco2e", "avoided_td_kgco2e")
+
+
+def _close_or_none(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and _close(a, b))
+
+
 def _assert_agree(raw: dict[str, Any], rolled: dict[str, Any]) -> None:
-    assert _close(raw["total_kgco2e"], rolled["total_kgco2e"])
-    assert _close(raw["avoided_kgco2e"], rolled["avoided_kgco2e"])
+    for name in ("total_kgco2e", "avoided_kgco2e", "avoided_td_kgco2e", "memo_kgco2e"):
+        assert _close(raw[name], rolled[name]), name
+    assert _close_or_none(raw["total_kgco2"], rolled["total_kgco2"])
+    assert _close(raw["co2"]["known_kgco2"], rolled["co2"]["known_kgco2"])
+    assert raw["co2"]["missing"] == rolled["co2"]["missing"]
+    assert _close(raw["wtt"]["kgco2e"], rolled["wtt"]["kgco2e"])
+    for scope, value in raw["scopes"].items():
+        assert _close(value, rolled["scopes"][scope]), scope
+    assert raw["disclosures"] == rolled["disclosures"]
     assert len(raw["rows"]) == len(rolled["rows"])
     for one, other in zip(raw["rows"], rolled["rows"], strict=True):
-        keys = set(one) - {"kgco2e", "avoided_kgco2e", "activity"}
+        keys = set(one) - {"activity", *ROW_FIGURES}
         assert {k: one[k] for k in keys} == {k: other[k] for k in keys}
-        assert _close(one["kgco2e"], other["kgco2e"])
-        assert _close(one["avoided_kgco2e"], other["avoided_kgco2e"])
+        for name in ROW_FIGURES:
+            assert _close_or_none(one[name], other[name]), name
         for name, value in one["activity"].items():
             assert _close(value, other["activity"][name]), name
 
@@ -134,15 +148,21 @@ async def _backfill_all(store: tuple[InfluxStore, httpx.AsyncClient], settings: 
 
 
 @pytest.mark.parametrize(
-    ("interval", "group_by"),
-    list(itertools.product(["", "1h", "6h", "1d", "1mo"],
-                           ["", "sensor", "site", "domain,carrier,vehicle_class"])),
+    ("interval", "group_by", "options"),
+    [*((interval, group_by, {}) for interval, group_by in itertools.product(
+        ["", "1h", "6h", "1d", "1mo"],
+        ["", "sensor", "site", "domain,carrier,vehicle_class"])),
+     # Every added figure too: scopes, well-to-tank, CO2 only, the EV memo, one factor set.
+     *((interval, "scope,carrier", {"wtt": "true", "ev_charging": "memo"})
+       for interval in ("", "1h", "1d")),
+     ("1mo", "scope", {"factor_year": "2025", "wtt": "true"})],
 )
 async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, httpx.AsyncClient],
-                                    interval: str, group_by: str) -> None:
+                                    interval: str, group_by: str,
+                                    options: dict[str, str]) -> None:
     coverage = await _backfill_all(store, db)
     assert coverage == Coverage(_ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS)
-    params = {**WINDOW, "interval": interval, "group_by": group_by}
+    params = {**WINDOW, "interval": interval, "group_by": group_by, **options}
     raw = await _get(db, source="raw", **params)
     rolled = await _get(db, source="rollup", **params)
     auto = await _get(db, **params)
@@ -303,7 +323,7 @@ async def test_late_reading_is_picked_up_by_the_next_run(
     write_readings(influx.url, db.influx_database,
                    [_energy("late", Carrier.ELECTRICITY, 50.0, recent),
                     _energy("late", Carrier.ELECTRICITY, 30.0, old)])
-    grid = 0.17700 + 0.01853
+    grid = 0.13096 + 0.01299  # DESNZ 2026
     raw = await _get(db, source="raw", **params)
     assert _close(raw["total_kgco2e"], before["total_kgco2e"] + 80 * grid)
     stale = await _get(db, source="rollup", **params)
