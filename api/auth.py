@@ -18,6 +18,7 @@ from fastapi import HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
+from api.schemas.errors import error_responses
 from sensors.apikeys import ApiKey, Role
 
 audit = logging.getLogger("smartplace.audit")
@@ -31,10 +32,7 @@ api_key_scheme = APIKeyHeader(
     description="An API key from SMARTPLACE_API_KEYS as `X-API-Key: <key>`.",
 )
 # What a route behind require_role declares in OpenAPI, so clients know to expect it.
-ROLE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The key's role does not allow this; the answer names the role "
-          "needed and the key's role."},
-}
+ROLE_RESPONSES: dict[int | str, dict[str, Any]] = error_responses(403)
 # Who "acts" when the API is open (no keys configured).
 OPEN_ACTOR = ApiKey("anonymous", "admin", SecretStr(""))
 

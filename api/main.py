@@ -33,7 +33,9 @@ from api.routes import (
     rollups,
     sensors,
 )
+from api.routes.formats import no_csv
 from api.routes.health import smartplace_version
+from api.schemas.errors import error_responses
 from api.security import SecurityHeaders
 from sensors.factors import FactorTable, load_factor_table
 from sensors.registry import Registry, load_registry
@@ -93,6 +95,9 @@ def create_app(
         summary="Stockport town-centre telemetry: carbon indicators and sensor status",
         version=smartplace_version(),
         lifespan=lifespan,
+        # operationId = the route function's name (emissions, get_sensor, ...): the method
+        # names a client generator gives them, instead of FastAPI's path-derived ids.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.registry = registry if registry is not None else load_registry()
@@ -109,17 +114,22 @@ def create_app(
     app.add_exception_handler(StoreError, _store_error)
     app.add_middleware(SecurityHeaders)
 
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
+    # Every /api/v1 route may answer 401 (keys configured) and 422 (parameters); routes
+    # without a CSV form refuse format=csv and Accept: text/csv (api/routes/formats.py).
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)],
+                   responses=error_responses(401, 422))
+    no_csv_form = [Depends(no_csv)]
     v1.include_router(sensors.router)
     v1.include_router(emissions.router)
     v1.include_router(air_quality.router)
     v1.include_router(indicators.router)
-    v1.include_router(live.router)
-    v1.include_router(access.router)
-    v1.include_router(rollups.router)
+    v1.include_router(live.router, dependencies=no_csv_form, responses=error_responses(406))
+    v1.include_router(access.router, dependencies=no_csv_form, responses=error_responses(406))
+    v1.include_router(rollups.router, dependencies=no_csv_form, responses=error_responses(406))
     v1.include_router(reconciliation.router)
     v1.include_router(reports.router)
-    app.include_router(health.router)
+    app.include_router(health.router, dependencies=no_csv_form,
+                       responses=error_responses(406, 422))
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).
     app.include_router(dashboard.router)

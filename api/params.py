@@ -1,22 +1,25 @@
-"""Parse and check query parameters: times, windows, intervals, group_by.
+"""Parse and check query parameters: times, windows, intervals, group_by, format.
 
 Checks raise :class:`api.errors.ParamError`; :func:`as_validation_error` turns one into
 FastAPI's own 422 shape (``{"detail": [{"type", "loc", "msg", "input"}]}``), so that every
-bad parameter answers alike. Every route's window goes through :func:`parse_window`.
+bad parameter answers alike. Every route's window goes through :func:`parse_window`, and
+every time parameter through :func:`parse_time`: RFC 3339 with an offset (the contract),
+or, an extension, a plain date meaning 00:00 Europe/London (:func:`time_query` documents
+both in OpenAPI).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 
 from api.carbon.pricing import GROUP_KEYS
-from api.clock import INTERVALS, Interval, Period, TimeWindow, format_ns
+from api.clock import INTERVALS, Interval, Period, TimeWindow, format_ns, london_midnight_ns
 from api.errors import ParamError
-from sensors.timestamps import NS_PER_S, parse_rfc3339_ns
+from sensors.timestamps import MAX_TIME_NS, NS_PER_S, parse_rfc3339_ns
 
 DAY_S = 86_400
 DEFAULT_RANGE_S = DAY_S
@@ -24,16 +27,34 @@ MAX_RANGE_S = 366 * DAY_S
 MAX_BUCKETS = 10_000
 
 _SPACED_OFFSET = re.compile(r"\d \d{2}:\d{2}$")
+_PLAIN_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _PERIOD = re.compile(r"^(?:fy(?P<fy>\d{4})|(?P<year>\d{4})(?:-(?P<month>\d{2}))?)$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 PeriodQuery = Annotated[str | None, Query(
     max_length=16, description="fy2025 (1 April 2025 to 31 March 2026, London), 2025 or "
     "2025-11; instead of start/end; priced with one DESNZ factor set by DESNZ's rule")]
+TIME_FORMS = ("; RFC 3339 with an offset (2026-11-26T10:00:00Z), or a date meaning 00:00 "
+              "Europe/London (2026-11-30)")
+FormatQuery = Annotated[Literal["json", "csv"] | None, Query(
+    alias="format", description="json or csv; without it, `Accept: text/csv` (without "
+    "application/json) gives CSV, anything else JSON")]
 FactorYearQuery = Annotated[int | None, Query(
     ge=FIRST_YEAR, le=LAST_YEAR, description="price every activity with this year's DESNZ "
     "factor set (default: the period's set by DESNZ's rule, else each activity's own "
     "year)")]
+
+
+def time_query(description: str) -> Any:
+    """A time query parameter: typed in OpenAPI as a date-time or a date (London midnight).
+
+    The value stays a string here: :func:`parse_time` reads it, so that an unencoded ``+``
+    and the out-of-range answers are the same for every route.
+    """
+    return Query(max_length=64, description=description + TIME_FORMS, json_schema_extra={
+        "anyOf": [{"type": "string", "format": "date-time", "maxLength": 64},
+                  {"type": "string", "format": "date"}],
+        "examples": ["2026-11-26T10:00:00Z", "2026-11-26T10:00:00+00:00", "2026-11-30"]})
 
 
 def as_validation_error(exc: ParamError) -> RequestValidationError:
@@ -45,14 +66,25 @@ def as_validation_error(exc: ParamError) -> RequestValidationError:
 
 
 def parse_time(name: str, text: str) -> int:
-    """An RFC 3339 timestamp with offset, as epoch nanoseconds.
+    """An RFC 3339 timestamp with offset, or a plain date (00:00 London), as epoch ns.
 
     A space where the offset's ``+`` belongs is read as ``+``: an unencoded ``+`` in a
-    query string arrives as a space, and nothing else could be meant.
+    query string arrives as a space, and nothing else could be meant. A plain date
+    (``2026-11-30``) is the London midnight starting it (``+00:00`` in winter, ``+01:00``
+    in summer), so ``end=2026-12-01`` includes all of 30 November.
 
     Raises:
-        ParamError: not RFC 3339 with an offset, not a real date, or outside 1970..2200.
+        ParamError: neither form, not a real date, or outside 1970..2200.
     """
+    date = _PLAIN_DATE.fullmatch(text)
+    if date is not None:
+        try:
+            ns = london_midnight_ns(*(int(part) for part in date.groups()))
+        except (ValueError, OverflowError) as exc:
+            raise ParamError(name, f"is not a real date ({exc})", text) from None
+        if not 0 <= ns < MAX_TIME_NS:
+            raise ParamError(name, "is outside 1970-01-01 .. 2200-01-01", text)
+        return ns
     # Only the offset's sign can be a space: "2026-11-26T10:00:00 01:00".
     candidate = text[:-6] + "+" + text[-5:] if _SPACED_OFFSET.search(text) else text
     try:
@@ -60,7 +92,8 @@ def parse_time(name: str, text: str) -> int:
     except ValueError as exc:
         raise ParamError(
             name, f"must be an RFC 3339 timestamp with an offset, e.g. 2026-11-26T10:00:00Z "
-            f"(encode '+' as %2B in URLs): {exc}", text,
+            f"(encode '+' as %2B in URLs), or a date (London midnight), e.g. 2026-11-30: "
+            f"{exc}", text,
         ) from None
 
 

@@ -1,4 +1,10 @@
-"""How answers are rendered: JSON with orjson, and CSV for tabular answers."""
+"""How answers are rendered: JSON with orjson, and CSV for tabular answers.
+
+A tabular route takes ``format`` (:data:`api.params.FormatQuery`), asks
+:func:`wants_csv`, and answers :func:`csv_response` of its feature's table; other routes
+refuse CSV (:mod:`api.routes.formats`). Numbers are already rounded by the answers
+(:mod:`api.precision`), so ``repr`` writes them short.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +27,21 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-def wants_csv(request: Request, output: str | None) -> bool:
-    """True for ``format=csv``, or, without ``format``, an ``Accept`` asking for CSV only."""
+def table_responses(csv_description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``200`` of a tabular route: its JSON model (from the route) and CSV."""
+    return {200: {"description": "JSON (the schema below) or, with format=csv or Accept: "
+                  f"text/csv, CSV: {csv_description}",
+                  "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}}
+
+
+def wants_csv(request: Request, output: str | None,
+              also_not: str = "application/json") -> bool:
+    """True for ``format=csv``, or, without ``format``, an ``Accept`` naming CSV and not
+    the route's default type (``also_not``)."""
     if output is not None:
         return output == "csv"
     accept = request.headers.get("accept", "")
-    return CSV_MEDIA_TYPE in accept and "application/json" not in accept
+    return CSV_MEDIA_TYPE in accept and also_not not in accept
 
 
 def _cell(value: Any) -> Any:

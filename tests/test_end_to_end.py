@@ -16,7 +16,7 @@ from sensors.factors import load_factors
 from sensors.readings import VehicleClass
 from sensors.settings import Settings
 from simulators.engine import SimulationOptions, run_simulation
-from tests.api.helpers import api_client
+from tests.api.helpers import api_client, exact_sum, kg_approx
 from tests.helpers import as_publisher, eventually, influx_count, influx_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -83,12 +83,12 @@ async def test_simulated_readings_become_traceable_emissions(
 
     assert expected_total > 0
     assert body["unit"] == "kgCO2e"
-    assert body["total_kgco2e"] == pytest.approx(expected_total, rel=1e-9)
-    assert body["avoided_kgco2e"] == pytest.approx(expected_avoided, rel=1e-9)
-    assert body["net_kgco2e"] == pytest.approx(expected_total - expected_avoided, rel=1e-9)
-    assert math.fsum(row["kgco2e"] for row in body["rows"]) == pytest.approx(
-        body["total_kgco2e"], rel=1e-12)
+    # Kilograms to 3 decimals (docs/methodology.md, "Precision"); one row here.
+    assert body["total_kgco2e"] == kg_approx(expected_total)
+    assert body["avoided_kgco2e"] == kg_approx(expected_avoided)
+    assert body["net_kgco2e"] == kg_approx(expected_total - expected_avoided, rows=2)
+    assert exact_sum(row["kgco2e"] for row in body["rows"]) == body["total_kgco2e"]
     domains = {row["domain"]: row["kgco2e"] for row in by_domain.json()["rows"]}
-    assert domains["energy"] == pytest.approx(math.fsum(energy_kg), rel=1e-9)
-    assert domains["transport"] == pytest.approx(math.fsum(transport_kg), rel=1e-9)
+    assert domains["energy"] == kg_approx(math.fsum(energy_kg))
+    assert domains["transport"] == kg_approx(math.fsum(transport_kg))
     assert domains.get("air_quality", 0.0) == 0.0

@@ -1,16 +1,18 @@
 """Data completeness: the share of expected readings received in a window. Pure; no I/O.
 
 Formulas: docs/methodology.md ("Indicators", data completeness). The inputs are
-:class:`api.activity.received.StoredReadings`, one per sensor.
+:class:`api.activity.received.StoredReadings`, one per sensor; shares are rounded to
+6 decimals, expected counts to 3 (:mod:`api.precision`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 from api.activity.received import StoredReadings
+from api.precision import kg, total
+from api.precision import share as share_of
 from sensors.registry import Registry
 from sensors.topics import Domain
 
@@ -47,7 +49,7 @@ def lost_messages(stored: StoredReadings) -> int | None:
 
 def _sensor_entry(stored: StoredReadings, registered: bool, interval_s: int | None,
                   window_s: float) -> dict[str, Any]:
-    expected = window_s / interval_s if interval_s else None
+    expected = kg(window_s / interval_s) if interval_s else None
     seq = None
     if stored.seq_count:
         seq = {"first": stored.seq_min, "last": stored.seq_max, "received": stored.seq_count,
@@ -59,23 +61,24 @@ def _sensor_entry(stored: StoredReadings, registered: bool, interval_s: int | No
         "interval_source": None if interval_s is None else
         ("registry" if registered else "reported"),
         "expected": expected, "received": stored.received,
-        "share": None if share is None else min(share, 1.0), "share_uncapped": share,
-        "seq": seq,
+        "share": None if share is None else share_of(min(share, 1.0)),
+        "share_uncapped": share_of(share), "seq": seq,
     }
 
 
 def _aggregate(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
     counted = [entry for entry in entries if entry["expected"] is not None]
-    expected = math.fsum(entry["expected"] for entry in counted)
+    expected = total(entry["expected"] for entry in counted)
     received = sum(entry["received"] for entry in counted)
-    capped = math.fsum(min(entry["received"], entry["expected"]) for entry in counted)
+    capped = total(min(entry["received"], entry["expected"]) for entry in counted)
     losses = [entry["seq"]["lost"] for entry in counted
               if entry["seq"] is not None and entry["seq"]["lost"] is not None]
     share = ratio(capped, expected)
     return {
         "sensors": len(counted), "expected": expected, "received": received,
-        "received_capped": capped, "share": None if share is None else min(share, 1.0),
-        "share_uncapped": ratio(received, expected),
+        "received_capped": capped,
+        "share": None if share is None else share_of(min(share, 1.0)),
+        "share_uncapped": share_of(ratio(received, expected)),
         "lost_messages": sum(losses), "sensors_with_seq": len(losses),
     }
 

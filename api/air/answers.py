@@ -1,7 +1,8 @@
 """The ``/air-quality/daqi`` answers: a site at a moment, hour by hour, and day by day.
 
 Shapes: :class:`api.schemas.DaqiOut`, :class:`api.schemas.DaqiHistoryOut` and
-:class:`api.schemas.DaqiDailyOut`.
+:class:`api.schemas.DaqiDailyOut`. Means are given to 3 decimals (:mod:`api.precision`);
+``rounded_ugm3`` and the index come from the unrounded mean, as DEFRA rounds it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from api.air.intervals import ExpectedInterval
 from api.air.queries import SiteData, fetch_daqi_history, fetch_site_data
 from api.clock import TimeWindow, format_london_ns, format_ms
 from api.influx import InfluxStore
+from api.precision import kg_or_none
 from sensors.registry import Registry
 from sensors.timestamps import NS_PER_MS
 
@@ -30,7 +32,7 @@ def pollutant_body(one: PollutantIndex) -> dict[str, Any]:
     return {
         "index": one.index,
         "band": one.band,
-        "mean_ugm3": one.mean_ugm3,
+        "mean_ugm3": kg_or_none(one.mean_ugm3),
         "rounded_ugm3": None if one.mean_ugm3 is None else round_concentration(one.mean_ugm3),
         "window": one.window,
         "window_start": format_ms(one.window_start_ms),
@@ -110,7 +112,7 @@ def day_body(day: DailyIndex) -> dict[str, Any]:
         "overall": {"index": day.overall_index, "band": day.overall_band,
                     "driven_by": list(day.driven_by)},
         "pollutants": {p: {"index": one.index, "band": one.band,
-                           "value_ugm3": one.value_ugm3,
+                           "value_ugm3": kg_or_none(one.value_ugm3),
                            "rounded_ugm3": (None if one.value_ugm3 is None
                                             else round_concentration(one.value_ugm3)),
                            "statistic": one.statistic, "units": one.units,

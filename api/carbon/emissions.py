@@ -6,6 +6,10 @@ docs/methodology.md. The answer is built as plain dicts and rendered with orjson
 of hourly rows of 33 sensors (23,760 rows), validating and dumping through the model took
 570 ms against 10 ms for orjson alone (2026-12-01, 2 cores); the route tests validate
 answers against the model instead.
+
+Figures are rounded where they enter the body (:mod:`api.precision`): each row's, then
+the totals as sums of the rounded rows, so that ``total_kgco2e`` is still the sum of the
+rows' ``kgco2e``; ``total_tco2e`` is the same figure in tonnes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from api.carbon.pricing import Activity, EmissionRow, EmissionsSummary, rebucket
 from api.clock import Interval, Period, TimeWindow, format_london_ns, format_ns, window_years
 from api.errors import ParamError
 from api.influx import InfluxStore
+from api.precision import kg, kg_or_none, tonnes, total
 from sensors.factors import FactorTable
 from sensors.timestamps import NS_PER_MS
 
@@ -75,8 +80,11 @@ class EmissionsQuery:
 
 
 def activity_body(activity: Activity) -> dict[str, Any]:
-    """The activity behind a figure (:class:`api.schemas.ActivityOut`)."""
-    return {name: getattr(activity, name) for name in ACTIVITY_COLUMNS}
+    """The activity behind a figure (:class:`api.schemas.ActivityOut`), kWh and vehicle-km
+    rounded (:func:`api.precision.kg`)."""
+    return {"energy_kwh": kg(activity.energy_kwh), "generated_kwh": kg(activity.generated_kwh),
+            "vehicle_km": kg(activity.vehicle_km), "counts": activity.counts,
+            "unattributed_counts": activity.unattributed_counts}
 
 
 def row_body(row: EmissionRow, window: TimeWindow, interval: Interval | None) -> dict[str, Any]:
@@ -88,30 +96,44 @@ def row_body(row: EmissionRow, window: TimeWindow, interval: Interval | None) ->
         end_ns = interval.bucket_end_ms(row.bucket_ms) * NS_PER_MS
         body["bucket_start"] = format_london_ns(max(row.bucket_ms * NS_PER_MS, window.start_ns))
         body["bucket_end"] = format_london_ns(min(end_ns, window.end_ns))
-    body["kgco2e"] = row.kgco2e
-    body["avoided_kgco2e"] = row.avoided_kgco2e
+    body["kgco2e"] = kg(row.kgco2e)
+    body["avoided_kgco2e"] = kg(row.avoided_kgco2e)
     body["activity"] = activity_body(row.activity)
     body["factors"] = [f"{factor_id}@{year}" for factor_id, year in row.factors]
-    body["kgco2"] = row.kgco2
-    body["memo_kgco2e"] = row.memo_kgco2e
-    body["avoided_td_kgco2e"] = row.avoided_td_kgco2e
+    body["kgco2"] = kg_or_none(row.kgco2)
+    body["memo_kgco2e"] = kg(row.memo_kgco2e)
+    body["avoided_td_kgco2e"] = kg(row.avoided_td_kgco2e)
     return body
 
 
+def totals_body(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of the (rounded) rows, in kilograms and in tonnes."""
+    gross = total(row["kgco2e"] for row in rows)
+    avoided = total(row["avoided_kgco2e"] for row in rows)
+    net = kg(gross - avoided)
+    co2 = [row["kgco2"] for row in rows]
+    return {
+        "total_kgco2e": gross, "avoided_kgco2e": avoided, "net_kgco2e": net,
+        "total_tco2e": tonnes(gross), "avoided_tco2e": tonnes(avoided),
+        "net_tco2e": tonnes(net),
+        "total_kgco2": None if None in co2 else total(v for v in co2 if v is not None),
+        "memo_kgco2e": total(row["memo_kgco2e"] for row in rows),
+        "avoided_td_kgco2e": total(row["avoided_td_kgco2e"] for row in rows),
+    }
+
+
 def method_body(summary: EmissionsSummary, options: PricingOptions,
-                period: Period | None) -> dict[str, Any]:
+                period: Period | None, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The parts of an answer that say how it was priced: scopes, gases, WTT, EV, set."""
     return {
-        "scopes": {scope: summary.scopes.get(scope, 0.0) for scope in SCOPES},
-        "total_kgco2": summary.total_kgco2,
-        "co2": {"known_kgco2": summary.kgco2_known, "complete": not summary.co2_missing,
+        "scopes": {scope: kg(summary.scopes.get(scope, 0.0)) for scope in SCOPES},
+        "co2": {"known_kgco2": kg(summary.kgco2_known), "complete": not summary.co2_missing,
                 "missing": [f"{fid}@{year}" for fid, year in summary.co2_missing],
                 "note": CO2_NOTE},
-        "wtt": {"included": options.wtt, "kgco2e": summary.wtt_kgco2e},
+        "wtt": {"included": options.wtt, "kgco2e": kg(summary.wtt_kgco2e)},
         "ev_charging": {"treatment": "memo" if options.ev_memo else "included",
-                        "kwh": summary.ev_charging_kwh, "memo_kgco2e": summary.memo_kgco2e},
-        "memo_kgco2e": summary.memo_kgco2e,
-        "avoided_td_kgco2e": summary.avoided_td_kgco2e,
+                        "kwh": kg(summary.ev_charging_kwh),
+                        "memo_kgco2e": total(row["memo_kgco2e"] for row in rows)},
         "fleet_mix": options.fleet_mix.text() if options.fleet_mix else None,
         "factor_set": {"year": options.factor_year, "rule": FACTOR_YEAR_RULE},
         "period": None if period is None else {
@@ -131,22 +153,21 @@ def emissions_body(summary: EmissionsSummary, query: EmissionsQuery, table: Fact
     factors = factors_in_force(table, years, summary.applied)
     if grid_factor_entry is not None:
         factors.append(grid_factor_entry)
+    rows = [row_body(row, window, interval) for row in summary.rows]
     return {
         "unit": "kgCO2e",
         "start": format_ns(window.start_ns),
         "end": format_ns(window.end_ns),
         "group_by": list(query.group_by),
         "interval": interval.text if interval else None,
-        "total_kgco2e": summary.total_kgco2e,
-        "avoided_kgco2e": summary.avoided_kgco2e,
-        "net_kgco2e": summary.net_kgco2e,
+        **totals_body(rows),
         "activity": activity_body(summary.activity),
-        "rows": [row_body(row, window, interval) for row in summary.rows],
+        "rows": rows,
         "factors": factors,
         "source": {"requested": query.source, "rollup_start": span[0], "rollup_end": span[1]},
         "method": query.method,
         **({"grid_intensity": grid} if grid is not None else {}),
-        **method_body(summary, query.options, query.period),
+        **method_body(summary, query.options, query.period, rows),
     }
 
 

@@ -17,6 +17,16 @@ def factor_body(factor: EmissionFactor) -> dict[str, Any]:
             "url": factor.url, "notes": factor.notes, "origin": factor.origin}
 
 
+FACTOR_COLUMNS = ("id", "year", "value", "co2_value", "unit", "scope", "source", "url",
+                  "notes", "origin")
+
+
+def factors_table(table: FactorTable) -> tuple[list[str], list[list[Any]]]:
+    """Every factor row as a table (header, rows) for CSV."""
+    rows = [[factor_body(factor)[name] for name in FACTOR_COLUMNS] for factor in table.factors]
+    return list(FACTOR_COLUMNS), rows
+
+
 def factors_in_force(table: FactorTable, years: Iterable[int],
                      applied: frozenset[FactorKey]) -> list[dict[str, Any]]:
     """The rows in force for activity of these years (:class:`api.schemas.AppliedFactorOut`);

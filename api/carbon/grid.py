@@ -21,6 +21,7 @@ from api.carbon.parts import GRID_INTENSITY_ID
 from api.carbon.pricing import EmissionsSummary
 from api.clock import TimeWindow, format_ms, london_year
 from api.influx import InfluxStore, QueryParam
+from api.precision import kg
 from sensors.grid import SLOT_MS, region_slug
 from sensors.readings import Carrier
 from sensors.storage import GRID_ACTUAL, GRID_FORECAST, Measurement
@@ -131,8 +132,8 @@ async def read_grid_activity(store: InfluxStore, window: TimeWindow,
     block = {
         "region_id": region_id, "region": region_slug(region_id), "unit": "gCO2/kWh",
         "source": GRID_SOURCE, "basis": GRID_BASIS, "comparability": GRID_COMPARABILITY,
-        "td_added": False, "grid_kwh": grid_total,
-        "fallback_kwh": math.fsum(fallback_kwh), "slots_used": len(used),
+        "td_added": False, "grid_kwh": kg(grid_total),
+        "fallback_kwh": kg(math.fsum(fallback_kwh)), "slots_used": len(used),
         "missing_slots": len(missing),
         "first_missing": [format_ms(slot) for slot in sorted(missing)[:_FIRST_MISSING]],
     }
@@ -148,7 +149,7 @@ def grid_factor(summary: EmissionsSummary, window: TimeWindow,
     with none, the ``grid_intensity`` block says so (``grid_kwh`` 0, every slot missing).
     """
     return {
-        "id": GRID_INTENSITY_ID, "value": mean_gco2_kwh, "co2_value": mean_gco2_kwh,
+        "id": GRID_INTENSITY_ID, "value": kg(mean_gco2_kwh), "co2_value": kg(mean_gco2_kwh),
         "unit": "gCO2/kWh",
         "source": GRID_SOURCE, "year": london_year((window.end_ns - 1) // NS_PER_MS),
         "scope": "Scope 2 equivalent (generation CO2 per kWh delivered, T&D losses "

@@ -37,12 +37,14 @@ from api.carbon.period_figures import (
     period_activity,
     period_activity_body,
     solar_share,
+    totals_kgco2e,
     totals_tco2e,
     vehicle_class_share,
 )
 from api.carbon.pricing import EmissionsSummary, FactorKey, summarise
 from api.clock import Period, TimeWindow, format_ns, window_years
 from api.influx import InfluxStore
+from api.precision import kg, tonnes, tonnes_or_none
 from sensors.factors import FactorTable
 from sensors.registry import Registry
 from sensors.timestamps import NS_PER_MS
@@ -85,11 +87,15 @@ def indicators_body(
 ) -> dict[str, Any]:
     """The JSON answer (:class:`api.schemas.IndicatorsOut`)."""
     window, span = query.window, current.rollup_span
-    totals = totals_tco2e(current.activity)
+    totals, totals_kg = totals_tco2e(current.activity), totals_kgco2e(current.activity)
     compared = has_data(previous_completeness)
     previous_totals = totals_tco2e(before.activity) if compared else None
-    avoided = current.activity.avoided_kgco2e / 1000.0
-    previous_avoided = before.activity.avoided_kgco2e / 1000.0 if compared else None
+    previous_kg = totals_kgco2e(before.activity) if compared else None
+    avoided = current.activity.avoided_kgco2e
+    previous_avoided = before.activity.avoided_kgco2e if compared else None
+    net = kg(totals_kg["total"] - avoided)
+    previous_net = (None if previous_kg is None or previous_avoided is None
+                    else kg(previous_kg["total"] - previous_avoided))
     periods = [period_summary("current", window, query.period, totals, completeness_body,
                               factor_years[0]),
                period_summary("comparison", previous, None, previous_totals,
@@ -103,11 +109,14 @@ def indicators_body(
         "totals_tco2e": totals,
         "previous_totals_tco2e": previous_totals,
         "change": change(totals, previous_totals),
-        "avoided_tco2e": avoided,
-        "net_tco2e": totals["total"] - avoided,
-        "previous_avoided_tco2e": previous_avoided,
-        "previous_net_tco2e": (None if previous_totals is None or previous_avoided is None
-                               else previous_totals["total"] - previous_avoided),
+        "avoided_tco2e": tonnes(avoided),
+        "net_tco2e": tonnes(net),
+        "previous_avoided_tco2e": tonnes_or_none(previous_avoided),
+        "previous_net_tco2e": tonnes_or_none(previous_net),
+        "totals_kgco2e": totals_kg,
+        "previous_totals_kgco2e": previous_kg,
+        "avoided_kgco2e": avoided,
+        "net_kgco2e": net,
         "vehicle_class_share": vehicle_class_share(current.activity),
         "active_travel_share": active_travel_share(current.activity),
         "energy_intensity_gco2e_per_kwh": energy_intensity_g_per_kwh(current.activity),
@@ -129,7 +138,7 @@ def indicators_body(
 
 async def indicators(store: InfluxStore, table: FactorTable, registry: Registry,
                      query: IndicatorsQuery) -> dict[str, Any]:
-    """Indicators for the window and its comparison period; nothing is rounded.
+    """Indicators for the window and its comparison period, rounded (:mod:`api.precision`).
 
     Raises:
         StoreError: InfluxDB could not answer.

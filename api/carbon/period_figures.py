@@ -2,7 +2,10 @@
 the shares and intensities computed from them. Pure; no I/O.
 
 Formulas: docs/methodology.md, "Indicators". A ratio whose denominator is zero is ``None``
-(JSON ``null``), never NaN, an infinity or an error.
+(JSON ``null``), never NaN, an infinity or an error. Each carrier's and class's kWh,
+vehicle-km and kgCO2e are rounded (:mod:`api.precision`) when the period is regrouped,
+and every figure is computed from those, so the answer can be checked by hand from its
+own ``activity``: ``totals_kgco2e.energy`` is the sum of ``activity.energy_kgco2e``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from api.activity.completeness import ratio
 from api.carbon.pricing import EmissionsSummary
+from api.precision import kg, percent, share, tonnes, total
 from sensors.readings import Carrier, VehicleClass
 from sensors.topics import Domain
 
@@ -27,7 +31,6 @@ ELECTRICITY_CARRIERS = (Carrier.ELECTRICITY.value, Carrier.EV_CHARGING.value,
                         Carrier.SOLAR_PV.value)
 # summarise's grouping that keeps carriers and vehicle classes apart.
 GROUP_BY = ("domain", "carrier", "vehicle_class")
-KG_PER_TONNE = 1000.0
 G_PER_KG = 1000.0
 
 
@@ -50,12 +53,12 @@ class PeriodActivity:
     @property
     def energy_kg(self) -> float:
         """Gross energy emissions (electricity, EV charging, gas), kgCO2e."""
-        return math.fsum(self.energy_kgco2e.values())
+        return total(self.energy_kgco2e.values())
 
     @property
     def transport_kg(self) -> float:
         """Transport emissions, kgCO2e."""
-        return math.fsum(self.transport_kgco2e.values())
+        return total(self.transport_kgco2e.values())
 
     def kwh(self, carrier: str) -> float:
         """kWh of one carrier (0 when none was metered)."""
@@ -65,8 +68,8 @@ class PeriodActivity:
 def period_activity(summary: EmissionsSummary) -> PeriodActivity:
     """Regroup a summary made with ``group_by=("domain", "carrier", "vehicle_class")``.
 
-    Rows are summed (``math.fsum``) per carrier and per class, so the result is the same
-    whether the summary holds one row per carrier or several (e.g. per bucket).
+    Rows are summed (``math.fsum``) per carrier and per class, then rounded, so the
+    result is the same whether the summary holds one row per carrier or several.
 
     Raises:
         KeyError: the summary was grouped without those keys.
@@ -91,20 +94,24 @@ def period_activity(summary: EmissionsSummary) -> PeriodActivity:
             unattributed[vc] += act.unattributed_counts
     return PeriodActivity(
         energy_kwh=_fsums(kwh), energy_kgco2e=_fsums(energy_kg),
-        avoided_kgco2e=summary.avoided_kgco2e, vehicle_km=_fsums(vkm),
+        avoided_kgco2e=kg(summary.avoided_kgco2e), vehicle_km=_fsums(vkm),
         transport_kgco2e=_fsums(transport_kg), counts=counts, unattributed_counts=unattributed,
     )
 
 
 def _fsums(values: Mapping[str, list[float]]) -> dict[str, float]:
-    return {key: math.fsum(parts) for key, parts in values.items()}
+    return {key: kg(math.fsum(parts)) for key, parts in values.items()}
+
+
+def totals_kgco2e(period: PeriodActivity) -> dict[str, float]:
+    """Gross kgCO2e by domain and in all: ``total = energy + transport``."""
+    energy, transport = period.energy_kg, period.transport_kg
+    return {"energy": energy, "transport": transport, "total": kg(energy + transport)}
 
 
 def totals_tco2e(period: PeriodActivity) -> dict[str, float]:
-    """Gross tCO2e by domain and in all: ``total = energy + transport``."""
-    energy, transport = period.energy_kg, period.transport_kg
-    return {"energy": energy / KG_PER_TONNE, "transport": transport / KG_PER_TONNE,
-            "total": (energy + transport) / KG_PER_TONNE}
+    """:func:`totals_kgco2e` in tonnes (each exactly its kilograms / 1000)."""
+    return {key: tonnes(value) for key, value in totals_kgco2e(period).items()}
 
 
 def change(current: Mapping[str, float],
@@ -118,9 +125,9 @@ def change(current: Mapping[str, float],
         if previous is None:
             out[key] = {"abs_tco2e": None, "pct": None}
             continue
-        delta = now - previous[key]
+        delta = round(now - previous[key], 6) + 0.0  # tonnes of 6 decimals: exact
         pct = ratio(delta, previous[key])
-        out[key] = {"abs_tco2e": delta, "pct": None if pct is None else 100.0 * pct}
+        out[key] = {"abs_tco2e": delta, "pct": None if pct is None else percent(100.0 * pct)}
     return out
 
 
@@ -130,17 +137,17 @@ def vehicle_class_share(period: PeriodActivity) -> dict[str, dict[str, float | i
     Shares of vehicle-km and of counts are of all seven classes; the share of emissions
     is of transport kgCO2e (bicycles and pedestrians: 0).
     """
-    all_vkm = math.fsum(period.vehicle_km.get(vc, 0.0) for vc in CLASSES)
+    all_vkm = total(period.vehicle_km.get(vc, 0.0) for vc in CLASSES)
     all_kg = period.transport_kg
     all_counts = sum(period.counts.get(vc, 0) for vc in CLASSES)
     out: dict[str, dict[str, float | int | None]] = {}
     for vc in CLASSES:
-        vkm, kg, n = (period.vehicle_km.get(vc, 0.0), period.transport_kgco2e.get(vc, 0.0),
-                      period.counts.get(vc, 0))
+        vkm, kgs, n = (period.vehicle_km.get(vc, 0.0), period.transport_kgco2e.get(vc, 0.0),
+                       period.counts.get(vc, 0))
         out[vc] = {
-            "vehicle_km": vkm, "share_of_vehicle_km": ratio(vkm, all_vkm),
-            "kgco2e": kg, "share_of_transport_emissions": ratio(kg, all_kg),
-            "counts": n, "share_of_counts": ratio(n, all_counts),
+            "vehicle_km": vkm, "share_of_vehicle_km": share(ratio(vkm, all_vkm)),
+            "kgco2e": kgs, "share_of_transport_emissions": share(ratio(kgs, all_kg)),
+            "counts": n, "share_of_counts": share(ratio(n, all_counts)),
         }
     return out
 
@@ -148,23 +155,24 @@ def vehicle_class_share(period: PeriodActivity) -> dict[str, dict[str, float | i
 def active_travel_share(period: PeriodActivity) -> float | None:
     """(bicycle + pedestrian counts) / counts of all seven classes, links without length too."""
     active = sum(period.counts.get(vc, 0) for vc in ACTIVE_CLASSES)
-    return ratio(active, sum(period.counts.get(vc, 0) for vc in CLASSES))
+    return share(ratio(active, sum(period.counts.get(vc, 0) for vc in CLASSES)))
 
 
 def energy_used_kwh(period: PeriodActivity) -> float:
     """Electricity imported + EV charging + gas + solar generated (assumed used on site)."""
-    return math.fsum(period.kwh(carrier) for carrier in USED_CARRIERS)
+    return total(period.kwh(carrier) for carrier in USED_CARRIERS)
 
 
 def energy_intensity_g_per_kwh(period: PeriodActivity) -> float | None:
     """Gross energy emissions in gCO2e per kWh of energy used."""
-    return ratio(period.energy_kg * G_PER_KG, energy_used_kwh(period))
+    intensity = ratio(period.energy_kg * G_PER_KG, energy_used_kwh(period))
+    return None if intensity is None else kg(intensity)
 
 
 def solar_share(period: PeriodActivity) -> float | None:
     """Solar generated / (electricity imported + EV charging + solar generated)."""
-    electricity = math.fsum(period.kwh(carrier) for carrier in ELECTRICITY_CARRIERS)
-    return ratio(period.kwh(Carrier.SOLAR_PV.value), electricity)
+    electricity = total(period.kwh(carrier) for carrier in ELECTRICITY_CARRIERS)
+    return share(ratio(period.kwh(Carrier.SOLAR_PV.value), electricity))
 
 
 def period_activity_body(period: PeriodActivity) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Every formula and factor is in docs/methodology.md ("What is counted", "Factors"
 "Scopes and gases"). Each activity is priced into parts (:mod:`api.carbon.parts`) with
 the factor rows of its own London calendar year (or one forced set), so a row whose
 bucket spans New Year may combine two years' factors. Totals are ``math.fsum`` of the
-rows, so ``total_kgco2e`` equals the sum of the rows by construction; nothing is rounded.
+rows, so ``total_kgco2e`` equals the sum of the rows by construction; nothing is rounded
+here (answers round: :mod:`api.precision`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.clock import format_ms
 from api.influx import InfluxStore
 from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen, site_in_data
@@ -10,6 +12,15 @@ from api.schemas import SensorList, SensorState, SensorStatus
 from sensors.registry import Registry
 from sensors.timestamps import now_ms
 from sensors.topics import Domain
+
+SENSOR_COLUMNS = ("id", "domain", "site", "site_name", "lat", "lon", "interval_s", "carrier",
+                  "link_km", "registered", "last_seen", "age_s", "status")
+
+
+def sensor_table(sensors: list[SensorStatus]) -> tuple[list[str], list[list[Any]]]:
+    """Sensors as a table (header, rows) for CSV: one line per sensor."""
+    rows = [[one.model_dump(mode="json")[name] for name in SENSOR_COLUMNS] for one in sensors]
+    return list(SENSOR_COLUMNS), rows
 
 
 async def statuses_now(store: InfluxStore, registry: Registry) -> tuple[int, list[SensorStatus]]:

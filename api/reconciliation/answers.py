@@ -23,6 +23,7 @@ from api.carbon.parts import PricingOptions
 from api.carbon.pricing import EmissionsSummary, summarise
 from api.clock import TimeWindow, format_ns, london_midnight_ns
 from api.influx import InfluxStore
+from api.precision import kg, kilotonnes, kt, share
 from api.reconciliation.inventory import InventoryRow, fetch_editions, fetch_rows
 from sensors.factors import FactorTable
 from sensors.registry import Registry
@@ -55,7 +56,7 @@ def group_of(row: InventoryRow) -> str | None:
 
 
 def _kt(values: Sequence[float | None]) -> float:
-    return math.fsum(value for value in values if value is not None)
+    return kt(math.fsum(value for value in values if value is not None))
 
 
 def borough_body(rows: Sequence[InventoryRow]) -> dict[str, Any]:
@@ -70,8 +71,8 @@ def borough_body(rows: Sequence[InventoryRow]) -> dict[str, Any]:
         "total_kt_co2e": total,
         "total_kt_co2": _kt([row.territorial_kt for row in rows if row.gas == "CO2"]),
         "population_k": population, "area_km2": area,
-        "per_capita_t_co2e": ratio(total, population) if population else None,
-        "per_km2_kt_co2e": ratio(total, area) if area else None,
+        "per_capita_t_co2e": share(ratio(total, population)) if population else None,
+        "per_km2_kt_co2e": share(ratio(total, area)) if area else None,
         "sectors": [{
             "sector": sector,
             "kt_co2e": _kt([r.territorial_kt for subs in sectors[sector].values() for r in subs]),
@@ -114,17 +115,17 @@ def comparison_rows(rows: Sequence[InventoryRow],
         borough = [row for row in rows if group_of(row) == group]
         borough_kt = _kt([row.territorial_kt for row in borough])
         mine = town[group]
-        town_kt = mine["kgco2e"] / 1e6
+        town_kt = kilotonnes(mine["kgco2e"])
         unit = "vehicle-km" if group == "road_transport" else "kWh"
-        activity = mine["activity"]
+        activity = kg(mine["activity"])
         out.append({
             "group": group, "label": GROUP_LABELS[group],
             "borough_subsectors": sorted({row.subsector for row in borough}),
             "borough_kt_co2e": borough_kt, "town_centre_kt_co2e": town_kt,
-            "coverage_ratio": ratio(town_kt, borough_kt),
+            "coverage_ratio": share(ratio(town_kt, borough_kt)),
             "town_centre_activity": {"amount": activity, "unit": unit},
             "town_centre_implied_factor": {
-                "value": ratio(mine["kgco2e"], activity), "unit": f"kgCO2e/{unit}"},
+                "value": share(ratio(mine["kgco2e"], activity)), "unit": f"kgCO2e/{unit}"},
         })
     return out
 
@@ -169,16 +170,35 @@ async def reconciliation(store: InfluxStore, table: FactorTable, registry: Regis
         "borough": borough,
         "town_centre": {
             "start": format_ns(window.start_ns), "end": format_ns(window.end_ns),
-            "total_kt_co2e": summary.total_kgco2e / 1e6,
+            "total_kt_co2e": kilotonnes(summary.total_kgco2e),
             "completeness_share": completeness(registry, received, window.seconds)["share"],
             "priced_with": "DESNZ conversion factors of the same year (annual method)",
         },
         "comparison": compared,
-        "borough_not_comparable_kt_co2e": borough["total_kt_co2e"] - measured,
-        "town_centre_share_of_borough": ratio(summary.total_kgco2e / 1e6,
-                                              borough["total_kt_co2e"]),
+        "borough_not_comparable_kt_co2e": kt(borough["total_kt_co2e"] - measured),
+        "town_centre_share_of_borough": share(ratio(kilotonnes(summary.total_kgco2e),
+                                                    borough["total_kt_co2e"])),
         "queries": [f"/api/v1/emissions?start={format_ns(window.start_ns)}"
                     f"&end={format_ns(window.end_ns)}&group_by=domain,carrier",
                     f"/api/v1/reconciliation?la={la}&year={wanted}"
                     f"&edition={chosen['edition']}"],
     }
+
+
+COMPARISON_COLUMNS = ["group", "label", "borough_kt_co2e", "town_centre_kt_co2e",
+                      "coverage_ratio", "town_centre_activity", "activity_unit",
+                      "implied_factor", "implied_factor_unit", "borough_subsectors"]
+
+
+def reconciliation_table(body: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The comparison as a table for CSV: one line per sector group, then the totals."""
+    rows: list[list[Any]] = [
+        [one["group"], one["label"], one["borough_kt_co2e"], one["town_centre_kt_co2e"],
+         one["coverage_ratio"], one["town_centre_activity"]["amount"],
+         one["town_centre_activity"]["unit"], one["town_centre_implied_factor"]["value"],
+         one["town_centre_implied_factor"]["unit"], " ".join(one["borough_subsectors"])]
+        for one in body["comparison"]]
+    rows.append(["all", f"{body['la_name']} {body['year']} (every sector)",
+                 body["borough"]["total_kt_co2e"], body["town_centre"]["total_kt_co2e"],
+                 body["town_centre_share_of_borough"], None, None, None, None, None])
+    return COMPARISON_COLUMNS, rows

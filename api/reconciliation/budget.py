@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.errors import BudgetFileError
 from api.influx import InfluxStore
+from api.precision import kt, share
 from api.reconciliation.inventory import fetch_editions, fetch_rows
 from sensors.jsonfile import read_json_file
 
@@ -72,9 +73,9 @@ def trajectory(remaining_kt: float, latest_kt: float, latest_year: int,
     years = []
     for k in range(1, last - latest_year + 1):
         years.append({"year": latest_year + k,
-                      "constant_rate_kt_co2": latest_kt * (1 - rate) ** k,
-                      "linear_kt_co2": max(0.0, latest_kt * (1 - k / linear_years))})
-    return {"annual_reduction": rate,
+                      "constant_rate_kt_co2": kt(latest_kt * (1 - rate) ** k),
+                      "linear_kt_co2": kt(max(0.0, latest_kt * (1 - k / linear_years)))})
+    return {"annual_reduction": share(rate),
             "linear_zero_year": latest_year + math.ceil(linear_years),
             "years": years}
 
@@ -99,17 +100,18 @@ async def budget_status(store: InfluxStore, budget: CarbonBudget,
                                                                        last + 1))
     counted = [row for row in rows if row.gas == "CO2" and row.sector not in
                budget.exclude_sectors and row.territorial_kt is not None]
-    by_year = {year: math.fsum(row.territorial_kt or 0.0 for row in counted if row.year == year)
+    by_year = {year: kt(math.fsum(row.territorial_kt or 0.0 for row in counted
+                                  if row.year == year))
                for year in sorted({row.year for row in counted})}
     if not by_year:
         return {**base, "message": f"the edition has no CO2 rows for {budget.la} from "
                                    f"{budget.start_year}"}
-    used = math.fsum(by_year.values())
-    remaining = budget.total_kt_co2 - used
+    used = kt(math.fsum(by_year.values()))
+    remaining = kt(budget.total_kt_co2 - used)
     latest_year = max(by_year)
     return {
         **base, "used_kt_co2": used, "remaining_kt_co2": remaining,
-        "share_used": used / budget.total_kt_co2,
+        "share_used": share(used / budget.total_kt_co2),
         "by_year": [{"year": year, "kt_co2": kt} for year, kt in by_year.items()],
         "years_missing": [year for year in range(budget.start_year, latest_year + 1)
                           if year not in by_year],
@@ -117,3 +119,14 @@ async def budget_status(store: InfluxStore, budget: CarbonBudget,
         "message": ("budget exhausted" if remaining <= 0 else
                     f"{remaining:.0f} kt CO2 remain after {latest_year}"),
     }
+
+
+BUDGET_COLUMNS = ["year", "inventory_kt_co2", "constant_rate_kt_co2", "linear_kt_co2"]
+
+
+def budget_table(body: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The budget's years for CSV: the inventory's CO2 so far, then the two paths."""
+    rows: list[list[Any]] = [[one["year"], one["kt_co2"], None, None] for one in body["by_year"]]
+    rows += [[one["year"], None, one["constant_rate_kt_co2"], one["linear_kt_co2"]]
+             for one in body["trajectory"]["years"]]
+    return BUDGET_COLUMNS, rows

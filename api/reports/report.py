@@ -1,8 +1,9 @@
 """A council report of a period in HTML, PDF or CSV: one entry point for the CLI and the API.
 
 ``GET /api/v1/reports/{period}`` and ``smartplace report --period`` both call
-:func:`make_report`. The CSV edition holds every figure in full precision, one per line,
-with the API query that gives it; the HTML and PDF editions round for reading.
+:func:`make_report`. The CSV edition holds every figure at the API's precision
+(:mod:`api.precision`: tonnes to 6 decimals, a gram), one per line, with the API query
+that gives it; the HTML and PDF editions round further for reading.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from api.carbon.parts import PricingOptions
 from api.clock import Period
 from api.influx import InfluxStore
+from api.precision import kg, tonnes, tonnes_or_none
 from api.render import csv_text
 from api.reports.figures import ReportFigures, gather_figures
 from api.reports.html import period_label, render_html
@@ -39,7 +41,7 @@ class Report:
 
 
 def csv_rows(figures: ReportFigures) -> list[list[Any]]:
-    """Every figure of the report, unrounded, each with its query."""
+    """Every figure of the report at the API's precision, each with its query."""
     q = figures.queries
     summary, ind = figures.summary, figures.indicators
     rows: list[list[Any]] = [
@@ -47,26 +49,27 @@ def csv_rows(figures: ReportFigures) -> list[list[Any]]:
         ["period", "label", period_label(figures.period), "", ""],
         ["period", "comparison", figures.previous.text, "", ""],
         ["period", "factor_year", figures.options.factor_year, "", ""],
-        ["totals", "total", summary.total_kgco2e / 1000, "tCO2e", q[0]],
-        ["totals", "total_co2", None if summary.total_kgco2 is None
-         else summary.total_kgco2 / 1000, "tCO2", q[0]],
-        ["totals", "co2_known", summary.kgco2_known / 1000, "tCO2", q[0]],
-        ["totals", "avoided_solar", summary.avoided_kgco2e / 1000, "tCO2e", q[1]],
-        ["totals", "memo_ev_charging", summary.memo_kgco2e / 1000, "tCO2e", q[1]],
+        ["totals", "total", tonnes(summary.total_kgco2e), "tCO2e", q[0]],
+        ["totals", "total_co2", tonnes_or_none(summary.total_kgco2), "tCO2", q[0]],
+        ["totals", "co2_known", tonnes(summary.kgco2_known), "tCO2", q[0]],
+        ["totals", "avoided_solar", tonnes(summary.avoided_kgco2e), "tCO2e", q[1]],
+        ["totals", "memo_ev_charging", tonnes(summary.memo_kgco2e), "tCO2e", q[1]],
     ]
-    rows += [["scope", scope, kg / 1000, "tCO2e", q[0]] for scope, kg in figures.scopes.items()]
+    rows += [["scope", scope, tonnes(kgs), "tCO2e", q[0]]
+             for scope, kgs in figures.scopes.items()]
     for row in summary.rows:
         key = row.keys["carrier"] or row.keys["vehicle_class"]
-        rows.append(["source", f"{row.keys['domain']}.{key}", row.kgco2e / 1000, "tCO2e", q[1]])
+        rows.append(["source", f"{row.keys['domain']}.{key}", tonnes(row.kgco2e), "tCO2e",
+                     q[1]])
         activity = row.activity
         amount, unit = ((activity.generated_kwh or activity.energy_kwh, "kWh")
                         if row.keys["domain"] == "energy" else (activity.vehicle_km, "vehicle-km"))
-        rows.append(["activity", f"{row.keys['domain']}.{key}", amount, unit, q[1]])
+        rows.append(["activity", f"{row.keys['domain']}.{key}", kg(amount), unit, q[1]])
     for name, trend, query in (("trend", figures.trend, q[2]),
                                ("trend_previous", figures.previous_trend, q[3])):
         for one in trend:
             for domain in ("energy", "transport"):
-                rows.append([name, f"{one['start']} {domain}", one[domain] / 1000, "tCO2e",
+                rows.append([name, f"{one['start']} {domain}", tonnes(one[domain]), "tCO2e",
                              query])
     previous = ind["previous_totals_tco2e"]
     rows += [["comparison", "previous_total", None if previous is None else previous["total"],

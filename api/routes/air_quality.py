@@ -7,44 +7,45 @@ air-quality readings (contract section 6); the registry is not a gate.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
 
 from api.air import answers
 from api.air.daily import MAX_DAILY_DAYS
 from api.air.queries import MAX_HISTORY_MS
 from api.air.sites import air_quality_sites, site_known
+from api.air.tables import daily_table, daqi_table, history_table
 from api.deps import RegistryDep, StoreDep
 from api.errors import ParamError
 from api.influx import InfluxStore
 from api.params import (
     DAY_S,
+    FormatQuery,
     PeriodQuery,
     as_validation_error,
     parse_period_window,
     parse_time,
     parse_window,
+    time_query,
 )
-from api.render import FastJSONResponse
+from api.render import FastJSONResponse, csv_response, table_responses, wants_csv
 from api.schemas import Band, DaqiDailyOut, DaqiHistoryOut, DaqiOut
+from api.schemas.errors import error_responses
 from sensors.registry import Registry
 from sensors.timestamps import NS_PER_MS, now_ms
 
 router = APIRouter(tags=["air quality"])
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status.HTTP_404_NOT_FOUND: {"description": "unknown site (not registered, no readings)"},
-    status.HTTP_503_SERVICE_UNAVAILABLE: {"description": "InfluxDB unavailable"},
-}
+_RESPONSES = {**table_responses("one line per site, time and pollutant"),
+              **error_responses(404, 503, e404="unknown site (not registered, no readings)")}
 SiteQuery = Annotated[str, Query(min_length=1, max_length=200, description="a site id")]
 OptionalSite = Annotated[str | None, Query(
     min_length=1, max_length=200, description="a site id (default: every known site)")]
 MinBand = Annotated[Band | None, Query(
     description="only entries at this band or worse (Low, Moderate, High, Very High)")]
-Start = Annotated[str | None, Query(max_length=64, description="RFC 3339 with offset")]
-End = Annotated[str | None, Query(
-    max_length=64, description="RFC 3339 with offset, exclusive (default: now)")]
+End = Annotated[str | None, time_query("exclusive (default: now)")]
 
 
 async def _sites(store: InfluxStore, registry: Registry, site: str | None) -> list[str]:
@@ -60,19 +61,24 @@ async def _sites(store: InfluxStore, registry: Registry, site: str | None) -> li
     summary="UK Daily Air Quality Index at a site, per pollutant",
 )
 async def daqi(
+    request: Request,
     store: StoreDep,
     registry: RegistryDep,
     site: SiteQuery,
-    at: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset (default: now)")] = None,
-) -> DaqiOut:
+    at: Annotated[str | None, time_query("the moment (default: now)")] = None,
+    output: FormatQuery = None,
+) -> Response:
     """DAQI index and band per pollutant over its window ending at ``at``, and overall."""
     try:
         at_ms = parse_time("at", at) // NS_PER_MS if at else now_ms()
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     (known,) = await _sites(store, registry, site)
-    return DaqiOut.model_validate(await answers.daqi_at(store, registry, known, at_ms))
+    body = DaqiOut.model_validate(await answers.daqi_at(store, registry, known, at_ms))
+    if wants_csv(request, output):
+        return csv_response(*daqi_table(body.model_dump(mode="json")),
+                            f"daqi_{known}_{body.at}.csv")
+    return FastJSONResponse(body.model_dump(mode="json"))
 
 
 @router.get(
@@ -81,14 +87,15 @@ async def daqi(
     summary="Hourly UK Daily Air Quality Index at a site or every site (at most 31 days)",
 )
 async def daqi_history(
+    request: Request,
     store: StoreDep,
     registry: RegistryDep,
     site: OptionalSite = None,
-    start: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset (default: 24 hours before end)")] = None,
+    start: Annotated[str | None, time_query("inclusive (default: 24 hours before end)")] = None,
     end: End = None,
     min_band: MinBand = None,
-) -> FastJSONResponse:
+    output: FormatQuery = None,
+) -> Response:
     """The index at every whole UTC hour in [start, end), each as ``/air-quality/daqi``.
 
     Rendered without validation, like ``/emissions``: for 31 days (744 hours of five
@@ -101,8 +108,11 @@ async def daqi_history(
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     sites = await _sites(store, registry, site)
-    return FastJSONResponse(await answers.daqi_history(store, registry, sites, window,
-                                                       min_band, site))
+    body = await answers.daqi_history(store, registry, sites, window, min_band, site)
+    if wants_csv(request, output):
+        return csv_response(*history_table(body),
+                            f"daqi_history_{body['start']}_{body['end']}.csv")
+    return FastJSONResponse(body)
 
 
 @router.get(
@@ -111,15 +121,16 @@ async def daqi_history(
     summary="DEFRA's daily index per site and London day (fixed-day PM means)",
 )
 async def daqi_daily(
+    request: Request,
     store: StoreDep,
     registry: RegistryDep,
     site: OptionalSite = None,
-    start: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset (default: 7 days before end)")] = None,
+    start: Annotated[str | None, time_query("inclusive (default: 7 days before end)")] = None,
     end: End = None,
     period: PeriodQuery = None,
     min_band: MinBand = None,
-) -> FastJSONResponse:
+    output: FormatQuery = None,
+) -> Response:
     """One index per site and London day: PM fixed-day means, O3 highest running 8-hour
     mean ending in the day, NO2 and SO2 daily maxima; 75 % capture of each."""
     try:
@@ -130,4 +141,7 @@ async def daqi_daily(
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     sites = await _sites(store, registry, site)
-    return FastJSONResponse(await answers.daqi_daily(store, registry, sites, window, min_band))
+    body = await answers.daqi_daily(store, registry, sites, window, min_band)
+    if wants_csv(request, output):
+        return csv_response(*daily_table(body), f"daqi_daily_{body['start']}_{body['end']}.csv")
+    return FastJSONResponse(body)

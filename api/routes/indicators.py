@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from api.activity.rollups import Source
 from api.carbon.comparison import Compare
+from api.carbon.indicator_table import indicators_table
 from api.carbon.indicators import IndicatorsQuery
 from api.carbon.indicators import indicators as indicators_answer
 from api.carbon.parts import PricingOptions
@@ -20,12 +22,15 @@ from api.errors import ParamError
 from api.params import (
     DAY_S,
     FactorYearQuery,
+    FormatQuery,
     PeriodQuery,
     as_validation_error,
     parse_period_window,
+    time_query,
 )
-from api.render import FastJSONResponse
+from api.render import FastJSONResponse, csv_response, table_responses, wants_csv
 from api.schemas import IndicatorsOut
+from api.schemas.errors import error_responses
 from sensors.timestamps import NS_PER_MS, now_ms
 
 router = APIRouter(tags=["indicators"])
@@ -36,6 +41,8 @@ DEFAULT_INDICATOR_RANGE_S = 7 * DAY_S
 @router.get(
     "/indicators", response_model=IndicatorsOut, response_class=FastJSONResponse,
     summary="Headline carbon indicators over a window, against the previous period",
+    responses={**table_responses("one line per figure: indicator, unit, current, "
+                                 "comparison, change, change_pct"), **error_responses(503)},
 )
 async def indicators(
     request: Request,
@@ -44,10 +51,8 @@ async def indicators(
     table: FactorsDep,
     registry: RegistryDep,
     settings: SettingsDep,
-    start: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset (default: 7 days before end)")] = None,
-    end: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
+    start: Annotated[str | None, time_query("inclusive (default: 7 days before end)")] = None,
+    end: Annotated[str | None, time_query("exclusive (default: now)")] = None,
     source: Annotated[Source, Query(
         description="auto: rollups for the whole hours they cover, raw for the rest; "
         "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
@@ -57,8 +62,10 @@ async def indicators(
         "period); previous_week: the same London clock times 7 days earlier; "
         "previous_year: the same dates a year earlier")] = "previous",
     factor_year: FactorYearQuery = None,
-) -> FastJSONResponse:
-    """Indicators for [start, end) (or a period) against its comparison; nothing is rounded."""
+    output: FormatQuery = None,
+) -> Response:
+    """Indicators for [start, end) (or a period) against its comparison: carbon in tonnes
+    (6 decimals) and kilograms (3 decimals, as ``/emissions``), shares to 6 decimals."""
     try:
         window, named = parse_period_window(period, start, end, now_ms() * NS_PER_MS,
                                             default_s=DEFAULT_INDICATOR_RANGE_S)
@@ -69,4 +76,8 @@ async def indicators(
     cached = await answers.get(
         answers.key(request.url.path, request.query_params.multi_items()),
         lambda: indicators_answer(store, table, registry, query))
-    return FastJSONResponse(cached.value, headers=cached.headers())
+    body = cached.value
+    if wants_csv(request, output):
+        return csv_response(*indicators_table(body),
+                            f"indicators_{body['start']}_{body['end']}.csv", cached.headers())
+    return FastJSONResponse(body, headers=cached.headers())

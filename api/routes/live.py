@@ -27,7 +27,12 @@ router = APIRouter(tags=["live"])
 
 _EVENT_STREAM: dict[int | str, dict[str, Any]] = {
     200: {"description": "an endless `text/event-stream`; events in docs/live.md",
-          "content": {"text/event-stream": {}}},
+          "content": {"text/event-stream": {
+              "schema": {"type": "string"},
+              "example": "retry: 5000\nid: 1\nevent: hello\ndata: {\"server_time\": "
+              "\"2026-12-02T09:00:00.000Z\", \"refresh_s\": 5, \"heartbeat_s\": 15, "
+              "\"sites\": [], \"sensors\": []}\n\nid: 2\nevent: heartbeat\ndata: "
+              "{\"at\": \"2026-12-02T09:00:15.000Z\"}\n\n"}}},
 }
 
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from api.activity.rollup_job import backfill
 from api.auth import ROLE_RESPONSES, audited, require_role
 from api.clock import format_ms
 from api.deps import AnswersDep, StoreDep
 from api.errors import ParamError
-from api.params import as_validation_error, parse_window
+from api.params import as_validation_error, parse_window, time_query
 from api.schemas import BackfillOut
+from api.schemas.errors import error_responses
 from sensors.apikeys import ApiKey
 from sensors.timestamps import NS_PER_MS, now_ms
 
@@ -22,14 +23,14 @@ router = APIRouter(tags=["rollups"])
 
 
 @router.post("/rollups/backfill", response_model=BackfillOut,
-             responses={**ROLE_RESPONSES, 503: {"description": "InfluxDB unavailable"}},
+             responses={**ROLE_RESPONSES, **error_responses(503)},
              summary="Recompute the rollups of a window (operator)")
 async def rollup_backfill(
     store: StoreDep,
     answers: AnswersDep,
     actor: Annotated[ApiKey, Depends(require_role("operator"))],
-    start: Annotated[str, Query(max_length=64, description="RFC 3339 with offset")],
-    end: Annotated[str, Query(max_length=64, description="RFC 3339 with offset, exclusive")],
+    start: Annotated[str, time_query("inclusive")],
+    end: Annotated[str, time_query("exclusive")],
 ) -> BackfillOut:
     """Roll up the complete hours touching [start, end); coverage stays contiguous."""
     now = now_ms()

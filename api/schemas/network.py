@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.example_data import examples_of
 from sensors.topics import Domain
 
 SensorState = Literal["reporting", "late", "silent"]
@@ -14,11 +15,11 @@ SensorState = Literal["reporting", "late", "silent"]
 class InfluxHealth(BaseModel):
     """What ``/ping`` said."""
 
-    reachable: bool
-    database: str
+    reachable: bool = Field(description="InfluxDB answered /ping")
+    database: str = Field(description="the database the API reads (SMARTPLACE_INFLUX_DATABASE)")
     version: str | None = Field(None, description="X-Influxdb-Version of the server")
-    latency_ms: float | None = None
-    error: str | None = None
+    latency_ms: float | None = Field(None, description="round trip of the ping, ms")
+    error: str | None = Field(None, description="why InfluxDB is not usable (null: it is)")
     authenticated: bool | None = Field(
         None, description="whether InfluxDB accepted the API's credentials (null: unreachable)")
 
@@ -27,20 +28,26 @@ class Health(BaseModel):
     """``GET /health``: ``degraded`` when InfluxDB does not answer or refuses the API's
     credentials (still HTTP 200); ``influxdb.error`` says why."""
 
-    status: Literal["ok", "degraded"]
-    influxdb: InfluxHealth
+    model_config = ConfigDict(json_schema_extra=examples_of("health"))
+
+    status: Literal["ok", "degraded"] = Field(
+        description="ok: InfluxDB answers and accepts the API's credentials")
+    influxdb: InfluxHealth = Field(description="the store's state")
     version: str = Field(description="smartplace version")
 
 
 class SensorStatus(BaseModel):
     """A sensor, where it is and whether it is reporting."""
 
-    id: str
-    domain: Domain
-    site: str
-    site_name: str | None
-    lat: float | None
-    lon: float | None
+    model_config = ConfigDict(json_schema_extra=examples_of("sensor"))
+
+    id: str = Field(description="the sensor id (the topic's last level)")
+    domain: Domain = Field(description="energy, transport or air_quality")
+    site: str = Field(description="the site id")
+    site_name: str | None = Field(description="the registry's name of the site (null: "
+                                  "unregistered site)")
+    lat: float | None = Field(description="latitude, WGS84 degrees (null: unknown)")
+    lon: float | None = Field(description="longitude, WGS84 degrees (null: unknown)")
     interval_s: int | None = Field(description="expected seconds between readings")
     carrier: str | None = Field(description="energy sensors only")
     link_km: float | None = Field(description="transport sensors: the registry's link length")
@@ -55,7 +62,9 @@ class SensorStatus(BaseModel):
 class SensorList(BaseModel):
     """``GET /api/v1/sensors``."""
 
-    as_of: str
+    model_config = ConfigDict(json_schema_extra=examples_of("sensors"))
+
+    as_of: str = Field(description="RFC 3339 time the statuses were judged at")
     lookback: str = Field(description="how far back last_seen is looked for")
-    counts: dict[SensorState, int]
-    sensors: list[SensorStatus]
+    counts: dict[SensorState, int] = Field(description="sensors in each status")
+    sensors: list[SensorStatus] = Field(description="by domain, site and id")

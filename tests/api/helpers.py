@@ -11,13 +11,18 @@ response model: routes that render long answers without validation (``/emissions
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.routing import compile_path
 
 from sensors.lineprotocol import reading_line
 from sensors.readings import Reading
@@ -25,19 +30,38 @@ from sensors.storage import quote_identifier
 from sensors.topics import Topic
 
 
+def response_models(app: FastAPI) -> list[tuple[re.Pattern[str], type[BaseModel]]]:
+    """Each route's full path (as a regex) and response model, routers included.
+
+    FastAPI 0.165 keeps an included router as one route holding the router
+    (``original_router``, with the prefix in ``include_context``), so ``app.routes``
+    alone lists none of the API's routes: they are walked here.
+    """
+    def walk(routes: Iterable[Any], prefix: str) -> Iterator[tuple[str, Any]]:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                yield from walk(inner.routes, prefix + route.include_context.prefix)
+            elif isinstance(route, APIRoute):
+                yield prefix + route.path, route.response_model
+
+    found = [(compile_path(path)[0], model) for path, model in walk(app.routes, "")
+             if isinstance(model, type) and issubclass(model, BaseModel)]
+    assert len(found) >= 10, "the routes' response models were not found"
+    return found
+
+
 @asynccontextmanager
 async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, with the app's lifespan running around it."""
-    models = [(route, route.response_model) for route in app.routes
-              if isinstance(route, APIRoute) and isinstance(route.response_model, type)
-              and issubclass(route.response_model, BaseModel)]
+    models = response_models(app)
 
     async def validate(response: httpx.Response) -> None:
         if response.status_code != 200 or not response.headers.get(
                 "content-type", "").startswith("application/json"):
             return
-        for route, model in models:
-            if route.path_regex.match(response.request.url.path):
+        for pattern, model in models:
+            if pattern.match(response.request.url.path):
                 await response.aread()
                 model.model_validate_json(response.content)
                 return
@@ -68,3 +92,28 @@ def write_readings(
         content="\n".join(lines).encode(), timeout=10,
     )
     assert response.status_code == 204, response.text
+
+
+# The API's precision (api/precision.py, docs/methodology.md "Precision"): kilograms to 3
+# decimals, tonnes to 6, shares to 6. A figure computed from n rounded rows is within
+# n half-units of the unrounded one.
+KG_HALF_UNIT = 0.0005
+TONNE_HALF_UNIT = 0.0000005
+
+
+def kg_approx(expected: float, rows: int = 1) -> Any:
+    """``expected`` kilograms as the API gives them: rounded to 3 decimals, from ``rows``
+    rounded parts."""
+    return pytest.approx(expected, abs=KG_HALF_UNIT * rows + 1e-9)
+
+
+def t_approx(expected: float, rows: int = 1) -> Any:
+    """``expected`` tonnes (or a share) as the API gives them: 6 decimals."""
+    return pytest.approx(expected, abs=TONNE_HALF_UNIT * rows + 1e-12)
+
+
+def exact_sum(values: Iterable[float]) -> float:
+    """The decimal sum of figures of few decimals, as the nearest float: what a total of
+    rounded rows must equal exactly (a binary ``fsum`` can be one unit in the last place
+    off: 0.1 + 0.2)."""
+    return float(sum((Decimal(repr(value)) for value in values), Decimal(0)))

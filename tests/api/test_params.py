@@ -15,6 +15,7 @@ from api.clock import (
 )
 from api.errors import ParamError
 from api.params import NS_PER_S, parse_group_by, parse_interval, parse_time, parse_window
+from sensors.timestamps import parse_rfc3339_ns
 
 T0 = 1_764_151_200 * NS_PER_S  # 2025-11-26T10:00:00Z
 DAY = 86_400 * NS_PER_S
@@ -30,6 +31,9 @@ DAY = 86_400 * NS_PER_S
         ("2025-11-26T11:00:00 01:00", T0),  # an unencoded '+' arrives as a space
         ("2025-11-26T10:00:00.250Z", T0 + 250_000_000),
         ("2025-11-26T10:00:00.000000001Z", T0 + 1),
+        # A plain date is 00:00 London: GMT in November, BST (UTC+1) in June.
+        ("2025-11-26", T0 - 10 * 3600 * NS_PER_S),
+        ("2025-06-30", parse_rfc3339_ns("2025-06-29T23:00:00Z")),
     ],
 )
 def test_parse_time(text: str, ns: int) -> None:
@@ -38,7 +42,8 @@ def test_parse_time(text: str, ns: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2025-11-26T10:00:00", "2025-11-26", "1764151200000",
+    ["2025-11-26T10:00:00", "2025-11-26 ", "2025-11-2", "1764151200000", "2025-02-30",
+     "1969-12-31", "2200-01-01", "0000-01-01", "２０２５-11-26",
      "2025-02-30T00:00:00Z", "1969-12-31T23:59:59Z", "2300-01-01T00:00:00Z",
      "2025-11-26T10:00:00Z; DROP DATABASE x", "", "２０２５-11-26T10:00:00Z"],
 )

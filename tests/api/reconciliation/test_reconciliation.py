@@ -91,11 +91,11 @@ async def test_reconciliation_by_hand(imported: Settings) -> None:
     assert body["edition"]["file_sha256"] == __import__("hashlib").sha256(
         SAMPLE.read_bytes()).hexdigest()
     assert "not a modelled borough inventory" in body["caveat"]
-    borough = body["borough"]
+    borough = body["borough"]  # kilotonnes and shares: 6 decimals (abs=1e-6 below)
     assert borough["total_kt_co2e"] == pytest.approx(TOTAL_KT, abs=1e-9)
     assert borough["total_kt_co2"] == pytest.approx(1035.0, abs=1e-9)  # less 33.4 CH4/N2O
-    assert borough["per_capita_t_co2e"] == pytest.approx(TOTAL_KT / 297.0, rel=1e-12)
-    assert borough["per_km2_kt_co2e"] == pytest.approx(TOTAL_KT / 126.1, rel=1e-12)
+    assert borough["per_capita_t_co2e"] == pytest.approx(TOTAL_KT / 297.0, abs=1e-6)
+    assert borough["per_km2_kt_co2e"] == pytest.approx(TOTAL_KT / 126.1, abs=1e-6)
     sectors = {s["sector"]: s for s in borough["sectors"]}
     assert sectors["Domestic"]["kt_co2e"] == pytest.approx(432.7, abs=1e-9)
     assert sectors["LULUCF"]["kt_co2e"] == pytest.approx(-8.0)  # the [x] cell adds nothing
@@ -106,8 +106,8 @@ async def test_reconciliation_by_hand(imported: Settings) -> None:
     for group, (borough_kt, town_kg, activity, unit) in expected.items():
         one = groups[group]
         assert one["borough_kt_co2e"] == pytest.approx(borough_kt, abs=1e-9)
-        assert one["town_centre_kt_co2e"] == pytest.approx(town_kg / 1e6, rel=1e-12)
-        assert one["coverage_ratio"] == pytest.approx(town_kg / 1e6 / borough_kt, rel=1e-9)
+        assert one["town_centre_kt_co2e"] == pytest.approx(town_kg / 1e6, abs=1e-6)
+        assert one["coverage_ratio"] == pytest.approx(town_kg / 1e6 / borough_kt, abs=1e-6)
         assert one["town_centre_activity"] == {"amount": pytest.approx(activity), "unit": unit}
         assert one["town_centre_implied_factor"]["value"] == pytest.approx(town_kg / activity)
     assert groups["electricity"]["town_centre_implied_factor"]["value"] == pytest.approx(
@@ -117,8 +117,8 @@ async def test_reconciliation_by_hand(imported: Settings) -> None:
     assert body["borough_not_comparable_kt_co2e"] == pytest.approx(
         TOTAL_KT - ELECTRICITY_KT - GAS_KT - ROAD_KT, abs=1e-9)  # 65.0
     town_kt = (TOWN_ELEC_KG + TOWN_GAS_KG + TOWN_CAR_KG) / 1e6
-    assert body["town_centre"]["total_kt_co2e"] == pytest.approx(town_kt, rel=1e-12)
-    assert body["town_centre_share_of_borough"] == pytest.approx(town_kt / TOTAL_KT, rel=1e-9)
+    assert body["town_centre"]["total_kt_co2e"] == pytest.approx(town_kt, abs=1e-6)
+    assert body["town_centre_share_of_borough"] == pytest.approx(town_kt / TOTAL_KT, abs=1e-6)
 
 
 @pytest.mark.anyio
@@ -157,12 +157,12 @@ async def test_budget_used_remaining_and_trajectory(imported: Settings, tmp_path
     assert body["share_used"] == pytest.approx(2666 / 5000)
     trajectory = body["trajectory"]
     rate = 1043 / (2334 + 1043)  # E0 (1 - r) / r = remaining
-    assert trajectory["annual_reduction"] == pytest.approx(rate, rel=1e-12)
+    assert trajectory["annual_reduction"] == pytest.approx(rate, abs=1e-6)
     assert trajectory["linear_zero_year"] == 2023 + math.ceil(2 * 2334 / 1043)  # 2028
     first = trajectory["years"][0]
     assert first["year"] == 2024
-    assert first["constant_rate_kt_co2"] == pytest.approx(1043 * (1 - rate), rel=1e-12)
-    assert first["linear_kt_co2"] == pytest.approx(1043 * (1 - 1043 / (2 * 2334)), rel=1e-12)
+    assert first["constant_rate_kt_co2"] == pytest.approx(1043 * (1 - rate), abs=1e-6)
+    assert first["linear_kt_co2"] == pytest.approx(1043 * (1 - 1043 / (2 * 2334)), abs=1e-6)
     spent = math.fsum(y["constant_rate_kt_co2"] for y in trajectory["years"])
     assert spent == pytest.approx(2334.0, rel=1e-3)  # the path spends what is left
     unconfigured = await _get(imported, "/api/v1/budget")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -16,7 +17,13 @@ from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, 
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import api_client, create_database, write_readings
+from tests.api.helpers import (
+    api_client,
+    create_database,
+    exact_sum,
+    kg_approx,
+    write_readings,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -89,12 +96,12 @@ async def test_totals_match_hand_computation(app_settings: Settings) -> None:
     assert (body["start"], body["end"]) == ("2025-06-01T10:00:00Z", "2025-06-01T12:00:00Z")
     assert body["group_by"] == []
     assert body["interval"] is None
-    assert body["total_kgco2e"] == pytest.approx(TOTAL, rel=1e-12)
-    assert body["avoided_kgco2e"] == pytest.approx(AVOIDED, rel=1e-12)
-    assert body["net_kgco2e"] == pytest.approx(TOTAL - AVOIDED, rel=1e-12)
+    assert body["total_kgco2e"] == kg_approx(TOTAL)
+    assert body["avoided_kgco2e"] == kg_approx(AVOIDED)
+    assert body["net_kgco2e"] == kg_approx(TOTAL - AVOIDED)
     assert body["activity"] == {
-        "energy_kwh": pytest.approx(160.0), "generated_kwh": pytest.approx(20.0),
-        "vehicle_km": pytest.approx(8 + 1 + 0.5 + 2 + 1.4), "counts": 29,
+        "energy_kwh": kg_approx(160.0), "generated_kwh": kg_approx(20.0),
+        "vehicle_km": kg_approx(8 + 1 + 0.5 + 2 + 1.4), "counts": 29,
         "unattributed_counts": 8,
     }
     assert len(body["rows"]) == 1
@@ -108,9 +115,10 @@ async def test_totals_match_hand_computation(app_settings: Settings) -> None:
 async def test_total_is_sum_of_rows_for_every_grouping(app_settings: Settings,
                                                         group_by: str) -> None:
     body = (await _get(app_settings, group_by=group_by, **WINDOW)).json()
-    assert body["total_kgco2e"] == math.fsum(row["kgco2e"] for row in body["rows"])
-    assert body["avoided_kgco2e"] == math.fsum(row["avoided_kgco2e"] for row in body["rows"])
-    assert body["total_kgco2e"] == pytest.approx(TOTAL, rel=1e-12)
+    assert body["total_kgco2e"] == exact_sum(row["kgco2e"] for row in body["rows"])
+    assert body["avoided_kgco2e"] == exact_sum(row["avoided_kgco2e"] for row in body["rows"])
+    assert body["total_kgco2e"] == kg_approx(TOTAL, len(body["rows"]))
+    assert Decimal(repr(body["total_tco2e"])) == Decimal(repr(body["total_kgco2e"])) / 1000
     assert body["group_by"] == group_by.split(",")
     for row in body["rows"]:
         assert set(group_by.split(",")) <= set(row)
@@ -119,32 +127,32 @@ async def test_total_is_sum_of_rows_for_every_grouping(app_settings: Settings,
 async def test_rows_by_carrier_vehicle_class_site(app_settings: Settings) -> None:
     carriers = _rows_by((await _get(app_settings, group_by="carrier", **WINDOW)).json(),
                         "carrier")
-    assert carriers["electricity"]["kgco2e"] == pytest.approx(ELEC)
-    assert carriers["electricity"]["activity"]["energy_kwh"] == pytest.approx(100)
-    assert carriers["gas"]["kgco2e"] == pytest.approx(GAS)
-    assert carriers["ev_charging"]["kgco2e"] == pytest.approx(EV)
+    assert carriers["electricity"]["kgco2e"] == kg_approx(ELEC)
+    assert carriers["electricity"]["activity"]["energy_kwh"] == kg_approx(100)
+    assert carriers["gas"]["kgco2e"] == kg_approx(GAS)
+    assert carriers["ev_charging"]["kgco2e"] == kg_approx(EV)
     assert carriers["solar_pv"]["kgco2e"] == 0
-    assert carriers["solar_pv"]["avoided_kgco2e"] == pytest.approx(AVOIDED)
-    assert carriers[None]["kgco2e"] == pytest.approx(T1 + T3)  # transport: no carrier
+    assert carriers["solar_pv"]["avoided_kgco2e"] == kg_approx(AVOIDED)
+    assert carriers[None]["kgco2e"] == kg_approx(T1 + T3)  # transport: no carrier
 
     classes = _rows_by((await _get(app_settings, group_by="vehicle_class", **WINDOW)).json(),
                        "vehicle_class")
-    assert classes["car"]["kgco2e"] == pytest.approx(9.4 * CAR)
-    assert classes["car"]["activity"]["vehicle_km"] == pytest.approx(9.4)
+    assert classes["car"]["kgco2e"] == kg_approx(9.4 * CAR)
+    assert classes["car"]["activity"]["vehicle_km"] == kg_approx(9.4)
     assert classes["car"]["activity"]["unattributed_counts"] == 3
-    assert classes["bus"]["kgco2e"] == pytest.approx(BUS)
+    assert classes["bus"]["kgco2e"] == kg_approx(BUS)
     assert classes["bicycle"]["kgco2e"] == 0
-    assert classes["bicycle"]["activity"]["vehicle_km"] == pytest.approx(2.0)
+    assert classes["bicycle"]["activity"]["vehicle_km"] == kg_approx(2.0)
     assert classes["pedestrian"]["activity"]["unattributed_counts"] == 5
-    assert classes[None]["kgco2e"] == pytest.approx(ELEC + GAS + EV)  # energy: no class
+    assert classes[None]["kgco2e"] == kg_approx(ELEC + GAS + EV)  # energy: no class
 
     body = (await _get(app_settings, group_by="domain,site", **WINDOW)).json()
     rows = {(row["domain"], row["site"]): row["kgco2e"] for row in body["rows"]}
     assert rows == {
-        ("energy", "alpha"): pytest.approx(ELEC + GAS),
-        ("energy", "beta"): pytest.approx(EV),
-        ("transport", "alpha"): pytest.approx(T1),
-        ("transport", "beta"): pytest.approx(T3),
+        ("energy", "alpha"): kg_approx(ELEC + GAS),
+        ("energy", "beta"): kg_approx(EV),
+        ("transport", "alpha"): kg_approx(T1),
+        ("transport", "beta"): kg_approx(T3),
     }
 
 
@@ -156,10 +164,10 @@ async def test_hourly_buckets(app_settings: Settings) -> None:
     assert buckets == [("2025-06-01T11:00:00+01:00", "2025-06-01T12:00:00+01:00"),
                        ("2025-06-01T12:00:00+01:00", "2025-06-01T13:00:00+01:00")]
     first, second = body["rows"]
-    assert first["kgco2e"] == pytest.approx(ELEC + GAS + 5 * CAR + BUS + T3)
-    assert second["kgco2e"] == pytest.approx(EV + 3 * CAR + 0.5 * VAN)
-    assert second["avoided_kgco2e"] == pytest.approx(AVOIDED)
-    assert body["total_kgco2e"] == math.fsum([first["kgco2e"], second["kgco2e"]])
+    assert first["kgco2e"] == kg_approx(ELEC + GAS + 5 * CAR + BUS + T3)
+    assert second["kgco2e"] == kg_approx(EV + 3 * CAR + 0.5 * VAN)
+    assert second["avoided_kgco2e"] == kg_approx(AVOIDED)
+    assert body["total_kgco2e"] == exact_sum([first["kgco2e"], second["kgco2e"]])
 
 
 async def test_unaligned_window_clamps_buckets(app_settings: Settings) -> None:
@@ -171,9 +179,10 @@ async def test_unaligned_window_clamps_buckets(app_settings: Settings) -> None:
         by_bucket[f"{row['bucket_start']}/{row['bucket_end']}"] = (
             by_bucket.get(f"{row['bucket_start']}/{row['bucket_end']}", 0) + row["kgco2e"])
     assert by_bucket == {
-        "2025-06-01T11:30:00+01:00/2025-06-01T12:00:00+01:00": pytest.approx(GAS + 2 * 0.3 * CAR),
-        "2025-06-01T12:00:00+01:00/2025-06-01T12:30:00+01:00": pytest.approx(
-            EV + 3 * CAR + 0.5 * VAN),
+        "2025-06-01T11:30:00+01:00/2025-06-01T12:00:00+01:00": kg_approx(GAS + 2 * 0.3 * CAR,
+                                                                           rows=4),
+        "2025-06-01T12:00:00+01:00/2025-06-01T12:30:00+01:00": kg_approx(
+            EV + 3 * CAR + 0.5 * VAN, rows=4),
     }
 
 
@@ -188,7 +197,7 @@ async def test_unaligned_window_clamps_buckets(app_settings: Settings) -> None:
 async def test_window_is_half_open(app_settings: Settings, start: str, end: str,
                                    kgco2e: float) -> None:
     body = (await _get(app_settings, start=f"{DAY}{start}Z", end=f"{DAY}{end}Z")).json()
-    assert body["total_kgco2e"] == pytest.approx(kgco2e, rel=1e-12)
+    assert body["total_kgco2e"] == kg_approx(kgco2e)
 
 
 async def test_factors_listed_with_sources(app_settings: Settings) -> None:

@@ -13,7 +13,13 @@ from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, 
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import api_client, create_database, write_readings
+from tests.api.helpers import (
+    api_client,
+    create_database,
+    kg_approx,
+    t_approx,
+    write_readings,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -73,34 +79,32 @@ async def test_a_financial_year_is_priced_with_one_set(db: Settings) -> None:
     # February and March 2026 kWh took the 2026 set).
     rows = {row["carrier"]: row for row in fy["rows"]}
     assert rows["electricity"]["activity"]["energy_kwh"] == pytest.approx(260.0)
-    assert rows["electricity"]["kgco2e"] == pytest.approx(260 * GRID[2025], rel=1e-12)
+    assert rows["electricity"]["kgco2e"] == kg_approx(260 * GRID[2025])
     assert rows["electricity"]["factors"] == ["electricity.generation@2025",
                                               "electricity.td@2025"]
     assert {f["year"] for f in fy["factors"]} == {2025}  # only the set in force
     # The same window by start/end: each reading with its own calendar year's set.
     own = await _json(db, start=fy["start"], end=fy["end"], group_by="carrier", source="raw")
     own_rows = {row["carrier"]: row for row in own["rows"]}
-    assert own_rows["electricity"]["kgco2e"] == pytest.approx(
-        150 * GRID[2025] + 110 * GRID[2026], rel=1e-12)  # 29.3295 + 15.8345 = 45.164
+    assert own_rows["electricity"]["kgco2e"] == kg_approx(
+        150 * GRID[2025] + 110 * GRID[2026])  # 29.3295 + 15.8345 = 45.164
     assert own["period"] is None
     # factor_year overrides the rule.
     forced = await _json(db, period="fy2025", factor_year="2024", group_by="carrier",
                          source="raw")
     forced_rows = {row["carrier"]: row for row in forced["rows"]}
-    assert forced_rows["electricity"]["kgco2e"] == pytest.approx(260 * GRID[2024], rel=1e-12)
+    assert forced_rows["electricity"]["kgco2e"] == kg_approx(260 * GRID[2024])
 
 
 async def test_indicators_compare_fy_with_the_previous_fy_at_its_own_set(db: Settings) -> None:
     body = await _json(db, "/api/v1/indicators", period="fy2025", source="raw")
     assert body["previous"] == {"start": "2024-03-31T23:00:00Z", "end": "2025-03-31T23:00:00Z"}
     # fy2024: 40 + 7 kWh at the 2024 set.
-    assert body["previous_totals_tco2e"]["energy"] == pytest.approx(47 * GRID[2024] / 1000,
-                                                                   rel=1e-12)
+    assert body["previous_totals_tco2e"]["energy"] == t_approx(47 * GRID[2024] / 1000)
     assert [p["factor_year"] for p in body["periods"]] == [2025, 2024]
     year = await _json(db, "/api/v1/indicators", period="fy2025", compare="previous_year",
                        factor_year="2025", source="raw")
-    assert year["previous_totals_tco2e"]["energy"] == pytest.approx(47 * GRID[2025] / 1000,
-                                                                   rel=1e-12)
+    assert year["previous_totals_tco2e"]["energy"] == t_approx(47 * GRID[2025] / 1000)
     week = await _json(db, "/api/v1/indicators", start="2025-12-15T10:00:00Z",
                        end="2025-12-16T10:00:00Z", compare="previous_week", source="raw")
     assert week["previous"] == {"start": "2025-12-08T10:00:00Z", "end": "2025-12-09T10:00:00Z"}
@@ -112,19 +116,19 @@ async def test_options_at_the_route(db: Settings) -> None:
     window = {"start": "2025-12-15T00:00:00Z", "end": "2025-12-16T00:00:00Z", "source": "raw"}
     plain = await _json(db, group_by="scope", **window)
     total = 120 * GRID[2025] + 10 * 0.16725  # 100 kWh + 20 EV; 10 car-km
-    assert plain["total_kgco2e"] == pytest.approx(total, rel=1e-12)
-    assert sum(plain["scopes"].values()) == pytest.approx(total, rel=1e-12)
+    assert plain["total_kgco2e"] == kg_approx(total, rows=3)
+    assert sum(plain["scopes"].values()) == kg_approx(total, rows=4)
     assert {row["scope"] for row in plain["rows"]} == {"scope_2_location", "scope_3",
                                                         "territorial_transport"}
     assert [d["code"] for d in plain["disclosures"]] == ["ev_double_count"]
     assert plain["wtt"] == {"included": False, "kgco2e": 0.0}
-    assert plain["total_kgco2"] == pytest.approx(
-        120 * (0.17489 + 0.01834) + 10 * 0.16608, rel=1e-12)
+    assert plain["total_kgco2"] == kg_approx(rows=3, expected=
+        120 * (0.17489 + 0.01834) + 10 * 0.16608)
     memo = await _json(db, ev_charging="memo", wtt="true", **window)
     wtt = 120 * (0.0459 + 0.00397) + 10 * 0.04399
     ev = 20 * (GRID[2025] + 0.0459 + 0.00397)
-    assert memo["memo_kgco2e"] == pytest.approx(ev, rel=1e-12)
-    assert memo["total_kgco2e"] == pytest.approx(total + wtt - ev, rel=1e-12)
+    assert memo["memo_kgco2e"] == kg_approx(ev)
+    assert memo["total_kgco2e"] == kg_approx(total + wtt - ev)
     assert memo["ev_charging"]["treatment"] == "memo"
     assert memo["wtt"]["included"] is True
     assert memo["total_kgco2"] is None  # WTT has no CO2 split: never in the CO2 figure

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from sensors.registry import Registry, Sensor, Site
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer, free_port
-from tests.api.helpers import api_client, create_database, write_readings
+from tests.api.helpers import api_client, create_database, kg_approx, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -135,8 +136,13 @@ async def _get(settings: Settings, **params: str) -> httpx.Response:
         return await client.get("/api/v1/indicators", params=params)
 
 
-def close(value: float | None, expected: float) -> bool:
-    return value is not None and math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12)
+def close(value: float | None, expected: float, abs_tol: float = 1e-5,
+          rel_tol: float = 1e-9) -> bool:
+    """Equal at the API's precision: tonnes and shares have 6 decimals, each carrier's and
+    class's kilograms 3 (docs/methodology.md, "Precision"); the default tolerance is a few
+    of those half-units (1e-5 t is 10 g)."""
+    return value is not None and math.isclose(value, expected, rel_tol=rel_tol,
+                                              abs_tol=abs_tol)
 
 
 async def test_every_figure_matches_hand_computation(app_settings: Settings) -> None:
@@ -154,34 +160,39 @@ async def test_every_figure_matches_hand_computation(app_settings: Settings) -> 
     change = body["change"]
     assert close(change["energy"]["abs_tco2e"], (ENERGY_KG - PREVIOUS_ENERGY_KG) / 1000)
     assert close(change["energy"]["pct"],
-                 100 * (ENERGY_KG - PREVIOUS_ENERGY_KG) / PREVIOUS_ENERGY_KG)
+                 100 * (ENERGY_KG - PREVIOUS_ENERGY_KG) / PREVIOUS_ENERGY_KG, rel_tol=1e-3)
     assert close(change["transport"]["abs_tco2e"], TRANSPORT_KG / 1000)
     assert change["transport"]["pct"] is None  # no transport before: no percentage
     assert close(change["total"]["pct"],
-                 100 * (ENERGY_KG + TRANSPORT_KG - PREVIOUS_ENERGY_KG) / PREVIOUS_ENERGY_KG)
+                 100 * (ENERGY_KG + TRANSPORT_KG - PREVIOUS_ENERGY_KG) / PREVIOUS_ENERGY_KG,
+                 rel_tol=1e-3)
     assert close(body["avoided_tco2e"], PV_KWH * GEN / 1000)
     assert close(body["net_tco2e"], (ENERGY_KG + TRANSPORT_KG - PV_KWH * GEN) / 1000)
     assert body["previous_avoided_tco2e"] == 0.0
 
     all_vkm, all_counts = math.fsum(VKM.values()), sum(COUNTS.values())
     for vc, share in body["vehicle_class_share"].items():
-        assert close(share["vehicle_km"], VKM[vc]) or VKM[vc] == share["vehicle_km"]
+        assert share["vehicle_km"] == kg_approx(VKM[vc])
         assert close(share["share_of_vehicle_km"], VKM[vc] / all_vkm)
-        assert share["kgco2e"] == pytest.approx(CLASS_KG[vc], rel=1e-9, abs=0)
+        assert share["kgco2e"] == kg_approx(CLASS_KG[vc])
         assert share["share_of_transport_emissions"] == pytest.approx(
-            CLASS_KG[vc] / TRANSPORT_KG, rel=1e-9, abs=0)
+            CLASS_KG[vc] / TRANSPORT_KG, abs=1e-4)
         assert share["counts"] == COUNTS[vc]
         assert close(share["share_of_counts"], COUNTS[vc] / all_counts)
     assert close(body["active_travel_share"], (171 + 1428) / 2754)
     used = ELEC_KWH + EV_KWH + GAS_KWH + PV_KWH  # 276 kWh
-    assert close(body["energy_intensity_gco2e_per_kwh"], ENERGY_KG * 1000 / used)
+    assert close(body["energy_intensity_gco2e_per_kwh"], ENERGY_KG * 1000 / used, 0.01)
     assert close(body["solar_share"], PV_KWH / (ELEC_KWH + EV_KWH + PV_KWH))
 
     activity = body["activity"]
-    assert activity["energy_kwh"] == {"electricity": pytest.approx(ELEC_KWH, rel=1e-12),
-                                      "gas": pytest.approx(GAS_KWH, rel=1e-12),
-                                      "solar_pv": pytest.approx(PV_KWH, rel=1e-12),
-                                      "ev_charging": pytest.approx(EV_KWH, rel=1e-12)}
+    assert activity["energy_kwh"] == {"electricity": kg_approx(ELEC_KWH),
+                                      "gas": kg_approx(GAS_KWH),
+                                      "solar_pv": kg_approx(PV_KWH),
+                                      "ev_charging": kg_approx(EV_KWH)}
+    # kilograms beside tonnes, the unit of /emissions: the tonnes are kg / 1000 exactly.
+    for domain, tonnes in totals.items():
+        kilograms = body["totals_kgco2e"][domain]
+        assert Decimal(repr(tonnes)) == Decimal(repr(kilograms)) / 1000
     assert activity["counts"] == COUNTS
     assert activity["unattributed_counts"] == {**dict.fromkeys(COUNTS, 0), "car": 300,
                                                "pedestrian": 1200}
