@@ -176,7 +176,18 @@ class DisclosureOut(BaseModel):
     message: str = Field(description="what the reader must know, in words")
 
 
-class EmissionsOut(BaseModel):
+class AvoidedNetOut(BaseModel):
+    """Solar's avoided emissions and the net figure, in kilograms and in tonnes."""
+
+    avoided_kgco2e: float = Field(
+        description="solar generation x electricity generation factor (never subtracted "
+        "from the gross total), kgCO2e")
+    net_kgco2e: float = Field(description="gross total - avoided, kgCO2e")
+    avoided_tco2e: float = Field(description="avoided_kgco2e in tonnes (/ 1000 exactly)")
+    net_tco2e: float = Field(description="net_kgco2e in tonnes")
+
+
+class EmissionsOut(AvoidedNetOut):
     """``GET /api/v1/emissions`` (contract section 6)."""
 
     model_config = ConfigDict(json_schema_extra=examples_of("emissions"))
@@ -188,13 +199,8 @@ class EmissionsOut(BaseModel):
     interval: str | None = Field(description="the bucket rule (null: one bucket)")
     total_kgco2e: float = Field(
         description="gross emissions, 3 decimals; equals the sum of the rows' kgco2e")
-    avoided_kgco2e: float = Field(
-        description="solar generation x electricity generation factor; the sum of the rows'")
-    net_kgco2e: float = Field(description="total - avoided")
     total_tco2e: float = Field(description="total_kgco2e in tonnes (/ 1000 exactly, 6 "
                                "decimals), the unit of /indicators")
-    avoided_tco2e: float = Field(description="avoided_kgco2e in tonnes")
-    net_tco2e: float = Field(description="net_kgco2e in tonnes")
     activity: ActivityOut = Field(description="the window's activity, each counted once")
     rows: list[EmissionRowOut] = Field(description="by bucket, then the group keys")
     factors: list[AppliedFactorOut] = Field(

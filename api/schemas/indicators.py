@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.carbon import AppliedFactorOut, DisclosureOut, SourceOut
+from api.schemas.carbon import AppliedFactorOut, AvoidedNetOut, DisclosureOut, SourceOut
 from api.schemas.example_data import examples_of
 
 _SHARE = "0 to 1; null when the denominator is 0"
@@ -144,7 +144,7 @@ class PeriodSummaryOut(BaseModel):
     has_data: bool = Field(description="false: no energy or transport reading was stored")
 
 
-class IndicatorsOut(BaseModel):
+class IndicatorsOut(AvoidedNetOut):
     """``GET /api/v1/indicators``: the window against its comparison period."""
 
     model_config = ConfigDict(json_schema_extra=examples_of("indicators"))
@@ -163,11 +163,6 @@ class IndicatorsOut(BaseModel):
     previous_totals_kgco2e: TotalsOut | None = Field(
         description="previous_totals_tco2e in kgCO2e")
     change: ChangesOut = Field(description="current against comparison")
-    avoided_tco2e: float = Field(description="solar generation's avoided tCO2e (not in the "
-                                 "totals)")
-    net_tco2e: float = Field(description="total - avoided")
-    avoided_kgco2e: float = Field(description="avoided_tco2e in kgCO2e")
-    net_kgco2e: float = Field(description="net_tco2e in kgCO2e")
     previous_avoided_tco2e: float | None = Field(description="of the comparison period")
     previous_net_tco2e: float | None = Field(description="of the comparison period")
     vehicle_class_share: dict[str, ClassShareOut] = Field(description="by vehicle class")

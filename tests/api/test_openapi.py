@@ -28,6 +28,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from api.main import API_PREFIX, create_app
 from api.params import parse_time
+from api.routes.formats import CSV_ENDPOINTS
 from sensors.readings import Carrier, EnergyReading
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
@@ -47,6 +48,16 @@ def test_the_document_is_valid_openapi() -> None:
     ids = [op["operationId"] for _, _, op in OPERATIONS]
     assert len(ids) == len(set(ids))
     assert {"emissions", "get_sensor", "indicators", "daqi_history"} <= set(ids)
+
+
+def test_the_refusal_names_exactly_the_endpoints_that_offer_csv() -> None:
+    offering = {path for path, _, op in OPERATIONS
+                if any(media.startswith("text/csv") for media in op["responses"]["200"]["content"])}
+    assert offering == set(CSV_ENDPOINTS)
+    for path, _, op in OPERATIONS:  # the others document format=json only
+        if path not in offering:
+            (fmt,) = [p for p in op["parameters"] if p["name"] == "format"]
+            assert fmt["schema"]["anyOf"] == [{"type": "string", "enum": ["json"]}]
 
 
 def _schemas() -> Iterator[tuple[str, dict[str, Any]]]:
