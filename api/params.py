@@ -104,8 +104,10 @@ def parse_window(start: str | None, end: str | None, now_ns: int, *,
     Raises:
         ParamError: a bad timestamp, end not after start, or longer than ``max_s``.
     """
-    end_ns = parse_time("end", end) if end else now_ns
-    start_ns = parse_time("start", start) if start else max(0, end_ns - default_s * NS_PER_S)
+    # An empty value (start=) is not a time: 422, as the schema (date-time or date) says.
+    end_ns = parse_time("end", end) if end is not None else now_ns
+    start_ns = (parse_time("start", start) if start is not None
+                else max(0, end_ns - default_s * NS_PER_S))
     if end_ns <= start_ns:
         raise ParamError("end", "must be after start", end or format_ns(end_ns))
     if end_ns - start_ns > max_s * NS_PER_S:
@@ -186,7 +188,7 @@ def parse_period_window(period: str | None, start: str | None, end: str | None,
     """
     if period is None:
         return parse_window(start, end, now_ns, default_s=default_s), None
-    if start or end:
+    if start is not None or end is not None:
         raise ParamError("period", "give either period or start/end, not both", period)
     named = parse_period(period)
     return named.window, named

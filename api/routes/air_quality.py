@@ -70,7 +70,7 @@ async def daqi(
 ) -> Response:
     """DAQI index and band per pollutant over its window ending at ``at``, and overall."""
     try:
-        at_ms = parse_time("at", at) // NS_PER_MS if at else now_ms()
+        at_ms = parse_time("at", at) // NS_PER_MS if at is not None else now_ms()
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     (known,) = await _sites(store, registry, site)
