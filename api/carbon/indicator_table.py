@@ -2,7 +2,8 @@
 
 Columns: ``indicator, unit, current, comparison, change, change_pct``. Carbon is given in
 tonnes and in kilograms (the unit of ``/emissions``), each line with its unit; a figure
-the answer gives for the current period only leaves ``comparison`` empty.
+the answer gives for the current period only leaves ``comparison`` empty. Changes are
+current - comparison; ``change_pct`` only where the answer gives one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.carbon.period_figures import CARRIERS, CLASSES
-from api.precision import kg
+from api.precision import KG_PER_TONNE, kg, tonnes
 
 HEADER = ["indicator", "unit", "current", "comparison", "change", "change_pct"]
 _DOMAINS = ("total", "energy", "transport")
@@ -39,9 +40,12 @@ def indicators_table(body: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                           _diff_kg(body["totals_kgco2e"][domain], prev_kg.get(domain)),
                           change["pct"]))
     for name in ("avoided", "net"):
-        rows.append(_line(f"{name}_tco2e", "tCO2e", body[f"{name}_tco2e"],
-                          body[f"previous_{name}_tco2e"]))
-        rows.append(_line(f"{name}_kgco2e", "kgCO2e", body[f"{name}_kgco2e"]))
+        now_kg, before_t = body[f"{name}_kgco2e"], body[f"previous_{name}_tco2e"]
+        before_kg = None if before_t is None else kg(before_t * KG_PER_TONNE)
+        change_kg = _diff_kg(now_kg, before_kg)
+        rows.append(_line(f"{name}_tco2e", "tCO2e", body[f"{name}_tco2e"], before_t,
+                          None if change_kg is None else tonnes(change_kg)))
+        rows.append(_line(f"{name}_kgco2e", "kgCO2e", now_kg, before_kg, change_kg))
     rows.append(_line("completeness_share", "share", body["completeness"]["share"],
                       (body["previous_completeness"] or {}).get("share")))
     rows += [_line("active_travel_share", "share", body["active_travel_share"]),
