@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ingest.deadletters import DeadLetter, DeadLetterWriter
-from ingest.decode import Decoded, Rejection
+from ingest.decode import Decoded, Ignored, Rejection
 from ingest.metrics import IngestMetrics, IngestStats
 from ingest.retry import Retrier
 from ingest.store import InfluxStore
@@ -40,7 +40,7 @@ class Item(NamedTuple):
     mid: int
     qos: int
     generation: int
-    result: Decoded | Rejection
+    result: Decoded | Rejection | Ignored
     topic: str
     payload: bytes
     received_at: float
@@ -114,10 +114,16 @@ class Batcher:
         for item in batch:
             result = item.result
             if isinstance(result, Decoded):
+                if result.rejections:  # a device format's message with some bad readings
+                    dead.extend(DeadLetter(item.topic, item.payload, one.reason, one.domain,
+                                           one.detail) for one in result.rejections)
+                    if not result.line:
+                        continue
                 readings.append((item, result))
-            else:
+            elif isinstance(result, Rejection):
                 dead.append(DeadLetter(item.topic, item.payload, result.reason, result.domain,
                                        result.detail))
+            # Ignored (not a reading): nothing to store, acknowledged below like the rest.
         lines = [decoded.line for _, decoded in readings]
         refused = self._retrier.run(lambda: self._store.write_keeping_good(lines))
         for index, message in sorted(refused.items()):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -39,10 +39,16 @@ MessageHandler = Callable[[int, int, int, str, bytes], None]
 class MqttConsumer:
     """Receives every message under the topic prefix and acknowledges on request."""
 
-    def __init__(self, settings: Settings, handler: MessageHandler) -> None:
+    def __init__(self, settings: Settings, handler: MessageHandler,
+                 extra_topics: Sequence[str] = (), stale_topics: Sequence[str] = ()) -> None:
         endpoint = settings.mqtt
         self._endpoint = endpoint
-        self._topic = subscription(settings.topic_prefix)
+        # <prefix>/#, plus the filters of the device formats in use (contract 7.2), e.g.
+        # TTN's v3/+/devices/+/up, which lies outside the prefix.
+        self._topics = [subscription(settings.topic_prefix), *extra_topics]
+        # Filters an earlier run subscribed to and this one does not need (the persistent
+        # session would keep delivering them): dropped on connect.
+        self._stale_topics = list(stale_topics)
         self._handler = handler
         self._receive_maximum = settings.ingest_receive_maximum
         self.accepting = True
@@ -104,10 +110,12 @@ class MqttConsumer:
             return
         self.generation += 1
         self.connected = True
-        client.subscribe(self._topic, options=SubscribeOptions(qos=1))
+        if self._stale_topics:
+            client.unsubscribe(self._stale_topics)
+        client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self._topics])
         log.info(
             "connected to broker",
-            extra={"broker": repr(self._endpoint), "topic": self._topic,
+            extra={"broker": repr(self._endpoint), "topics": self._topics,
                    "session_present": flags.session_present},
         )
 
@@ -123,7 +131,7 @@ class MqttConsumer:
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reason_codes: list[ReasonCode], properties: Properties | None) -> None:
         if any(code.is_failure for code in reason_codes):
-            log.error("broker refused the subscription", extra={"topic": self._topic,
+            log.error("broker refused the subscription", extra={"topics": self._topics,
                       "reasons": [str(code) for code in reason_codes]})
             return
         self.subscribed.set()

@@ -4,7 +4,9 @@
     ├── StoreError
     │   ├── StoreUnavailableError   network error, timeout, 5xx, 429, auth: retry later
     │   └── StoreRejectedError      the store refused the data itself (400): do not retry
-    └── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── StateStoreError             the durable state (register history, receipts) fails
+    └── ReceiverError               the HTTP receiver cannot listen on its address
 
 Broker trouble raises nothing: paho's network thread reconnects with backoff by itself.
 """
@@ -35,3 +37,13 @@ class StoreRejectedError(StoreError):
 class ShutdownTimeoutError(IngestError):
     """The store stayed unavailable through the shutdown grace period; what is not
     acknowledged stays with the broker."""
+
+
+class StateStoreError(IngestError):
+    """The ingestor's durable state in the spool dir (the cumulative registers' history,
+    the HTTP receipts) cannot be read or written; the message is neither stored nor
+    acknowledged."""
+
+
+class ReceiverError(IngestError):
+    """The Sensor.Community HTTP receiver cannot listen on its host and port."""

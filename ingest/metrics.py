@@ -22,6 +22,11 @@ class IngestStats:
     def __init__(self) -> None:
         self.received = 0  # written by the MQTT thread only
         self.unknown_fields = 0  # MQTT thread only
+        # Messages of a device format's topic that are not readings, by kind (MQTT thread).
+        self.ignored: Tally[str] = Tally()
+        # Sensor.Community receiver answers by HTTP status (its request threads, under
+        # the GIL: a Counter update is one bytecode-level dict operation per request).
+        self.http_answers: Tally[str] = Tally()
         self.stored = 0  # writer thread only
         self.dead_letters: Tally[str] = Tally()  # writer thread only
         self.write_retries = 0  # writer thread only
@@ -77,6 +82,22 @@ class IngestMetrics(Collector):
             "smartplace_ingest_write_retries", "Failed writes that were retried",
             value=stats.write_retries,
         )
+        ignored = CounterMetricFamily(
+            "smartplace_ingest_ignored",
+            "Messages of a device format that are not readings (joins, events), by kind",
+            labels=["kind"],
+        )
+        for kind, count in sorted(stats.ignored.items()):
+            ignored.add_metric([kind], count)
+        yield ignored
+        answers = CounterMetricFamily(
+            "smartplace_ingest_http_requests",
+            "Sensor.Community receiver requests, by the HTTP status answered",
+            labels=["status"],
+        )
+        for status, count in sorted(stats.http_answers.items()):
+            answers.add_metric([status], count)
+        yield answers
         dead = CounterMetricFamily(
             "smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
             labels=["reason"],

@@ -32,6 +32,9 @@ class Retrier:
         self._stats = stats
         self._max_backoff_s = max_backoff_s
         self.deadline = float("inf")
+        # True from a failed write until the next one succeeds: the HTTP receiver answers
+        # 503 at once meanwhile instead of queueing what it cannot store.
+        self.failing = False
 
     def start_grace(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
         """From now on, give up ``grace_s`` later."""
@@ -46,8 +49,9 @@ class Retrier:
         failures = 0
         while True:
             try:
-                return attempt()
+                result = attempt()
             except StoreUnavailableError as exc:
+                self.failing = True
                 failures += 1
                 self._stats.write_retries += 1
                 if time.monotonic() > self.deadline:
@@ -62,3 +66,6 @@ class Retrier:
                     time.sleep(min(delay, max(0.0, self.deadline - time.monotonic())))
                 else:
                     self._stop.wait(delay)  # wakes early on stop to start the grace period
+            else:
+                self.failing = False
+                return result

@@ -73,6 +73,8 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
         ingest_flush_interval_s=0.05,
         ingest_stats_interval_s=0.5,
         metrics_port=free_port(),
+        # The Sensor.Community receiver listens only in the tests that ask for it.
+        ingest_http_port=0,
         log_format="text",
     )
 
