@@ -83,7 +83,7 @@ class IngestService:
             self.receiver = SensorCommunityReceiver(
                 settings.ingest_http_host, settings.ingest_http_port, self.formats,
                 self.batcher, self.retrier, ReceiptLog(settings.spool_dir), self.stats,
-                accepting=lambda: not self._stop.is_set())
+                accepting=lambda: not self._stop.is_set(), wait_s=settings.ingest_http_wait_s)
         self._next_stats_at = 0.0
 
     # --- MQTT thread -------------------------------------------------------------------

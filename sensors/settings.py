@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     devices_file: Path | None = None
     ingest_http_host: str = "127.0.0.1"
     ingest_http_port: int = Field(default=8090, ge=0, le=65535)
+    # How long a POST waits for its readings to be stored before answering 503.
+    ingest_http_wait_s: float = Field(default=10.0, gt=0, le=120)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -66,6 +66,9 @@ def mosquitto_config(port: int, data_dir: Path) -> str:
             # 0 = no limit: the default (1000) drops QoS 1 messages for a slow subscriber.
             "max_queued_messages 0",
             "max_queued_bytes 0",
+            # Queue QoS 0 messages for an offline persistent session too: TTN's uplinks
+            # arrive over a bridge at QoS 0 (README, "Connect your devices").
+            "queue_qos0_messages true",
             # For MQTT 3.1.1 clients; MQTT 5 clients set their own Receive Maximum.
             "max_inflight_messages 1000",
             "set_tcp_nodelay true",

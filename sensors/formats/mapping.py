@@ -113,6 +113,10 @@ def _convert(one: FieldMap, value: Any, observation: Observation) -> Any:
             converted = value * factor + offset
     if one.scale is not None:
         converted = converted * one.scale
+    if converted is not value:
+        # 15 significant digits (what a double holds): 1480.2 W x 0.001 is 1.4802 kW, not
+        # the product's 1.4802000000000002.
+        converted = float(f"{converted:.15g}")
     if (converted is not value and isinstance(converted, float) and converted.is_integer()
             and (one.target in _INTEGER_TARGETS or one.target.startswith(COUNT_PREFIX))):
         converted = int(converted)  # 60000 ms * 0.001 is the integer 60, not 60.0
