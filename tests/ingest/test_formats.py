@@ -15,7 +15,6 @@ from ingest.service import IngestService
 from sensors.settings import Settings
 from tests.helpers import eventually, influx_rows, publish_all
 from tests.ingest.formats_helpers import (
-    SHELLY,
     T0,
     shelly_status,
     tasmota_energy,

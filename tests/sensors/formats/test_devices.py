@@ -31,7 +31,8 @@ def test_the_example_has_every_format_and_only_known_sites() -> None:
 
 def entry(**fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"format": "ttn-v3", "device": "dev-1", "domain": "air_quality",
-                            "site": "mersey-square", "sensor": "aq-1", "fields": {"no2_ugm3": "no2"}}
+                            "site": "mersey-square", "sensor": "aq-1",
+                            "fields": {"no2_ugm3": "no2"}}
     base.update(fields)
     return {k: v for k, v in base.items() if v is not None}
 

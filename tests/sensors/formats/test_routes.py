@@ -44,9 +44,11 @@ def test_overlap_and_cover(one: str, other: str, overlap: bool, covers: bool) ->
     assert a.covers(b) is covers
 
 
-@pytest.mark.parametrize("text", ["", "a/b#", "a/#/b", "a+/b"])
-def test_bad_filters(text: str) -> None:
-    with pytest.raises(ValueError, match="."):
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "cannot be empty"), ("a/b#", "'#' must be a whole last level"),
+    ("a/#/b", "'#' must be a whole last level"), ("a+/b", "'+' must be a whole level")])
+def test_bad_filters(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         TopicFilter.parse(text)
 
 
