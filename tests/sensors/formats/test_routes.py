@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -48,7 +49,7 @@ def test_overlap_and_cover(one: str, other: str, overlap: bool, covers: bool) ->
     ("", "cannot be empty"), ("a/b#", "'#' must be a whole last level"),
     ("a/#/b", "'#' must be a whole last level"), ("a+/b", "'+' must be a whole level")])
 def test_bad_filters(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         TopicFilter.parse(text)
 
 
