@@ -59,16 +59,22 @@ class DeadLetterWriter:
             extra={"topic": topic, "reason": reason, "detail": detail},
         )
 
-    def store(self, dead: list[DeadLetter]) -> None:
+    def store(self, dead: list[DeadLetter], timestamps: list[int] | None = None) -> None:
         """Write the dead letters; quarantine any InfluxDB refuses.
+
+        Args:
+            dead: the bad messages.
+            timestamps: their timestamps (ns), each unique; default: strictly increasing
+                receipt times. ``smartplace import`` gives each row's its own, the same in
+                every run over the same file, so that a re-import overwrites them.
 
         Raises:
             ShutdownTimeoutError: the store stayed down through the shutdown grace period.
         """
+        stamps = timestamps if timestamps is not None else [self._next_ns() for _ in dead]
         lines = [dead_letter_line(reason=one.reason, domain=one.domain, topic=one.topic,
-                                  payload=one.payload, detail=one.detail,
-                                  ts_ns=self._next_ns())
-                 for one in dead]
+                                  payload=one.payload, detail=one.detail, ts_ns=ts_ns)
+                 for one, ts_ns in zip(dead, stamps, strict=True)]
         refused = self._retrier.run(lambda: self._store.write_keeping_good(lines))
         for index, message in refused.items():
             self._quarantine(dead[index], message)

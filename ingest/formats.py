@@ -46,6 +46,11 @@ class FormatDecoder:
         self.history = history
         self._link_km = link_km
 
+    def close(self) -> None:
+        """Close the register history."""
+        if self.history is not None:
+            self.history.close()
+
     def subscriptions(self) -> list[str]:
         """Topic filters beyond ``<prefix>/#`` that the formats in use need."""
         return self.translator.subscriptions()
@@ -147,9 +152,11 @@ def _refused(candidate: Candidate, exc: InvalidReadingError) -> Rejection:
     return Rejection(exc.reason.value, device.domain.value, f"{device.label()}: {exc.detail}")
 
 
-def load_formats(settings: Settings, registry: Registry) -> FormatDecoder | None:
+def load_formats(settings: Settings, registry: Registry, *, always: bool = False
+                 ) -> FormatDecoder | None:
     """The format decoder of ``SMARTPLACE_DEVICES_FILE`` (an empty one when only the HTTP
-    receiver is on, so that unknown senders are dead-lettered); None when neither.
+    receiver is on, so that unknown senders are dead-lettered, or with ``always``); None
+    when neither.
 
     Unknown sites and registry disagreements are logged as warnings.
 
@@ -158,7 +165,7 @@ def load_formats(settings: Settings, registry: Registry) -> FormatDecoder | None
         StateStoreError: a cumulative device's register history cannot be opened.
     """
     if settings.devices_file is None:
-        if not settings.ingest_http_port:
+        if not settings.ingest_http_port and not always:
             return None
         devices = DevicesFile(devices=())
     else:

@@ -85,9 +85,11 @@ class SensorCommunityReceiver:
 
     def stop(self) -> None:
         """Stop serving (waiting requests answer 503 when their wait ends)."""
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(5)
         self._server.server_close()
-        self._thread.join(5)
+        self._receipts.close()
 
     def stored(self, mid: int) -> None:
         """The batch writer stored the body of request ``mid``: wake it."""

@@ -169,6 +169,8 @@ class IngestService:
             self._maybe_write_stats(force=True)
             self.consumer.close()
             self.store.close()
+            if self.formats is not None:
+                self.formats.close()
             if metrics_server is not None:
                 metrics_server.shutdown()
                 metrics_server.server_close()

@@ -1,4 +1,5 @@
-"""The ``smartplace`` command: ingest, api, simulate, demo (contract section 5)."""
+"""The ``smartplace`` command: ingest, api, simulate, demo (contract section 5), and devices
+and import (device formats, contract section 7)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from sensors.errors import DevicesFileError
 from sensors.settings import Settings
 from simulators.command import simulate
+from smartplace.devices import devices_app
+from smartplace.import_command import import_file
 from smartplace.logs import configure_logging
 
 app = typer.Typer(
@@ -32,9 +36,15 @@ def ingest() -> None:
     """Run the ingestor until SIGINT/SIGTERM, then flush, acknowledge and exit 0."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    from ingest.errors import IngestError
     from ingest.service import IngestService
 
-    sys.exit(IngestService(settings).run())
+    try:
+        service = IngestService(settings)
+    except (DevicesFileError, IngestError) as exc:
+        typer.echo(f"cannot start the ingestor: {exc}", err=True)
+        raise typer.Exit(2) from None
+    sys.exit(service.run())
 
 
 @app.command()
@@ -48,6 +58,8 @@ def api() -> None:
 
 
 app.command()(simulate)
+app.add_typer(devices_app, name="devices")
+app.command("import")(import_file)
 
 
 @app.command()
