@@ -69,6 +69,8 @@ TARGETS: dict[Domain, frozenset[str]] = {
     Domain.AIR_QUALITY: frozenset(AIR_QUALITY_FIELDS),
 }
 CUMULATIVE_TARGET = "energy_kwh"
+#: Fields a section 2 reading must have: never ``optional``.
+REQUIRED_TARGETS = frozenset({"energy_kwh", "interval_s", TS_FIELD})
 _Slug = Annotated[str, Field(pattern=f"^{SLUG.pattern}$")]
 
 
@@ -80,6 +82,7 @@ class FieldMap:
     path: Path
     scale: float | None = None
     cumulative: bool = False
+    optional: bool = False
 
     @property
     def shown(self) -> str:
@@ -95,6 +98,10 @@ class FieldSource(BaseModel):
     path: str | list[str]
     scale: float | None = Field(default=None, allow_inf_nan=False)
     cumulative: bool = False
+    # An extension of contract 7.1: a source that leaves the value out (or null) when it
+    # has none, e.g. a counter's mean speed with no vehicles; only for fields section 2
+    # lets a reading leave out. Without it, an absent path is field_missing (7.3).
+    optional: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -171,7 +178,9 @@ class Device(BaseModel):
                 raise ValueError(f"fields.{target}: only energy_kwh can be cumulative")
             if source.scale is not None and target in (TS_FIELD, SEQ_FIELD):
                 raise ValueError(f"fields.{target}: a time or seq cannot be scaled")
-            maps.append(FieldMap(target, path, source.scale, source.cumulative))
+            if source.optional and target in REQUIRED_TARGETS:
+                raise ValueError(f"fields.{target}: every reading needs it: it cannot be optional")
+            maps.append(FieldMap(target, path, source.scale, source.cumulative, source.optional))
         self._require(maps)
         self._maps = tuple(maps)
         return self

@@ -1,7 +1,8 @@
 """An observation and its device become a section 2 payload (a :class:`Candidate`). Pure.
 
-Every mapped path must be there (contract 7.3: absent or null is ``field_missing``), with
-one exception: a Shelly ``NotifyStatus`` leaves out the components that did not change, so
+Every mapped path must be there (contract 7.3: absent or null is ``field_missing``) unless
+the devices file marks it ``optional`` (an extension: then it is left out, as section 2
+lets a reading leave out an optional field). One more exception: a Shelly ``NotifyStatus`` leaves out the components that did not change, so
 a field whose component is left out is "unchanged" — an optional field is then simply not
 in the reading, and a reading whose required field is unchanged is no reading at all (it
 is counted and ignored). A value is converted (SenML unit, then ``scale``) and otherwise
@@ -179,6 +180,8 @@ def map_observation(device: Device, observation: Observation) -> Candidate | Not
                 return NotReading(f"{device.format.value}:unchanged")
             continue
         if value is MISSING:
+            if one.optional:
+                continue
             raise _missing(one, observation)
         mapped += 1
         if one.cumulative:
@@ -187,10 +190,9 @@ def map_observation(device: Device, observation: Observation) -> Candidate | Not
             counts[one.target.removeprefix(COUNT_PREFIX)] = value
         else:
             payload[one.target] = value
-    if not mapped:
-        return NotReading(f"{device.format.value}:unchanged")
+    counted = bool(counts) or device.domain is not Domain.TRANSPORT
+    if unchanged and (not mapped or not counted):
+        return NotReading(f"{device.format.value}:unchanged")  # only unchanged components
     if device.domain is Domain.TRANSPORT:
-        if not counts:
-            return NotReading(f"{device.format.value}:unchanged")
-        payload["counts"] = counts
+        payload["counts"] = counts  # classes left out are 0, as in section 2
     return Candidate(device, payload, register)

@@ -56,6 +56,8 @@ def energy(**fields: Any) -> dict[str, Any]:
     ([entry(carrier="gas")], "energy devices, and only they, need a carrier"),
     ([energy(carrier=None)], "energy devices, and only they, need a carrier"),
     ([energy(fields={"power_kw": "p"}, interval_s=60)], "an energy device needs fields.energy_kwh"),
+    ([energy(fields={"energy_kwh": {"path": "kwh", "optional": True}}, interval_s=60)],
+     "fields.energy_kwh: every reading needs it: it cannot be optional"),
     ([energy(fields={"energy_kwh": "kwh"})], "give interval_s (the reporting interval)"),
     ([energy(fields={"energy_kwh": {"path": "t", "cumulative": True}, "interval_s": "i"})],
      "do not map fields.interval_s"),

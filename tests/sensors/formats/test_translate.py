@@ -254,3 +254,17 @@ def test_sensor_community_bodies_that_are_not_the_firmwares() -> None:
         assert caught.value.reason is reason, body
     unknown = b'{"esp8266id": 42, "sensordatavalues": [{"value_type": "SDS_P1", "value": "1"}]}'
     assert _reasons(translator().translate_sensor_community(unknown, T0)) == [R.DEVICE_UNKNOWN]
+
+
+def test_an_optional_field_may_be_left_out_and_a_required_one_may_not() -> None:
+    from tests.sensors.formats.helpers import devices_with
+
+    devices = devices_with(aq_ms_lora_01={"fields": {
+        "no2_ugm3": "no2", "pm25_ugm3": {"path": "pm2_5", "optional": True}}})
+    body = orjson.loads(raw(TTN))
+    del body["uplink_message"]["decoded_payload"]["pm2_5"]
+    (one,) = candidates(translator(devices).translate(TOPICS[TTN], orjson.dumps(body)))
+    assert to_payload(reading_of(one)) == {"ts": T0 + 297, "seq": 1834, "no2_ugm3": 38.4}
+    del body["uplink_message"]["decoded_payload"]["no2"]
+    assert _reasons(translator(devices).translate(TOPICS[TTN], orjson.dumps(body))) == [
+        R.FIELD_MISSING]
