@@ -2,12 +2,13 @@
 
 Every mapped path must be there (contract 7.3: absent or null is ``field_missing``) unless
 the devices file marks it ``optional`` (an extension: then it is left out, as section 2
-lets a reading leave out an optional field). One more exception: a Shelly ``NotifyStatus`` leaves out the components that did not change, so
-a field whose component is left out is "unchanged" — an optional field is then simply not
-in the reading, and a reading whose required field is unchanged is no reading at all (it
-is counted and ignored). A value is converted (SenML unit, then ``scale``) and otherwise
-left as the device sent it, so that :func:`sensors.validation.validate_object` judges it
-exactly as the section 2 field it becomes (a string is ``field_type``, and so on).
+lets a reading leave out an optional field). One more exception: a Shelly ``NotifyStatus``
+leaves out the components that did not change, so a field whose component is left out is
+"unchanged": such a field is simply not in the reading, and a reading whose required
+field is unchanged is no reading at all (it is counted and ignored). A value is converted
+(SenML unit, then ``scale``) and otherwise left as the device sent it, so that
+:func:`sensors.validation.validate_object` judges it exactly as the section 2 field it
+becomes (a string is ``field_type``, and so on).
 
 A cumulative device's ``energy_kwh`` is its register's reading: the candidate carries it
 as ``register_kwh`` and leaves ``energy_kwh`` and ``interval_s`` to the ingestor, which knows
