@@ -7,7 +7,7 @@ and the live hub (closed in reverse order).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
@@ -21,6 +21,7 @@ from api.live.hub import LiveHub
 from api.routes import air_quality, dashboard, emissions, health, indicators, live, sensors
 from api.routes.health import smartplace_version
 from sensors.factors import FactorTable, load_factor_table
+from sensors.formats.devices import Device, devices_by_sensor
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
 
@@ -41,7 +42,8 @@ async def _store_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings, registry: Registry | None = None, factors: FactorTable | None = None
+    settings: Settings, registry: Registry | None = None, factors: FactorTable | None = None,
+    devices: Mapping[str, Device] | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -50,6 +52,8 @@ def create_app(
         registry: the site and sensor registry (default: the packaged one).
         factors: the emission-factor table (default: the packaged one with the
             settings' ``factors_file`` applied).
+        devices: the devices file's devices by sensor (default: ``devices_file``'s, if
+            set): which sensors send which device format.
 
     Returns:
         The app; its lifespan opens the InfluxDB client, starts the rollup job and makes
@@ -61,7 +65,8 @@ def create_app(
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
         rollups = RollupScheduler(store, settings)
-        hub = LiveHub(settings, app.state.registry, app.state.factors, store)
+        hub = LiveHub(settings, app.state.registry, app.state.factors, store,
+                      app.state.devices)
         app.state.store, app.state.rollups, app.state.live_hub = store, rollups, hub
         rollups.start()
         try:
@@ -83,6 +88,9 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
+    # Raises DevicesFileError at start-up when the devices file is invalid.
+    app.state.devices = devices if devices is not None else devices_by_sensor(
+        settings.devices_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
 
     app.add_exception_handler(StoreError, _store_error)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from api.deps import RegistryDep, StoreDep
+from api.deps import DevicesDep, RegistryDep, StoreDep
 from api.network.answers import one_sensor, sensor_list
 from api.schemas import SensorList, SensorStatus
 from sensors.topics import Domain
@@ -23,11 +23,13 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 async def list_sensors(
     store: StoreDep,
     registry: RegistryDep,
+    devices: DevicesDep,
     domain: Annotated[Domain | None, Query(description="only this domain")] = None,
     site: Annotated[str | None, Query(max_length=200, description="only this site")] = None,
 ) -> SensorList:
-    """Registered sensors and any others found in the database (``registered: false``)."""
-    answer = await sensor_list(store, registry, site, domain)
+    """Registered sensors, then the devices file's others and any others found in the
+    database (``registered: false``), each with what it sends (``source_format``)."""
+    answer = await sensor_list(store, registry, devices, site, domain)
     if answer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown site {site!r}")
     return answer
@@ -38,10 +40,11 @@ async def list_sensors(
 async def get_sensor(
     store: StoreDep,
     registry: RegistryDep,
+    devices: DevicesDep,
     sensor_id: Annotated[str, Path(max_length=200)],
 ) -> SensorStatus:
     """A registered sensor, or one found in the database."""
-    found = await one_sensor(store, registry, sensor_id)
+    found = await one_sensor(store, registry, devices, sensor_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     return found

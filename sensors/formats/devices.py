@@ -324,3 +324,12 @@ def load_devices(path: FilePath) -> DevicesFile:
     except OSError as exc:
         raise DevicesFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return parse_devices(text, str(path))
+
+
+def devices_by_sensor(path: FilePath | None) -> dict[str, Device]:
+    """The devices of the file at ``path`` by the sensor they feed (empty for None).
+
+    Raises:
+        DevicesFileError: see :func:`load_devices`.
+    """
+    return {} if path is None else load_devices(path).by_sensor()
