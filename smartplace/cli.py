@@ -53,8 +53,13 @@ def api() -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     from api.server import serve
+    from sensors.errors import FactorFileError
 
-    serve(settings)
+    try:
+        serve(settings)
+    except (DevicesFileError, FactorFileError) as exc:
+        typer.echo(f"cannot start the API: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 app.command()(simulate)

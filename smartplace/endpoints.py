@@ -169,6 +169,10 @@ def demo_urls(settings: Settings, mqtt_url: str, influx_url: str, logs: Path,
     metrics = metrics_url(settings)
     if metrics:
         urls["ingest metrics"] = metrics
+    if settings.ingest_http_port:
+        host = url_host(loopback(settings.ingest_http_host))
+        urls["sensor.community"] = (f"http://{host}:{settings.ingest_http_port}"
+                                    "/ingest/sensor-community")
     urls["mqtt"] = redact(mqtt_url)
     urls["influxdb"] = redact(influx_url)
     urls["logs"] = str(logs)
