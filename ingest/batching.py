@@ -52,7 +52,8 @@ class Batcher:
     def __init__(self, pending: deque[Item], store: InfluxStore,
                  dead_letters: DeadLetterWriter, retrier: Retrier, acknowledge: Acknowledge,
                  stats: IngestStats, metrics: IngestMetrics, batch_size: int,
-                 flush_interval_s: float, stop: threading.Event) -> None:
+                 flush_interval_s: float, stop: threading.Event,
+                 durable: Callable[[], None] | None = None) -> None:
         # A deque, not a queue.Queue: append and popleft are atomic and lock-free, which
         # matters at tens of thousands of messages a second. It needs no bound of its own:
         # the broker never has more than Receive Maximum messages unacknowledged with us.
@@ -68,6 +69,8 @@ class Batcher:
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
         self._stop = stop
+        # Makes the state the decoder kept (cumulative registers) durable: before any ack.
+        self._durable = durable
 
     def add(self, item: Item) -> None:
         """Queue a received message (MQTT thread)."""
@@ -107,6 +110,8 @@ class Batcher:
         Raises:
             ShutdownTimeoutError: the store stayed down through the shutdown grace period;
                 nothing of the batch was acknowledged.
+            StateStoreError: the decoder's state could not be made durable; nothing of the
+                batch was acknowledged.
         """
         started = time.monotonic()
         readings: list[tuple[Item, Decoded]] = []
@@ -135,6 +140,8 @@ class Batcher:
             log.error("InfluxDB refused a reading", extra={"topic": item.topic, "error": message})
         if dead:
             self._dead_letters.store(dead)
+        if self._durable is not None:
+            self._durable()
         stats = self._stats
         stats.stored += len(readings) - len(refused)
         acknowledge = self._acknowledge

@@ -46,6 +46,15 @@ class FormatDecoder:
         self.history = history
         self._link_km = link_km
 
+    def commit(self) -> None:
+        """Make the register history of everything decoded so far durable.
+
+        Raises:
+            StateStoreError: it cannot be committed.
+        """
+        if self.history is not None:
+            self.history.commit()
+
     def close(self) -> None:
         """Close the register history."""
         if self.history is not None:

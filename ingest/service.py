@@ -77,6 +77,7 @@ class IngestService:
             self.pending, self.store, self.dead_letters, self.retrier, self._acknowledge,
             self.stats, self.metrics, settings.ingest_batch_size,
             settings.ingest_flush_interval_s, self._stop,
+            durable=self.formats.commit if self.formats is not None else None,
         )
         self.receiver: SensorCommunityReceiver | None = None
         if settings.ingest_http_port and self.formats is not None:
@@ -161,6 +162,10 @@ class IngestService:
                 "store unavailable at shutdown; unacknowledged messages stay with the broker",
                 extra={"left": len(batcher.pending)},
             )
+        except StateStoreError as exc:
+            self.fatal = str(exc)
+            log.error("cannot keep the register history; stopping (unacknowledged messages "
+                      "stay with the broker)", extra={"error": str(exc)})
         finally:
             if self.receiver is not None:
                 self.receiver.stop()

@@ -210,6 +210,8 @@ class Importer:
             raise ImportFileError(
                 f"InfluxDB stayed unavailable for {self._retry_s:.0f} s; rows up to "
                 f"{state.rows_done} are stored: run the same import again to resume") from None
+        if self.formats is not None:
+            self.formats.commit()  # the registers before the checkpoint that skips them
         state.points += sum(decoded.line.count("\n") + 1
                             for index, (_, decoded) in enumerate(batch.items)
                             if index not in refused)

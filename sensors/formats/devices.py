@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +22,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -134,8 +134,6 @@ class Device(BaseModel):
     timezone: str = DEFAULT_TIMEZONE
     topic: str | None = Field(default=None, min_length=1, max_length=1024)
 
-    _maps: tuple[FieldMap, ...] = PrivateAttr(default=())
-
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -182,7 +180,6 @@ class Device(BaseModel):
                 raise ValueError(f"fields.{target}: every reading needs it: it cannot be optional")
             maps.append(FieldMap(target, path, source.scale, source.cumulative, source.optional))
         self._require(maps)
-        self._maps = tuple(maps)
         return self
 
     def _require(self, maps: list[FieldMap]) -> None:
@@ -204,23 +201,26 @@ class Device(BaseModel):
         if self.domain is Domain.AIR_QUALITY and not targets & TARGETS[Domain.AIR_QUALITY]:
             raise ValueError("an air-quality device needs at least one measured field")
 
-    @property
+    @cached_property
     def field_maps(self) -> tuple[FieldMap, ...]:
-        """The ``fields`` entries, parsed (in file order)."""
-        return self._maps
+        """The ``fields`` entries, parsed (in file order; cached: read per message)."""
+        split = self.format not in FLAT_NAME_FORMATS
+        return tuple(FieldMap(target, parse_path(source.path, split=split), source.scale,
+                              source.cumulative, source.optional)
+                     for target, source in self.fields.items())
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The id the device's messages are matched on (ChirpStack's DevEUI in lower case:
         ChirpStack v4 writes it so, and people copy it in upper case)."""
         return device_key(self.format, self.device)
 
-    @property
+    @cached_property
     def cumulative(self) -> bool:
         """True when energy_kwh comes from a register that only grows."""
-        return any(one.cumulative for one in self._maps)
+        return any(one.cumulative for one in self.field_maps)
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         """The device's time zone (for sources whose time has no offset)."""
         return ZoneInfo(self.timezone)

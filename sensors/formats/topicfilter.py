@@ -48,8 +48,13 @@ class TopicFilter:
 
         Topics starting with ``$`` (broker internals) never match a wildcard first level.
         """
-        parts = topic.split("/")
+        return self.match_levels(topic.split("/"))
+
+    def match_levels(self, parts: list[str]) -> tuple[str, ...] | None:
+        """:meth:`match` for a topic already split at ``/`` (once for every route)."""
         levels = self.levels
+        if len(parts) != len(levels) and levels[-1] != "#":
+            return None
         if parts[0].startswith("$") and levels[0] in ("+", "#"):
             return None
         wild: list[str] = []

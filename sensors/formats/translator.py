@@ -132,8 +132,9 @@ class Translator:
         exact = self._exact_json.get(topic)
         if exact is not None:
             return exact, ()
+        parts = topic.split("/")
         for route in self._routes:
-            wild = route.filter.match(topic)
+            wild = route.filter.match_levels(parts)
             if wild is not None:
                 return route, wild
         return None
