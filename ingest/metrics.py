@@ -24,8 +24,8 @@ class IngestStats:
         self.unknown_fields = 0  # MQTT thread only
         # Messages of a device format's topic that are not readings, by kind (MQTT thread).
         self.ignored: Tally[str] = Tally()
-        # Sensor.Community receiver answers by HTTP status (its request threads, under
-        # the GIL: a Counter update is one bytecode-level dict operation per request).
+        # Sensor.Community receiver answers by HTTP status (its request threads, which
+        # update it under the receiver's lock).
         self.http_answers: Tally[str] = Tally()
         self.stored = 0  # writer thread only
         self.dead_letters: Tally[str] = Tally()  # writer thread only
@@ -82,29 +82,16 @@ class IngestMetrics(Collector):
             "smartplace_ingest_write_retries", "Failed writes that were retried",
             value=stats.write_retries,
         )
-        ignored = CounterMetricFamily(
+        yield _by_label(
             "smartplace_ingest_ignored",
             "Messages of a device format that are not readings (joins, events), by kind",
-            labels=["kind"],
-        )
-        for kind, count in sorted(stats.ignored.items()):
-            ignored.add_metric([kind], count)
-        yield ignored
-        answers = CounterMetricFamily(
+            "kind", stats.ignored)
+        yield _by_label(
             "smartplace_ingest_http_requests",
-            "Sensor.Community receiver requests, by the HTTP status answered",
-            labels=["status"],
-        )
-        for status, count in sorted(stats.http_answers.items()):
-            answers.add_metric([status], count)
-        yield answers
-        dead = CounterMetricFamily(
-            "smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
-            labels=["reason"],
-        )
-        for reason, count in sorted(stats.dead_letters.items()):
-            dead.add_metric([reason], count)
-        yield dead
+            "Sensor.Community receiver requests, by the HTTP status answered", "status",
+            stats.http_answers)
+        yield _by_label("smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
+                        "reason", stats.dead_letters)
         yield GaugeMetricFamily(
             "smartplace_ingest_queue_depth", "Messages received and not yet stored",
             value=self._queue_depth(),
@@ -114,3 +101,11 @@ class IngestMetrics(Collector):
             "1 while connected to the broker and subscribed (0 while reconnecting)",
             value=1 if self._subscribed() else 0,
         )
+
+
+def _by_label(name: str, help_text: str, label: str, tally: Tally[str]) -> CounterMetricFamily:
+    """A counter family with one sample per key of ``tally``."""
+    family = CounterMetricFamily(name, help_text, labels=[label])
+    for key, count in sorted(tally.items()):
+        family.add_metric([key], count)
+    return family

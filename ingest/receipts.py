@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from ingest.errors import StateStoreError
+from ingest.statedb import open_state_db
 
 FILE_NAME = "receipts.sqlite3"
 WINDOW_S = 900
@@ -29,16 +30,8 @@ class ReceiptLog:
 
     def __init__(self, spool_dir: Path) -> None:
         self.path = spool_dir / FILE_NAME
-        try:
-            spool_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                       timeout=10.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS receipts (digest TEXT PRIMARY KEY, "
-                             "received_ms INTEGER NOT NULL)")
-        except (sqlite3.Error, OSError) as exc:
-            raise StateStoreError(f"cannot open {self.path}: {exc}") from exc
+        self._db = open_state_db(self.path, "CREATE TABLE IF NOT EXISTS receipts (digest TEXT "
+                                            "PRIMARY KEY, received_ms INTEGER NOT NULL)")
         self._lock = threading.Lock()
 
     def received_at(self, body: bytes, now_ms: int) -> int:

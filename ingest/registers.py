@@ -30,6 +30,7 @@ import threading
 from pathlib import Path
 
 from ingest.errors import StateStoreError
+from ingest.statedb import open_state_db
 from sensors.formats.cumulative import RegisterReading
 
 FILE_NAME = "registers.sqlite3"
@@ -44,16 +45,7 @@ class RegisterHistory:
 
     def __init__(self, spool_dir: Path) -> None:
         self.path = spool_dir / FILE_NAME
-        try:
-            spool_dir.mkdir(parents=True, exist_ok=True)
-            # autocommit mode: transactions are the explicit BEGIN/COMMIT below.
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                       timeout=10.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StateStoreError(f"cannot open {self.path}: {exc}") from exc
+        self._db = open_state_db(self.path, _SCHEMA)
         self._lock = threading.Lock()
         self._newest: dict[str, RegisterReading] = {}
 

@@ -74,7 +74,10 @@ class IngestService:
         self.metrics = IngestMetrics(self.stats, self.pending.__len__,
                                      self.consumer.subscribed.is_set)
         self.batcher = Batcher(
-            self.pending, self.store, self.dead_letters, self.retrier, self._acknowledge,
+            self.pending, self.store, self.dead_letters, self.retrier,
+            # Without the HTTP receiver, acknowledgements go straight to the broker.
+            self._acknowledge if settings.ingest_http_port and self.formats is not None
+            else self.consumer.ack,
             self.stats, self.metrics, settings.ingest_batch_size,
             settings.ingest_flush_interval_s, self._stop,
             durable=self.formats.commit if self.formats is not None else None,

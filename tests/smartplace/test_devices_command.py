@@ -79,3 +79,19 @@ def test_try_says_why_a_message_is_a_dead_letter_or_no_reading() -> None:
                     str(FIXTURES / "tasmota-sensor-sds011.json"))
     assert code == 2
     assert "give --topic" in out
+
+
+def test_a_bad_devices_file_stops_the_ingestor_and_the_api_naming_the_entry(
+    tmp_path: Path,
+) -> None:
+    data = orjson.loads(EXAMPLE.read_bytes())
+    data["devices"][4]["fields"]["power_kw"]["scale"] = 0
+    path = tmp_path / "devices.json"
+    path.write_bytes(orjson.dumps(data))
+    env = {**ENV, "SMARTPLACE_DEVICES_FILE": str(path), "SMARTPLACE_METRICS_PORT": "0",
+           "SMARTPLACE_INGEST_HTTP_PORT": "0", "SMARTPLACE_SPOOL_DIR": str(tmp_path)}
+    for command in ("ingest", "api"):
+        result = CliRunner().invoke(app, [command], env=env)
+        assert result.exit_code == 2, result.output
+        assert (f"{path}:\nentry 4 (shelly-gen2 device 'shellypro3em-0cb815fcaff4'): "
+                "fields.power_kw.scale: scale must not be 0") in result.output
