@@ -3,12 +3,12 @@
 
 # The dashboard's one front-end dependency (uPlot), installed from the lockfile by npm;
 # only its dist folder goes into the image (the API serves it at /dashboard/vendor/uplot/).
-FROM node:20-slim AS dashboard
+FROM node:22.12.0-slim AS dashboard
 WORKDIR /build/dashboard
 COPY dashboard/package.json dashboard/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-FROM python:3.11-slim
+FROM python:3.11.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

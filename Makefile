@@ -12,8 +12,8 @@ VENV_STAMP := $(VENV)/.smartplace-installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # The Debian packages that provide the servers, and the binaries they must provide.
-APT_PACKAGES := mosquitto influxdb
-SERVER_BINARIES ?= mosquitto influxd
+APT_PACKAGES := mosquitto influxdb openssl
+SERVER_BINARIES ?= mosquitto influxd openssl
 SBIN_DIRS := /usr/sbin /usr/local/sbin
 # The dashboard's front-end dependencies (uPlot), installed by npm from the lockfile.
 DASHBOARD := dashboard

@@ -2,7 +2,8 @@
 
     ApiError
     ├── StoreError                   any failure to get an answer from InfluxDB (HTTP 503)
-    │   ├── StoreUnavailableError    network error, timeout, 5xx, refused credentials
+    │   ├── StoreUnavailableError    network error, timeout, 5xx
+    │   │   └── StoreAuthError       InfluxDB refused the API's credentials (401/403)
     │   └── StoreQueryError          InfluxDB answered, but with an error for a statement
     └── ParamError                   a query parameter is invalid (HTTP 422)
 """
@@ -24,6 +25,10 @@ class StoreError(ApiError):
 
 class StoreUnavailableError(StoreError):
     """InfluxDB is unreachable, timed out, failed (5xx) or refused our credentials."""
+
+
+class StoreAuthError(StoreUnavailableError):
+    """InfluxDB refused the API's credentials: the message names the setting to check."""
 
 
 class StoreQueryError(StoreError):

@@ -9,6 +9,7 @@ which the app answers with 503.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from typing import Any
 import httpx
 import orjson
 
-from api.errors import StoreQueryError, StoreUnavailableError
+from api.errors import StoreAuthError, StoreError, StoreQueryError, StoreUnavailableError
 from sensors.settings import Settings
+from sensors.storage import quote_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class Ping:
     version: str | None = None
     latency_ms: float | None = None
     error: str | None = None
+    authenticated: bool | None = None
+    """Whether an authenticated query was accepted (None: not tried, InfluxDB unreachable)."""
 
 
 class InfluxStore:
@@ -65,17 +69,24 @@ class InfluxStore:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         headers, self._auth_params = settings.influx_auth()
         self._client = httpx.AsyncClient(base_url=settings.influx_url, headers=headers,
-                                         timeout=QUERY_TIMEOUT_S, transport=transport)
+                                         timeout=QUERY_TIMEOUT_S, transport=transport,
+                                         verify=settings.influx_verify())
         self.database = settings.influx_database
+        # The API's own database: rollups and its records (docs/storage.md).
+        self.own_database = settings.influx_api_database or settings.influx_database
+        self._credential_settings = settings.influx_credential_settings()
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
 
     async def query(
-        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None = None
+        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None = None,
+        *, own: bool = False,
     ) -> list[list[Series]]:
         """Run statements in one request; return the series of each, in order.
+
+        ``own``: in the API's own database (rollups and its records), not the readings'.
 
         A missing database answers as if it were empty: the ingestor creates it on its
         first write, and until then there is simply no data.
@@ -86,20 +97,24 @@ class InfluxStore:
         """
         try:
             try:
-                return _parse(await self._post(statements, params), len(statements))
+                return _parse(await self._post(statements, params, own), len(statements),
+                              self._credential_settings)
             except _NotExecutedError:
                 # InfluxDB 1.6.7 answers a multi-statement query on a missing database with
                 # a bare "not executed"; the first statement alone names the real error.
-                _parse(await self._post(statements[:1], params), 1)
+                _parse(await self._post(statements[:1], params, own), 1,
+                       self._credential_settings)
                 raise StoreQueryError("InfluxDB did not execute the query") from None
         except _DatabaseMissingError:
             logger.warning("database %r does not exist yet; answering as empty", self.database)
             return [[] for _ in statements]
 
     async def _post(
-        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None
+        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None,
+        own: bool = False,
     ) -> httpx.Response:
-        form = {"q": ";\n".join(statements), "db": self.database, "epoch": "ms"}
+        database = self.own_database if own else self.database
+        form = {"q": ";\n".join(statements), "db": database, "epoch": "ms"}
         if params:
             form["params"] = orjson.dumps(dict(params)).decode()
         try:
@@ -109,32 +124,47 @@ class InfluxStore:
                 f"InfluxDB did not answer within {QUERY_TIMEOUT_S:g} s"
             ) from exc
         except httpx.HTTPError as exc:
-            # The class name only: messages can carry URLs, and URLs can carry credentials.
-            raise StoreUnavailableError(
-                f"InfluxDB is unreachable ({type(exc).__name__})"
-            ) from exc
+            raise _unreachable(exc) from exc
 
     async def write(self, lines: Sequence[str], precision: str = "ms") -> None:
-        """Write lines, at most :data:`WRITE_BATCH_LINES` per request.
+        """Write lines to the API's own database, at most :data:`WRITE_BATCH_LINES` per
+        request (the API never writes readings).
 
         Raises:
             StoreUnavailableError: InfluxDB unreachable or 5xx.
             StoreQueryError: InfluxDB refused the write.
         """
-        params = {**self._auth_params, "db": self.database, "precision": precision}
+        params = {**self._auth_params, "db": self.own_database, "precision": precision}
         for first in range(0, len(lines), WRITE_BATCH_LINES):
             body = "\n".join(lines[first:first + WRITE_BATCH_LINES]).encode()
             try:
                 response = await self._client.post("/write", params=params, content=body)
             except httpx.HTTPError as exc:
-                raise StoreUnavailableError(
-                    f"InfluxDB is unreachable ({type(exc).__name__})") from exc
-            if response.status_code >= 500 or response.status_code in (401, 403):
+                raise _unreachable(exc) from exc
+            if response.status_code in (401, 403):
+                raise StoreAuthError(f"InfluxDB refused the API's credentials (HTTP "
+                                     f"{response.status_code}): check {self._credential_settings}")
+            if response.status_code >= 500:
                 raise StoreUnavailableError(f"InfluxDB answered HTTP {response.status_code}")
+            if response.status_code == 404 and "database not found" in response.text \
+                    and await self._create_own_database():
+                await self.write(lines[first:], precision)
+                return
             if response.status_code != 204:
                 raise StoreQueryError(
                     f"InfluxDB refused a write (HTTP {response.status_code}): "
                     f"{response.text[:300]}")
+
+    async def _create_own_database(self) -> bool:
+        # InfluxDB 1.x, with the right to create one (no auth, or an admin); elsewhere the
+        # database or bucket is made beforehand (docs/storage.md).
+        query = f"CREATE DATABASE {quote_identifier(self.own_database)}"
+        try:
+            response = await self._client.post("/query", params=self._auth_params,
+                                                data={"q": query})
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and "error" not in response.text
 
     async def ping(self) -> Ping:
         """Check that InfluxDB answers; never raises."""
@@ -142,17 +172,37 @@ class InfluxStore:
         try:
             response = await self._client.get("/ping", timeout=PING_TIMEOUT_S)
         except httpx.HTTPError as exc:
-            return Ping(reachable=False, error=f"unreachable ({type(exc).__name__})")
+            return Ping(reachable=False, error=_unreachable(exc).message)
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         if response.status_code not in (200, 204):
             return Ping(
                 reachable=False, latency_ms=latency_ms,
                 error=f"/ping answered HTTP {response.status_code}",
             )
+        # /ping needs no credentials: a query shows whether the API's are accepted.
+        try:
+            await self.query(["SHOW MEASUREMENTS LIMIT 1"])
+        except StoreAuthError as exc:
+            return Ping(reachable=True, version=response.headers.get("X-Influxdb-Version"),
+                        latency_ms=latency_ms, error=exc.message, authenticated=False)
+        except StoreError:
+            pass  # reachable and authenticated; a failing query is not health's business
         return Ping(
             reachable=True, version=response.headers.get("X-Influxdb-Version"),
-            latency_ms=latency_ms,
+            latency_ms=latency_ms, authenticated=True,
         )
+
+
+def _unreachable(exc: httpx.HTTPError) -> StoreUnavailableError:
+    # The class name only: messages can carry URLs, and URLs can carry credentials.
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return StoreUnavailableError(
+                "TLS verification of InfluxDB failed: set SMARTPLACE_INFLUX_CA_FILE to the CA "
+                "that signed its certificate")
+        cause = cause.__cause__ or cause.__context__
+    return StoreUnavailableError(f"InfluxDB is unreachable ({type(exc).__name__})")
 
 
 class _NotExecutedError(Exception):
@@ -163,10 +213,12 @@ class _DatabaseMissingError(Exception):
     """The database does not exist (yet)."""
 
 
-def _parse(response: httpx.Response, expected: int) -> list[list[Series]]:
+def _parse(response: httpx.Response, expected: int,
+           credential_settings: str = "the InfluxDB credentials") -> list[list[Series]]:
     status = response.status_code
     if status in (401, 403):
-        raise StoreUnavailableError(f"InfluxDB refused the API's credentials (HTTP {status})")
+        raise StoreAuthError(f"InfluxDB refused the API's credentials (HTTP {status}): check "
+                             f"{credential_settings}")
     if status >= 500:
         raise StoreUnavailableError(f"InfluxDB answered HTTP {status}")
     try:
@@ -207,5 +259,6 @@ def _series(raw: dict[str, Any]) -> Series:
 
 
 def _error(payload: dict[str, Any]) -> str:
-    error = payload.get("error")
+    # 1.x and 3.x say {"error": ...}; 2.x says {"code": ..., "message": ...}.
+    error = payload.get("error") or payload.get("message")
     return str(error)[:300] if error else "no error message"

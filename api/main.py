@@ -18,8 +18,19 @@ from api.auth import require_api_key
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
-from api.routes import air_quality, dashboard, emissions, health, indicators, live, sensors
+from api.routes import (
+    access,
+    air_quality,
+    dashboard,
+    emissions,
+    health,
+    indicators,
+    live,
+    rollups,
+    sensors,
+)
 from api.routes.health import smartplace_version
+from api.security import SecurityHeaders
 from sensors.factors import FactorTable, load_factor_table
 from sensors.formats.devices import Device, devices_by_sensor
 from sensors.registry import Registry, load_registry
@@ -64,16 +75,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
-        rollups = RollupScheduler(store, settings)
+        scheduler = RollupScheduler(store, settings)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store,
                       app.state.devices)
-        app.state.store, app.state.rollups, app.state.live_hub = store, rollups, hub
-        rollups.start()
+        app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
+        scheduler.start()
         try:
             yield
         finally:
             await close_streams(app)
-            await rollups.stop()
+            await scheduler.stop()
             await store.aclose()
             app.state.store = app.state.rollups = app.state.live_hub = None
 
@@ -92,8 +103,11 @@ def create_app(
     app.state.devices = devices if devices is not None else devices_by_sensor(
         settings.devices_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
+    # Raises ApiKeysError at start-up when the keys file is unusable.
+    app.state.api_keys = settings.api_key_list()
 
     app.add_exception_handler(StoreError, _store_error)
+    app.add_middleware(SecurityHeaders)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
     v1.include_router(sensors.router)
@@ -101,6 +115,8 @@ def create_app(
     v1.include_router(air_quality.router)
     v1.include_router(indicators.router)
     v1.include_router(live.router)
+    v1.include_router(access.router)
+    v1.include_router(rollups.router)
     app.include_router(health.router)
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).

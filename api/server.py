@@ -20,12 +20,12 @@ def serve(settings: Settings) -> None:
     Logging is the caller's (``smartplace.logs.configure_logging``); uvicorn's own
     logging configuration is switched off so that both use the same handlers.
     """
-    if not settings.api_key_list():
+    app = create_app(settings)
+    if not app.state.api_keys:
         logger.warning(
             "SMARTPLACE_API_KEYS is not set: the API is open to anyone who can reach "
-            "%s:%s", settings.api_host, settings.api_port,
+            "%s:%s, its operator actions included", settings.api_host, settings.api_port,
         )
-    app = create_app(settings)
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port,
         log_config=None, access_log=False, proxy_headers=False,

@@ -3,31 +3,54 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
-from bench import api_latency, dashboard_latency, ingest_throughput
+from bench import api_latency, broker_persistence, dashboard_latency, drain
+from bench.consumers import AckHandoff, CountOnly, Smartplace
+from bench.drain import Consumer
+
+BASELINE = CountOnly().name
+DRAINS = {"native": ("native",), "mixed": ("mixed",), "both": ("native", "mixed")}
+
+
+def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
+    made: list[Callable[[], Consumer]] = [CountOnly]
+    if args.stages:
+        made += [lambda: AckHandoff("each"), lambda: AckHandoff("batch")]
+    made.append(Smartplace)
+    made += [lambda d=d: Smartplace(code_dir=d) for d in args.compare_with]
+    made += [lambda n=n: Smartplace(workers=n) for n in args.workers if n > 1]
+    return made
 
 
 def _ingest(args: argparse.Namespace) -> None:
-    drains = {"native": [False], "mixed": [True], "both": [False, True]}[args.drain]
-    medians: dict[bool, float] = {}
-    for mixed in drains:
-        name = "mixed (half TTN/Shelly)" if mixed else "native"
-        results = []
-        for run in range(1, args.repeat + 1):
-            result = ingest_throughput.run(args.messages, mixed=mixed)
-            results.append(result)
-            print(
-                f"{name} run {run}: baseline (paho, count only) {result.baseline_rate:,.0f} "
-                f"msg/s | ingest end to end (validated, stored, acknowledged) "
-                f"{result.ingest_rate:,.0f} msg/s | ratio {result.ratio:.2f}"
-            )
-        ratios = sorted(r.ratio for r in results)
-        medians[mixed] = ratios[len(ratios) // 2]
-        print(f"{name} ingest/baseline ratio (median of {len(ratios)}): {medians[mixed]:.2f}"
-              + (" (target >= 0.50)" if not mixed else ""))
+    medians: dict[str, dict[str, float]] = {}
+    for drain_kind in DRAINS[args.drain]:
+        mixed = drain_kind == "mixed"
+        ratios: dict[str, list[float]] = {}
+        for trial in range(1, args.repeat + 1):
+            # The mixed drain has cumulative meters, which need a single ingestor.
+            consumers = [make() for make in ([CountOnly, Smartplace] if mixed
+                                             else _contenders(args))]
+            results = drain.run(consumers, args.messages, args.sensors, mixed=mixed)
+            print(f"\n{drain_kind} drain, trial {trial} of {args.repeat}, {args.messages:,} "
+                  f"messages, {args.sensors:,} sensors:\n{drain.table(results, BASELINE)}\n",
+                  flush=True)
+            base = next(one.rate for one in results if one.name == BASELINE)
+            for one in results:
+                ratios.setdefault(one.name, []).append(one.rate / base)
+        print(f"{drain_kind} drain: median ratio to the count-only paho subscriber over "
+              f"{args.repeat} trial(s):")
+        for name, found in ratios.items():
+            found.sort()
+            medians.setdefault(drain_kind, {})[name] = found[len(found) // 2]
+            print(f"  {found[len(found) // 2]:.2f}  {name}")
     if len(medians) == 2:
-        change = medians[True] / medians[False] - 1
-        print(f"mixed ratio against native ratio: {change:+.0%} (target: within 15 %)")
+        ingest = next(name for name in medians["mixed"] if name != BASELINE)
+        change = medians["mixed"][ingest] / medians["native"][ingest] - 1
+        print(f"mixed-format ratio against the native ratio: {change:+.0%} "
+              "(target: within 15 %)")
 
 
 def _api(args: argparse.Namespace) -> None:
@@ -42,12 +65,24 @@ def _dashboard(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--only", choices=("ingest", "api", "dashboard", "all"), default="all",
+    parser.add_argument("--only", choices=("ingest", "broker", "api", "dashboard", "all"),
+                        default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--drain", choices=("native", "mixed", "both"), default="both",
-                        help="ingest: the native drain, the mixed-format one, or both")
-    parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio is shown")
+    parser.add_argument("--drain", choices=tuple(DRAINS), default="both",
+                        help="ingest: the native drain, the mixed-format one (half TTN and "
+                        "Shelly, bench/mixed.py), or both")
+    parser.add_argument("--sensors", type=int, default=300,
+                        help="distinct sensors the drain's messages come from")
+    parser.add_argument("--workers", type=int, nargs="*", default=[2],
+                        help="also drain with 'smartplace ingest --workers N' for each N")
+    parser.add_argument("--stages", action="store_true",
+                        help="also drain with the manual-ack hand-off alone (before/after)")
+    parser.add_argument("--compare-with", type=Path, metavar="DIR", action="append",
+                        default=[],
+                        help="also drain with the smartplace of another checkout (e.g. a "
+                        "git worktree of an older commit): a before/after in one run")
+    parser.add_argument("--repeat", type=int, default=1, help="trials; median ratios shown")
     parser.add_argument("--api-days", type=int, default=30, help="days of 1-minute data")
     parser.add_argument("--api-sensors", type=int, default=300, help="sensors (a third per domain)")
     parser.add_argument("--api-requests", type=int, default=20,
@@ -59,6 +94,8 @@ def main() -> None:
 
     if args.only in ("ingest", "all"):
         _ingest(args)
+    if args.only in ("broker", "all"):
+        print(broker_persistence.run(args.messages, args.repeat))
     if args.only in ("dashboard", "all"):
         _dashboard(args)
     if args.only in ("api", "all"):

@@ -36,6 +36,7 @@ from sensors.readings import Carrier, EnergyReading, to_payload
 from sensors.settings import Settings
 from sensors.topics import Domain, build_topic
 from simulators.publisher import MqttPublisher
+from smartplace.broker_auth import ingest_account, publisher_account
 from smartplace.children import child_environment
 from smartplace.servers import InfluxServer, MosquittoServer, free_port
 
@@ -169,19 +170,23 @@ def run(samples: int = 10, refresh_s: float | None = None, seed: int = 1) -> Lat
                          "(make dashboard)")
 
     workdir = Path(tempfile.mkdtemp(prefix="smartplace-dashbench-"))
-    broker, store = MosquittoServer(workdir), InfluxServer(workdir)
+    prefix, ingest_id = "bench/dashboard", "bench-dashboard-ingest"
+    broker = MosquittoServer(workdir, accounts=[ingest_account(ingest_id, prefix),
+                                                publisher_account("bench-publisher", prefix)],
+                             prefixes=[prefix])
+    store = InfluxServer(workdir)
     broker.start()
     store.start()
     overrides = {} if refresh_s is None else {"live_refresh_s": refresh_s}
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        mqtt_url=broker.url, influx_url=store.url, influx_database="bench_dashboard",
-        topic_prefix="bench/dashboard", spool_dir=workdir / "spool",
-        ingest_client_id="bench-dashboard-ingest", metrics_port=free_port(),
+        mqtt_url=broker.url_for(ingest_id), influx_url=store.url,
+        influx_database="bench_dashboard", topic_prefix=prefix, spool_dir=workdir / "spool",
+        ingest_client_id=ingest_id, metrics_port=free_port(),
         api_port=free_port(), dashboard_dir=default_dashboard_dir(), log_level="WARNING",
         **overrides,  # type: ignore[arg-type]
     )
-    env = child_environment(settings, broker.url, store.url)
+    env = child_environment(settings, broker.url_for(ingest_id), store.url)
     children: list[subprocess.Popen[bytes]] = []
     rng = random.Random(seed)
     latencies: list[float] = []
@@ -192,7 +197,8 @@ def run(samples: int = 10, refresh_s: float | None = None, seed: int = 1) -> Lat
         base = f"http://127.0.0.1:{settings.api_port}"
         _wait(lambda: httpx.get(f"{base}/health", timeout=2).status_code == 200, 30, "the API")
 
-        publisher = MqttPublisher(settings, client_id="bench-dashboard-meter")
+        publisher = MqttPublisher(settings.model_copy(update={
+            "mqtt_url": broker.url_for("bench-publisher")}), client_id="bench-dashboard-meter")
         publisher.connect()
         topic = build_topic(settings.topic_prefix, Domain.ENERGY, SITE, SENSOR)
         with sync_playwright() as playwright:

@@ -1,7 +1,7 @@
 // The six trend charts (energy, traffic, NO2; last hour and 24 hours), drawn with uPlot.
 //
-// uPlot is passed in by app.js, which imports it from /dashboard/vendor/uplot/ (served
-// by the API out of dashboard/node_modules/uplot/dist, installed by `npm ci`).
+// uPlot is passed in by charts-panel.js, which imports it from /dashboard/vendor/uplot/
+// (served by the API out of dashboard/node_modules/uplot/dist, installed by `npm ci`).
 // Series are told apart by colour (Okabe-Ito), dash pattern and the labelled legend.
 
 import { TIME_ZONE, formatCompact, formatNumber, isNumber, setText, shortTime } from "./format.js";

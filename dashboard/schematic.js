@@ -7,11 +7,11 @@
 // leader line joins each ring to the site's true position (the small dot).
 
 import { clockTime, formatDuration, parseTime } from "./format.js";
+import {
+  MARK_RADIUS, MARK_SPACING, MIN_RING, labelObstacles, labelSpot, ringOf, separate,
+} from "./schematic-layout.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const MARK_RADIUS = 11;
-const MARK_SPACING = 27;
-const MIN_RING = 22;
 const PADDING = 24;
 const LABEL_FONT_PX = 13;
 const LABEL_CHAR_PX = 7.1;
@@ -29,17 +29,6 @@ function el(name, attributes = {}, parent = null) {
 /** A short site label: "Stockport Interchange (bus station)" -> "Stockport Interchange". */
 export function shortName(name) {
   return String(name).split(/[,(]/)[0].trim();
-}
-
-/** The area two boxes share (0 when they do not overlap). */
-function overlap(a, b) {
-  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
-}
-
-function ringOf(count) {
-  return Math.max(MIN_RING, (count * MARK_SPACING) / (2 * Math.PI));
 }
 
 export class Schematic {
@@ -159,7 +148,7 @@ export class Schematic {
       const at = project(site.lat, site.lon);
       return { site, at, x: at.x, y: at.y, r: ringOf((bySite.get(site.id) || []).length) };
     });
-    this.separate(nodes, width, height - bottomReserve);
+    separate(nodes, width, height - bottomReserve);
 
     this.drawGrid(width, height, pxPerMetre);
     this.layers.sites.replaceChildren();
@@ -197,56 +186,9 @@ export class Schematic {
     }
   }
 
-  /** Push overlapping rings apart (a few relaxation passes), keeping them in the box. */
-  separate(nodes, width, height) {
-    const gap = 10;
-    for (let pass = 0; pass < 80; pass += 1) {
-      let moved = false;
-      for (let i = 0; i < nodes.length; i += 1) {
-        for (let j = i + 1; j < nodes.length; j += 1) {
-          const a = nodes[i];
-          const b = nodes[j];
-          let dx = b.x - a.x;
-          let dy = b.y - a.y;
-          let distance = Math.hypot(dx, dy);
-          const wanted = a.r + b.r + MARK_RADIUS * 2 + gap;
-          if (distance >= wanted) {
-            continue;
-          }
-          if (distance < 0.01) {
-            dx = 1;
-            dy = 0;
-            distance = 1;
-          }
-          const push = (wanted - distance) / 2;
-          a.x -= (dx / distance) * push;
-          a.y -= (dy / distance) * push;
-          b.x += (dx / distance) * push;
-          b.y += (dy / distance) * push;
-          moved = true;
-        }
-      }
-      for (const node of nodes) {
-        const edge = node.r + MARK_RADIUS + 4;
-        node.x = Math.min(width - edge, Math.max(edge, node.x));
-        node.y = Math.min(height - edge, Math.max(edge + 28, node.y));
-      }
-      if (!moved) {
-        break;
-      }
-    }
-  }
-
-  /** Each site's name beside its ring, on the first side where it collides with nothing. */
+  /** Each site's name beside its ring (schematic-layout.js chooses the side). */
   placeLabels(nodes, width, height) {
-    // Labels must not hide a marker or a site's dot; crossing a ring's empty middle is fine.
-    const pad = MARK_RADIUS + 2;
-    const taken = this.markerSpots.map(({ x, y }) => ({ x: x - pad, y: y - pad, w: 2 * pad, h: 2 * pad }));
-    for (const node of nodes) {
-      taken.push({ x: node.at.x - 6, y: node.at.y - 6, w: 12, h: 12 });
-      taken.push({ x: node.x - 8, y: node.y - 8, w: 16, h: 16 });
-    }
-    taken.push({ x: 0, y: 0, w: 200, h: 38 }); // the north arrow and scale bar
+    const taken = labelObstacles(this.markerSpots, nodes);
     for (const node of nodes) {
       const text = shortName(node.site.name);
       const label = el("text", { class: "site-label", dy: "0.35em" }, this.layers.labels);
@@ -255,44 +197,7 @@ export class Schematic {
       const measured = label.getComputedTextLength();
       const w = (measured > 0 ? measured : text.length * LABEL_CHAR_PX) + 8;
       const h = LABEL_FONT_PX + 6;
-      const r = node.r + MARK_RADIUS + 5;
-      const diagonal = r * 0.72;
-      const candidates = [];
-      // Beside, below, above, then the diagonals; each again a little further out.
-      // Beside, below, above, then the diagonals; each again a little further out. The
-      // cost prefers the first ones: a label far from its ring reads as another site's.
-      for (const spread of [0, 10]) {
-        const d = r + spread;
-        const dd = diagonal + spread;
-        const cost = spread * 30;
-        candidates.push(
-          { x: node.x + d, y: node.y - h / 2, anchor: "start", cost },
-          { x: node.x - d - w, y: node.y - h / 2, anchor: "end", cost },
-          { x: node.x - w / 2, y: node.y + d - 2, anchor: "middle", cost: cost + 50 },
-          { x: node.x - w / 2, y: node.y - d - h + 2, anchor: "middle", cost: cost + 50 },
-          { x: node.x + dd, y: node.y + dd - 2, anchor: "start", cost: cost + 100 },
-          { x: node.x - dd - w, y: node.y + dd - 2, anchor: "end", cost: cost + 100 },
-          { x: node.x + dd, y: node.y - dd - h + 2, anchor: "start", cost: cost + 100 },
-          { x: node.x - dd - w, y: node.y - dd - h + 2, anchor: "end", cost: cost + 100 },
-        );
-      }
-      let best = null;
-      let bestScore = Infinity;
-      for (const candidate of candidates) {
-        const box = { x: candidate.x, y: candidate.y, w, h };
-        // Leaving the box hides text: worse than any overlap. Then the least covered wins.
-        const outside = Math.max(0, -box.x) + Math.max(0, box.x + w - width)
-          + Math.max(0, -box.y) + Math.max(0, box.y + h - height);
-        const covered = taken.reduce((sum, other) => sum + overlap(box, other), 0);
-        const score = (outside > 0 ? 1e7 + outside : 0) + covered + candidate.cost;
-        if (score < bestScore) {
-          best = { ...candidate, box };
-          bestScore = score;
-        }
-        if (score === 0) {
-          break;
-        }
-      }
+      const best = labelSpot(node, w, h, taken, width, height);
       taken.push(best.box);
       const x = best.anchor === "start" ? best.box.x + 4 : best.anchor === "end" ? best.box.x + w - 4 : best.box.x + w / 2;
       label.setAttribute("x", String(x));

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from ingest.decode import Decoded, Ignored, Rejection
 from ingest.registers import RegisterHistory
-from sensors.errors import InvalidReadingError
+from sensors.errors import DevicesFileError, InvalidReadingError
 from sensors.formats.checks import registry_warnings
 from sensors.formats.cumulative import RegisterReading, increase
 from sensors.formats.devices import DevicesFile, load_devices
@@ -161,6 +161,28 @@ def _refused(candidate: Candidate, exc: InvalidReadingError) -> Rejection:
     return Rejection(exc.reason.value, device.domain.value, f"{device.label()}: {exc.detail}")
 
 
+def check_single_ingestor(devices: DevicesFile, settings: Settings) -> None:
+    """Refuse cumulative devices when ingestors share the subscription.
+
+    A register's energy is its increase since the device's previous reading, computed from
+    one history that sees every reading of the device; the members of a share group (or
+    ``--workers N``) each get some of a device's messages, keep their own spool dir and
+    write their batches in no common order, so a late rewrite could be overwritten.
+
+    Raises:
+        DevicesFileError: naming the first cumulative device.
+    """
+    if not settings.ingest_share_group and settings.ingest_workers < 2:
+        return
+    for device in devices.devices:
+        if device.cumulative:
+            raise DevicesFileError(
+                f"{settings.devices_file}: {device.label()} has a cumulative register, which "
+                "needs a single ingestor (its energy is the increase since the device's "
+                "previous reading); run one ingestor without SMARTPLACE_INGEST_SHARE_GROUP "
+                "and --workers, or map the device's interval energy instead")
+
+
 def load_formats(settings: Settings, registry: Registry, *, always: bool = False
                  ) -> FormatDecoder | None:
     """The format decoder of ``SMARTPLACE_DEVICES_FILE`` (an empty one when only the HTTP
@@ -170,7 +192,8 @@ def load_formats(settings: Settings, registry: Registry, *, always: bool = False
     Unknown sites and registry disagreements are logged as warnings.
 
     Raises:
-        DevicesFileError: the file is unusable (the message names the entry).
+        DevicesFileError: the file is unusable (the message names the entry), or it has
+            cumulative devices and ingestors share the subscription.
         StateStoreError: a cumulative device's register history cannot be opened.
     """
     if settings.devices_file is None:
@@ -179,6 +202,7 @@ def load_formats(settings: Settings, registry: Registry, *, always: bool = False
         devices = DevicesFile(devices=())
     else:
         devices = load_devices(settings.devices_file)
+        check_single_ingestor(devices, settings)
     for warning in registry_warnings(devices, registry):
         log.warning("devices file: %s", warning)
     translator = Translator(devices, settings.topic_prefix)

@@ -14,23 +14,22 @@ downstream. A failing run is logged; the next run tries again.
 from __future__ import annotations
 
 import logging
-import secrets
-import ssl
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
-import paho.mqtt.client as mqtt
 from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
     BackgroundScheduler,
 )
-from paho.mqtt.enums import CallbackAPIVersion
 
 from sensors.grid import MAX_FEED_BYTES, SLOT_MS, format_slot_time, grid_topic
 from sensors.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# (topic, payload, timeout s) -> True once the broker acknowledged it
+Publish = Callable[[str, bytes, float], bool]
 FETCH_TIMEOUT_S = 20.0
 PUBACK_TIMEOUT_S = 10.0
 
@@ -46,34 +45,22 @@ def feed_url(template: str, region_id: int, now_ms: int) -> str:
 class GridFeed:
     """Fetches the feed on a schedule and publishes each answer to the grid topic."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, publish: Publish) -> None:
         if settings.grid_intensity_url is None:
             raise ValueError("grid_intensity_url is not set")
         self._template = settings.grid_intensity_url
         self._interval_s = settings.grid_intensity_interval_s
         self._region_id = settings.grid_region_id
         self.topic = grid_topic(settings.topic_prefix, settings.grid_region_id)
-        endpoint = settings.mqtt
-        self._endpoint = endpoint
-        # Its own client id: the ingestor's id belongs to its persistent subscription,
-        # and a second connection with it would take that session over.
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"smartplace-gridfeed-{secrets.token_hex(4)}",
-            protocol=mqtt.MQTTv5,
-        )
-        if endpoint.username is not None:
-            self._client.username_pw_set(endpoint.username, endpoint.password)
-        if endpoint.tls:
-            self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        # The ingestor's own connection publishes: a second connection with its account
+        # would take over its session (the broker uses the user name as the client id).
+        self._publish = publish
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self.published = 0
         self.failures = 0
 
     def start(self) -> None:
-        """Connect in the background and schedule the first fetch for now."""
-        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=60)
-        self._client.loop_start()
+        """Schedule the first fetch for now, then every interval."""
         self._scheduler.add_job(
             self.fetch_and_publish, "interval", seconds=self._interval_s,
             next_run_time=datetime.now(UTC), id="grid-intensity",
@@ -84,14 +71,9 @@ class GridFeed:
                  extra={"topic": self.topic, "interval_s": self._interval_s})
 
     def stop(self) -> None:
-        """Stop the schedule (a fetch in progress finishes first) and disconnect."""
+        """Stop the schedule (a fetch in progress finishes first)."""
         self._scheduler.shutdown(wait=True)
         self._scheduler.remove_all_jobs()  # the job refers back here: break the cycle
-        self._client.disconnect()
-        self._client.loop_stop()
-        # paho closes its internal wake-up socket pair only when the client is deleted,
-        # which a reference cycle can postpone to interpreter exit (a ResourceWarning).
-        self._client._reset_sockets()
 
     def fetch_and_publish(self) -> bool:
         """One run: GET the feed, publish it. Returns True once the broker has it."""
@@ -104,9 +86,7 @@ class GridFeed:
             body = response.content
             if len(body) > MAX_FEED_BYTES:
                 raise ValueError(f"answer is {len(body)} bytes, the limit is {MAX_FEED_BYTES}")
-            info = self._client.publish(self.topic, body, qos=1)
-            info.wait_for_publish(PUBACK_TIMEOUT_S)
-            if not info.is_published():
+            if not self._publish(self.topic, body, PUBACK_TIMEOUT_S):
                 raise TimeoutError("the broker did not acknowledge the feed message in time")
         except Exception as exc:  # any failure just waits for the next run
             self.failures += 1
@@ -120,10 +100,10 @@ class GridFeed:
         return True
 
 
-def start_grid_feed(settings: Settings) -> GridFeed | None:
+def start_grid_feed(settings: Settings, publish: Publish) -> GridFeed | None:
     """Start the feed when a URL is configured; None otherwise."""
     if settings.grid_intensity_url is None:
         return None
-    feed = GridFeed(settings)
+    feed = GridFeed(settings, publish)
     feed.start()
     return feed

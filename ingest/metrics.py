@@ -34,6 +34,7 @@ class IngestStats:
         self.batches = 0  # writer thread only
         self.write_seconds_total = 0.0  # writer thread only
         self.lag_seconds = 0.0  # writer thread only: newest reading's age when stored
+        self.dropped = 0  # MQTT thread only: QoS 0 messages dropped, the spool being full
         self.started_at_ms = int(time.time() * 1000)
 
 
@@ -41,11 +42,13 @@ class IngestMetrics(Collector):
     """Exports :class:`IngestStats` plus the batch histograms on its own registry."""
 
     def __init__(self, stats: IngestStats, queue_depth: Callable[[], int],
-                 subscribed: Callable[[], bool]) -> None:
+                 subscribed: Callable[[], bool],
+                 spool_bytes: Callable[[], int] = lambda: 0) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._stats = stats
         self._queue_depth = queue_depth
         self._subscribed = subscribed
+        self._spool_bytes = spool_bytes
         self.batch_size = Histogram(
             "smartplace_ingest_batch_size", "Lines per write to InfluxDB",
             buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000),
@@ -95,6 +98,15 @@ class IngestMetrics(Collector):
         yield GaugeMetricFamily(
             "smartplace_ingest_queue_depth", "Messages received and not yet stored",
             value=self._queue_depth(),
+        )
+        yield CounterMetricFamily(
+            "smartplace_ingest_dropped",
+            "QoS 0 messages dropped because the spool was full (store outage)",
+            value=stats.dropped,
+        )
+        yield GaugeMetricFamily(
+            "smartplace_ingest_spool_bytes", "QoS 0 messages waiting in the on-disk spool",
+            value=self._spool_bytes(),
         )
         yield GaugeMetricFamily(
             "smartplace_ingest_mqtt_subscribed",

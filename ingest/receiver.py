@@ -142,7 +142,9 @@ class SensorCommunityReceiver:
         with self._lock:
             self._waiting[mid] = event
         try:
-            self._batcher.add(Item(mid, 0, HTTP_GENERATION, result, PATH, body,
+            # QoS 1 in spirit (answered only once stored), so never spilled to the QoS 0
+            # spool, which would lose the request waiting for it.
+            self._batcher.add(Item(mid, 1, HTTP_GENERATION, result, PATH, body,
                                    time.monotonic()))
             return event.wait(self._wait_s)
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -80,7 +80,11 @@ Concentration = Annotated[float, Field(ge=0, le=10_000)]
 
 
 class BaseReading(BaseModel):
-    """Fields common to every payload."""
+    """Fields common to every payload.
+
+    A reading's domain comes from its topic and is a class constant (``domain``), never a
+    field: a payload field named ``domain`` is an unknown field like any other.
+    """
 
     # extra="allow" so that unknown fields can be counted; they are never stored.
     model_config = ConfigDict(strict=True, extra="allow", frozen=True, allow_inf_nan=False)
@@ -107,7 +111,7 @@ class BaseReading(BaseModel):
 class EnergyReading(BaseReading):
     """A meter reading at a building, car park or street furniture."""
 
-    domain: Literal[Domain.ENERGY] = Field(default=Domain.ENERGY, exclude=True)
+    domain: ClassVar[Domain] = Domain.ENERGY
     carrier: Carrier
     energy_kwh: Annotated[float, Field(ge=0, le=1_000_000)]
     interval_s: IntervalS
@@ -117,7 +121,7 @@ class EnergyReading(BaseReading):
 class TransportReading(BaseReading):
     """Vehicle and pedestrian counts on a road link over an interval."""
 
-    domain: Literal[Domain.TRANSPORT] = Field(default=Domain.TRANSPORT, exclude=True)
+    domain: ClassVar[Domain] = Domain.TRANSPORT
     interval_s: IntervalS
     counts: dict[VehicleClass, Annotated[int, Field(ge=0, le=100_000)]]
     link_km: Annotated[float, Field(gt=0, le=50)] | None = None
@@ -127,7 +131,7 @@ class TransportReading(BaseReading):
 class AirQualityReading(BaseReading):
     """A roadside or background air-quality monitor reading."""
 
-    domain: Literal[Domain.AIR_QUALITY] = Field(default=Domain.AIR_QUALITY, exclude=True)
+    domain: ClassVar[Domain] = Domain.AIR_QUALITY
     no2_ugm3: Concentration | None = None
     pm25_ugm3: Concentration | None = None
     pm10_ugm3: Concentration | None = None
@@ -165,6 +169,5 @@ MODEL_BY_DOMAIN: dict[Domain, ReadingModel] = {
 def to_payload(reading: Reading) -> dict[str, Any]:
     """The JSON-ready payload of a reading (``ts`` as epoch ms; unset optionals and unknown
     fields left out)."""
-    return reading.model_dump(
-        mode="json", exclude_none=True, exclude={"domain", *(reading.model_extra or ())}
-    )
+    return reading.model_dump(mode="json", exclude_none=True,
+                              exclude=set(reading.model_extra or ()))

@@ -5,13 +5,15 @@ Built once by each entry point and passed down; never created at import time.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sensors.apikeys import ApiKey, all_keys
 from sensors.topics import DEFAULT_PREFIX, normalise_prefix
 
 
@@ -35,6 +37,13 @@ class MqttEndpoint:
         return f"MqttEndpoint({scheme}://{self.host}:{self.port})"
 
 
+def _ssl_context(ca_file: Path | None, cert: Path | None, key: Path | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    if cert is not None and key is not None:
+        context.load_cert_chain(str(cert), str(key))
+    return context
+
+
 class Settings(BaseSettings):
     """Configuration from ``SMARTPLACE_*`` environment variables or a ``.env`` file."""
 
@@ -46,22 +55,54 @@ class Settings(BaseSettings):
     topic_prefix: str = DEFAULT_PREFIX
     influx_url: str = "http://127.0.0.1:8086"
     influx_database: str = Field(default="smartplace", min_length=1, max_length=200)
+    # The database the API writes (rollups, and its own records such as alert
+    # acknowledgements) and reads them from: kept for good while raw readings may have a
+    # retention period, and writable with credentials that cannot touch the readings.
+    # None = SMARTPLACE_INFLUX_DATABASE (docs/storage.md, "Retention and least privilege").
+    influx_api_database: str | None = Field(default=None, min_length=1, max_length=200)
+    # How long raw readings are kept (InfluxDB 1.x: the ingestor sets the database's
+    # autogen policy; 2.x/3.x: the bucket's own retention), e.g. 400d or 52w; None =
+    # for ever. Rollups in the API's database are kept for good.
+    influx_raw_retention: str | None = Field(default=None, pattern=r"^\d+[hdw]$")
     influx_token: SecretStr | None = None
+    # A file holding the token (Docker secrets, or compose's per-service tokens made at
+    # InfluxDB's first start); used when SMARTPLACE_INFLUX_TOKEN is unset.
+    influx_token_file: Path | None = None
     influx_username: str | None = None
     influx_password: SecretStr | None = None
     spool_dir: Path = Path(".smartplace/spool")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_keys: SecretStr | None = None
+    # A JSON file of named keys with roles (sensors/apikeys.py), kept out of the environment.
+    api_keys_file: Path | None = None
+
+    # TLS with a private CA (mqtts:// and https://): the CA that signed the server's
+    # certificate (None: the system's CAs), and a client certificate and key for mutual TLS.
+    mqtt_ca_file: Path | None = None
+    mqtt_client_cert: Path | None = None
+    mqtt_client_key: Path | None = None
+    influx_ca_file: Path | None = None
+    influx_client_cert: Path | None = None
+    influx_client_key: Path | None = None
 
     # Ingest tuning (extensions to the contract).
     ingest_client_id: str = Field(default="smartplace-ingest", min_length=1, max_length=64)
+    # Ingestors sharing the load (docs/scaling.md): worker processes of one
+    # `smartplace ingest`, and the MQTT 5 shared-subscription group every ingestor of the
+    # deployment joins (None = a plain subscription; with workers, "smartplace").
+    ingest_workers: int = Field(default=1, ge=1, le=32)
+    ingest_share_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
     ingest_flush_interval_s: float = Field(default=0.2, gt=0, le=60)
     # MQTT 5 Receive Maximum: how many unacknowledged messages the broker may send us.
     # It bounds ingest memory and must exceed a batch so writes overlap with receiving.
     ingest_receive_maximum: int = Field(default=20_000, ge=1, le=65_535)
     ingest_max_backoff_s: float = Field(default=10.0, gt=0, le=300)
+    # QoS 0 (no Receive Maximum): messages waiting in memory before they spill to the
+    # spool under spool_dir, and the spool's bound (0 = no spool: past memory, dropped).
+    ingest_qos0_memory: int = Field(default=20_000, ge=1, le=1_000_000)
+    ingest_spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
     # How often the ingestor writes its own counters to InfluxDB (ingest_stats); 0 = never.
     ingest_stats_interval_s: float = Field(default=5.0, ge=0, le=3600)
     # Device formats (contract section 7): the devices file, and the Sensor.Community HTTP
@@ -118,6 +159,32 @@ class Settings(BaseSettings):
             raise ValueError(f"InfluxDB URL must be http(s)://host[:port], got {value!r}")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _client_pairs(self) -> Settings:
+        for name in ("mqtt", "influx"):
+            cert, key = getattr(self, f"{name}_client_cert"), getattr(self, f"{name}_client_key")
+            if (cert is None) != (key is None):
+                raise ValueError(f"SMARTPLACE_{name.upper()}_CLIENT_CERT and "
+                                 f"SMARTPLACE_{name.upper()}_CLIENT_KEY go together")
+        return self
+
+    def mqtt_ssl_context(self) -> ssl.SSLContext:
+        """The TLS context for ``mqtts://``: verifies the broker (with the CA file when one
+        is set) and presents the client certificate when one is set.
+
+        Raises:
+            OSError, ssl.SSLError: a file cannot be read or is not a certificate / key.
+        """
+        return _ssl_context(self.mqtt_ca_file, self.mqtt_client_cert, self.mqtt_client_key)
+
+    def influx_verify(self) -> ssl.SSLContext | bool:
+        """What an HTTP client to InfluxDB verifies the server with: for ``https://``, a
+        context with the CA file and client certificate when set (as
+        :meth:`mqtt_ssl_context`); for ``http://``, nothing to verify (True)."""
+        if not self.influx_url.startswith("https://"):
+            return True
+        return _ssl_context(self.influx_ca_file, self.influx_client_cert, self.influx_client_key)
+
     @property
     def mqtt(self) -> MqttEndpoint:
         """The parsed broker URL."""
@@ -126,18 +193,38 @@ class Settings(BaseSettings):
     def influx_auth(self) -> tuple[dict[str, str], dict[str, str]]:
         """Headers and query parameters that authenticate to InfluxDB's v1 API.
 
-        A token (2.x/3.x, ``Authorization: Token``) wins over a user and password (1.x,
-        ``u``/``p`` parameters); with neither, nothing is sent. The one place every
-        process's InfluxDB client takes its credentials from.
+        A token (2.x/3.x, ``Authorization: Token``; from SMARTPLACE_INFLUX_TOKEN, else the
+        file SMARTPLACE_INFLUX_TOKEN_FILE) wins over a user and password (1.x, ``u``/``p``
+        parameters); with neither, nothing is sent. The one place every process's InfluxDB
+        client takes its credentials from.
+
+        Raises:
+            OSError: the token file cannot be read.
         """
         if self.influx_token is not None:
             return {"Authorization": f"Token {self.influx_token.get_secret_value()}"}, {}
+        if self.influx_token_file is not None:
+            token = self.influx_token_file.read_text(encoding="utf-8").strip()
+            return {"Authorization": f"Token {token}"}, {}
         if self.influx_username and self.influx_password is not None:
             return {}, {"u": self.influx_username, "p": self.influx_password.get_secret_value()}
         return {}, {}
 
-    def api_key_list(self) -> list[str]:
-        """The configured API keys (empty: the API is open)."""
-        if self.api_keys is None:
-            return []
-        return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
+    def influx_credential_settings(self) -> str:
+        """The settings an operator must check when InfluxDB refuses the credentials."""
+        if self.influx_token is not None:
+            return "SMARTPLACE_INFLUX_TOKEN"
+        if self.influx_token_file is not None:
+            return f"SMARTPLACE_INFLUX_TOKEN_FILE ({self.influx_token_file})"
+        if self.influx_username:
+            return "SMARTPLACE_INFLUX_USERNAME and SMARTPLACE_INFLUX_PASSWORD"
+        return ("SMARTPLACE_INFLUX_TOKEN (or SMARTPLACE_INFLUX_USERNAME and _PASSWORD): "
+                "none is set")
+
+    def api_key_list(self) -> list[ApiKey]:
+        """The configured API keys, named and with roles (empty: the API is open).
+
+        Raises:
+            ApiKeysError: the keys file is unusable, or two keys share a name.
+        """
+        return all_keys(self.api_keys, self.api_keys_file)

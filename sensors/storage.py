@@ -78,6 +78,7 @@ INGEST_STATS_FIELDS: dict[str, FieldType] = {
     "acked": "integer", "write_retries": "integer", "batches": "integer", "ignored": "integer",
     "queue_depth": "integer", "started_at_ms": "integer",
     "write_seconds_total": "float", "lag_seconds": "float",
+    "dropped": "integer", "spool_bytes": "integer",
 }
 GRID_FORECAST = "forecast_gco2_kwh"
 GRID_ACTUAL = "actual_gco2_kwh"
@@ -107,7 +108,9 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
     Measurement.ENERGY: ("site", "sensor", "carrier"),
     Measurement.TRANSPORT: ("site", "sensor"),
     Measurement.AIR_QUALITY: ("site", "sensor"),
-    Measurement.DEAD_LETTER: ("reason", "domain"),
+    # ingestor: the client id of the ingestor that stored it, so dead letters of two
+    # ingestors never share a series (and so never overwrite each other).
+    Measurement.DEAD_LETTER: ("reason", "domain", "ingestor"),
     Measurement.INGEST_STATS: ("instance",),
     Measurement.GRID_INTENSITY: ("region", "regionid"),
     Measurement.ACTIVITY_HOURLY: _ACTIVITY_TAGS,

@@ -63,7 +63,7 @@ class MqttPublisher:
         if self._endpoint.username is not None:
             client.username_pw_set(self._endpoint.username, self._endpoint.password)
         if self._endpoint.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set_context(settings.mqtt_ssl_context())
         # The window of unacknowledged messages is kept here (wait_for_room), sized to the
         # broker's Receive Maximum. paho's own limit is switched off: past it paho queues,
         # and on every PUBACK scans all its outgoing messages for one to release, which

@@ -11,8 +11,10 @@ from pydantic import ValidationError
 from sensors.errors import DevicesFileError
 from sensors.settings import Settings
 from simulators.command import simulate
+from smartplace.broker_cli import broker_app
 from smartplace.devices import devices_app
 from smartplace.import_command import import_file
+from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
 
 app = typer.Typer(
@@ -29,22 +31,6 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         typer.echo(f"invalid configuration:\n{exc}", err=True)
         raise typer.Exit(2) from None
-
-
-@app.command()
-def ingest() -> None:
-    """Run the ingestor until SIGINT/SIGTERM, then flush, acknowledge and exit 0."""
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    from ingest.errors import IngestError
-    from ingest.service import IngestService
-
-    try:
-        service = IngestService(settings)
-    except (DevicesFileError, IngestError) as exc:
-        typer.echo(f"cannot start the ingestor: {exc}", err=True)
-        raise typer.Exit(2) from None
-    sys.exit(service.run())
 
 
 @app.command()
@@ -65,6 +51,8 @@ def api() -> None:
 app.command()(simulate)
 app.add_typer(devices_app, name="devices")
 app.command("import")(import_file)
+app.add_typer(broker_app, name="broker")
+app.add_typer(ingest_app, name="ingest")
 
 
 @app.command()

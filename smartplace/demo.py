@@ -48,7 +48,14 @@ from smartplace.backfill import (
     read_summary,
 )
 from smartplace.children import Child, StopFlag, child_environment, kill_group
-from smartplace.endpoints import api_healthy, demo_urls, ingest_subscribed, plan_servers, redact
+from smartplace.endpoints import (
+    SIMULATOR_ACCOUNT,
+    api_healthy,
+    demo_urls,
+    ingest_subscribed,
+    plan_servers,
+    redact,
+)
 from smartplace.errors import DemoError, ServerError
 from smartplace.servers import LocalServer, free_port, port_open
 from smartplace.state import STATE_FILE, previous_demo, remove_state, write_state
@@ -80,6 +87,8 @@ class Demo:
         self.servers: list[LocalServer] = []
         self.children: list[Child] = []
         self.mqtt_url = settings.mqtt_url
+        # Which broker account each child logs in with (none: settings.mqtt_url as given).
+        self.mqtt_urls: dict[str, str] = {}
         self.influx_url = settings.influx_url
         self.urls: dict[str, str] = {}
         self.device_format = NATIVE
@@ -95,6 +104,10 @@ class Demo:
             self.console.print(f"starting mosquitto on port {broker.port} ...")
             self._start_server(broker)
             self.mqtt_url = broker.url
+            ingest = broker.url_for(self.settings.ingest_client_id)
+            simulator = broker.url_for(SIMULATOR_ACCOUNT)
+            self.mqtt_urls = {"ingest": ingest, "api": broker.url, "simulate": simulator,
+                              "backfill": simulator}
         if influx is None:
             self.console.print(f"reusing InfluxDB at {escape(redact(self.influx_url))}")
         else:
@@ -114,7 +127,8 @@ class Demo:
 
     def start_child(self, name: str, args: list[str]) -> Child:
         """Start ``smartplace <args>`` logging to ``logs/<name>.log``; it is stopped at exit."""
-        env = child_environment(self.settings, self.mqtt_url, self.influx_url)
+        env = child_environment(self.settings, self.mqtt_urls.get(name, self.mqtt_url),
+                                self.influx_url)
         child = Child(name, args, self.base / "logs" / f"{name}.log", env)
         child.start()
         self.children.append(child)
@@ -161,6 +175,7 @@ class Demo:
         if self.settings.devices_file is None:
             sensors = load_registry().sensors
             path = self.base / "devices.json"
+            self.base.mkdir(parents=True, exist_ok=True)
             path.write_bytes(orjson.dumps(devices_file(sensors, plan(sensors, MIXED)),
                                           option=orjson.OPT_INDENT_2))
             updates["devices_file"] = path
@@ -180,10 +195,10 @@ class Demo:
 
     def start_all(self) -> bool:
         """Start servers and children; False when a stop was requested meanwhile."""
+        self.prepare_devices()  # first: the broker's ACL covers the formats' topics
         self.start_servers()
         if self.flag.requested:
             return False
-        self.prepare_devices()
         self.console.print("starting the ingestor ...")
         self.start_child("ingest", ["ingest"])
         try:

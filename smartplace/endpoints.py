@@ -12,12 +12,17 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from sensors.errors import DevicesFileError
 from sensors.settings import Settings
+from smartplace.broker_auth import format_topics, ingest_account, publisher_account
 from smartplace.errors import DemoError
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, port_open
 
 INSTALL_COMMAND = "sudo apt-get install mosquitto influxdb"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+
+
+SIMULATOR_ACCOUNT = "smartplace-simulator"
 
 
 def loopback(host: str) -> str:
@@ -72,7 +77,19 @@ def plan_servers(
             )
         if find_binary("mosquitto") is None:
             missing.append("mosquitto")
-        broker = MosquittoServer(base / "mosquitto", mqtt.port)
+        # Locked down as shipped: accounts and an ACL (smartplace.broker_auth), with
+        # passwords made for this run; the ingestor's account name is its client id.
+        # The devices file's formats publish outside the prefix (TTN's v3/..., tele/...).
+        prefix = settings.topic_prefix
+        try:
+            formats = format_topics(settings.devices_file, prefix)
+        except DevicesFileError as exc:
+            raise DemoError(str(exc)) from None
+        broker = MosquittoServer(
+            base / "mosquitto", mqtt.port,
+            accounts=[ingest_account(settings.ingest_client_id, prefix, formats),
+                      publisher_account(SIMULATOR_ACCOUNT, prefix, formats)],
+            prefixes=[prefix])
 
     parts = urlsplit(settings.influx_url)
     host = parts.hostname or ""

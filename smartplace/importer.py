@@ -48,6 +48,8 @@ from smartplace.import_sources import Row
 
 STATE_DIR = "imports"
 SC_TOPIC = "/ingest/sensor-community"
+# The dead letters' ``ingestor`` tag: the same in every run, so a re-import overwrites them.
+IMPORT_INGESTOR = "smartplace-import"
 # Room for the dead letters of one row (a SenML pack may hold several bad readings).
 _PER_ROW = 64
 
@@ -114,10 +116,10 @@ class Importer:
         self.formats = load_formats(settings, registry, always=True)
         self.decoder = MessageDecoder(settings.topic_prefix, registry, self.formats)
         self.stats = IngestStats()
-        self.store = InfluxStore(settings)
         self.retrier = Retrier(threading.Event(), self.stats, settings.ingest_max_backoff_s)
+        self.store = InfluxStore(settings, deadline=self.retrier.deadline)
         self.dead_letters = DeadLetterWriter(self.store, self.retrier, self.stats,
-                                             settings.spool_dir)
+                                             settings.spool_dir, ingestor=IMPORT_INGESTOR)
         self._batch_lines = batch_lines
         self._retry_s = retry_s
 
@@ -194,7 +196,7 @@ class Importer:
                 state.rows_done = batch.last_row
                 state.save()
             return
-        self.retrier.start_grace(self._retry_s)
+        self.retrier.give_up_after(self._retry_s)
         try:
             refused = self.retrier.run(lambda: self.store.write_keeping_good(
                 [decoded.line for _, decoded in batch.items]))

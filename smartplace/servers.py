@@ -11,12 +11,19 @@ import getpass
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
+from sensors.topics import DEFAULT_PREFIX
+from smartplace.broker_auth import BrokerAccount, acl_file, password_file
 from smartplace.errors import ServerError
 
 # Debian installs mosquitto in /usr/sbin, which is not on every user's PATH.
@@ -50,19 +57,57 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def mosquitto_config(port: int, data_dir: Path) -> str:
-    """A broker config for one loopback listener that keeps every queued QoS 1 message."""
+AUTOSAVE_INTERVAL_S = 1
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """A server's TLS files; ``require_client_cert`` asks clients for a certificate signed
+    by ``ca_file`` (mutual TLS)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    require_client_cert: bool = False
+
+
+def mosquitto_config(port: int, data_dir: Path, auth_dir: Path | None = None,
+                     tls: ServerTls | None = None) -> str:
+    """A broker config for one loopback listener that keeps every queued QoS 1 message.
+
+    With ``auth_dir`` (the demo, the tests, the benchmarks), clients must log in with an
+    account of ``auth_dir/passwd`` and are held to ``auth_dir/acl``, as in
+    ``deploy/mosquitto/mosquitto.conf``; a client's id is its user name.
+    """
+    listener = [f"listener {port} 127.0.0.1"]
+    if tls is not None:
+        listener += [f"cafile {tls.ca_file}", f"certfile {tls.cert_file}",
+                     f"keyfile {tls.key_file}",
+                     f"require_certificate {str(tls.require_client_cert).lower()}"]
+    auth = ["allow_anonymous true"] if auth_dir is None else [
+        "allow_anonymous false",
+        f"password_file {auth_dir}/passwd",
+        f"acl_file {auth_dir}/acl",
+    ]
     return "\n".join(
         [
-            f"listener {port} 127.0.0.1",
+            "per_listener_settings false",
+            *listener,
+            # A client's id is its user name: nobody can take over another account's
+            # persistent session (the ingestor's queue) by connecting with its id.
+            "use_username_as_clientid true",
             # Started as root, mosquitto switches to the "mosquitto" user, which cannot
             # write its persistence file in our folder: sessions and queued messages would
             # then be lost at a restart. Stay the user that started it.
             f"user {getpass.getuser()}",
-            "allow_anonymous true",
+            *auth,
             "persistence true",
             f"persistence_location {data_dir}/",
-            "autosave_interval 30",
+            # A kill -9 of the broker loses what it acknowledged since its last save: at
+            # most this many seconds (README, "Nothing lost").
+            f"autosave_interval {AUTOSAVE_INTERVAL_S}",
+            # Abandoned sessions go after 30 days (mosquitto caps every session with it).
+            "persistent_client_expiration 30d",
             # 0 = no limit: the default (1000) drops QoS 1 messages for a slow subscriber.
             "max_queued_messages 0",
             "max_queued_bytes 0",
@@ -80,8 +125,14 @@ def mosquitto_config(port: int, data_dir: Path) -> str:
     )
 
 
-def influxd_config(http_port: int, rpc_port: int, data_dir: Path) -> str:
-    """An InfluxDB 1.x config bound to loopback with its data under ``data_dir``."""
+def influxd_config(http_port: int, rpc_port: int, data_dir: Path, *,
+                   auth_enabled: bool = False, tls: ServerTls | None = None) -> str:
+    """An InfluxDB 1.x config bound to loopback with its data under ``data_dir``; with
+    ``auth_enabled`` every request needs a user (create the admin first), with ``tls``
+    it serves HTTPS."""
+    https = "" if tls is None else (
+        f'  https-enabled = true\n  https-certificate = "{tls.cert_file}"\n'
+        f'  https-private-key = "{tls.key_file}"\n')
     return f"""reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"
 
@@ -98,7 +149,8 @@ bind-address = "127.0.0.1:{rpc_port}"
   bind-address = "127.0.0.1:{http_port}"
   log-enabled = false
   max-body-size = 0
-
+  auth-enabled = {str(auth_enabled).lower()}
+{https}
 [monitor]
   store-enabled = false
 
@@ -135,11 +187,11 @@ class LocalServer:
             ServerError: binary missing, process exited, or not ready in time.
         """
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
+        command = self.command()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -169,10 +221,41 @@ class LocalServer:
             return ""
 
 
+def accepts(port: int, account: BrokerAccount) -> bool:
+    """True when the broker on ``port`` accepts a login with ``account`` (MQTT 5 CONNECT,
+    clean start, so no session is left behind: only for an account that has none yet)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                         client_id=account.username)
+    client.username_pw_set(account.username, account.password)
+    outcome: list[bool] = []
+    client.on_connect = lambda _c, _u, _f, code, _p: outcome.append(not code.is_failure)
+    try:
+        client.connect("127.0.0.1", port, keepalive=5, clean_start=True)
+        deadline = time.monotonic() + 2
+        while not outcome and time.monotonic() < deadline:
+            client.loop(0.05)
+        client.disconnect()
+    except OSError:
+        return False
+    finally:
+        client._reset_sockets()  # no ResourceWarning from paho's socket pair
+    return bool(outcome and outcome[0])
+
+
 class MosquittoServer(LocalServer):
-    """A local mosquitto broker."""
+    """A local mosquitto broker that requires the accounts it is given (see
+    :mod:`smartplace.broker_auth`); ``prefixes`` get the sensor ACL pattern."""
 
     name = "mosquitto"
+
+    def __init__(self, workdir: Path, port: int | None = None,
+                 accounts: Iterable[BrokerAccount] = (),
+                 prefixes: Iterable[str] = (DEFAULT_PREFIX,),
+                 tls: ServerTls | None = None) -> None:
+        super().__init__(workdir, port)
+        self.accounts = {account.username: account for account in accounts}
+        self.prefixes = tuple(prefixes)
+        self.tls = tls
 
     def command(self) -> list[str]:
         binary = find_binary("mosquitto")
@@ -180,12 +263,51 @@ class MosquittoServer(LocalServer):
             raise ServerError("mosquitto is not installed (Debian: apt-get install mosquitto)")
         data = self.workdir / "mosquitto-data"
         data.mkdir(parents=True, exist_ok=True)
+        self._write_auth()
         config = self.workdir / "mosquitto.conf"
-        config.write_text(mosquitto_config(self.port, data))
+        config.write_text(mosquitto_config(self.port, data, self.workdir, self.tls))
         return [binary, "-c", str(config)]
+
+    def add_account(self, account: BrokerAccount, timeout_s: float = 10.0) -> BrokerAccount:
+        """Add (or replace) an account; a running broker reloads its files (SIGHUP), and
+        for a new account this returns once the broker accepts it.
+
+        Raises:
+            ServerError: the broker did not accept the account in time.
+        """
+        new = account.username not in self.accounts
+        self.accounts[account.username] = account
+        self._write_auth()
+        if self.process is None or self.process.poll() is not None:
+            return account
+        if not new:
+            # A login would touch the account's session (its id is its name): just reload.
+            self.process.send_signal(signal.SIGHUP)
+            return account
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout_s
+        while not accepts(self.port, account):
+            if time.monotonic() > deadline:
+                raise ServerError(f"mosquitto did not accept account {account.username!r}")
+            time.sleep(0.02)
+        return account
+
+    def url_for(self, username: str, host: str = "127.0.0.1") -> str:
+        """The URL of one of the broker's accounts (``mqtts://`` with TLS)."""
+        url = self.accounts[username].url(host, self.port)
+        return url.replace("mqtt://", "mqtts://", 1) if self.tls else url
+
+    def _write_auth(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for name, text in (("passwd", password_file(self.accounts.values())),
+                           ("acl", acl_file(self.accounts.values(), self.prefixes))):
+            path = self.workdir / name
+            path.write_text(text)
+            path.chmod(0o600)  # mosquitto 2 warns about world-readable secrets
 
     @property
     def url(self) -> str:
+        """The broker's address, without credentials."""
         return f"mqtt://127.0.0.1:{self.port}"
 
 
@@ -194,24 +316,30 @@ class InfluxServer(LocalServer):
 
     name = "influxd"
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *,
+                 auth_enabled: bool = False, tls: ServerTls | None = None) -> None:
         super().__init__(workdir, port)
         self.rpc_port = free_port()
+        self.auth_enabled = auth_enabled
+        self.tls = tls
 
     def command(self) -> list[str]:
         binary = find_binary("influxd")
         if binary is None:
             raise ServerError("influxd is not installed (Debian: apt-get install influxdb)")
         config = self.workdir / "influxdb.conf"
-        config.write_text(influxd_config(self.port, self.rpc_port, self.workdir / "influx-data"))
+        config.write_text(influxd_config(self.port, self.rpc_port, self.workdir / "influx-data",
+                                         auth_enabled=self.auth_enabled, tls=self.tls))
         return [binary, "-config", str(config)]
 
     def ready(self) -> bool:
+        verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=str(self.tls.ca_file)) if self.tls else True)
         try:
-            return httpx.get(f"{self.url}/ping", timeout=0.5).status_code == 204
+            return httpx.get(f"{self.url}/ping", timeout=0.5, verify=verify).status_code == 204
         except httpx.HTTPError:
             return False
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"

@@ -16,7 +16,9 @@ import pytest
 
 from ingest.service import IngestService
 from sensors.settings import Settings
+from smartplace.broker_auth import ingest_account, publisher_account
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, free_port
+from tests.helpers import FORMAT_TOPICS, PUBLISHER, TEST_ROOT, register_publisher
 
 
 def _require(binary: str) -> None:
@@ -29,10 +31,15 @@ def _require(binary: str) -> None:
 
 @pytest.fixture(scope="session")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
-    """A real broker on a free loopback port for the whole session."""
+    """A real broker on a free loopback port for the whole session, locked down as shipped:
+    accounts and an ACL. Tests publish as the publisher account (``publisher_url``); each
+    test's ingestor gets an account of its own (``settings``)."""
     _require("mosquitto")
-    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto"))
+    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto"),
+                             accounts=[publisher_account(PUBLISHER, TEST_ROOT, FORMAT_TOPICS)],
+                             prefixes=[f"{TEST_ROOT}/+"])
     server.start()
+    register_publisher(server.port, server.url_for(PUBLISHER))
     try:
         yield server
     finally:
@@ -62,14 +69,18 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
              influx: InfluxServer, tmp_path: Path) -> Settings:
     """Settings pointing at the session's servers, isolated by database and topic prefix."""
     name = unique_name(request)
+    prefix = f"{TEST_ROOT}/{name.replace('_', '-')}"
+    client_id = f"ingest-{name}"[:60]
+    # The broker uses the user name as the client id: the ingestor's account is its id.
+    mosquitto.add_account(ingest_account(client_id, prefix, FORMAT_TOPICS))
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        mqtt_url=mosquitto.url,
+        mqtt_url=mosquitto.url_for(client_id),
         influx_url=influx.url,
         influx_database=f"test_{name}",
-        topic_prefix=f"test/{name.replace('_', '-')}",
+        topic_prefix=prefix,
         spool_dir=tmp_path / "spool",
-        ingest_client_id=f"ingest-{name}"[:60],
+        ingest_client_id=client_id,
         ingest_flush_interval_s=0.05,
         ingest_stats_interval_s=0.5,
         metrics_port=free_port(),

@@ -56,8 +56,35 @@ def influx_count(url: str, database: str, measurement: str, field: str) -> int:
     return int(rows[0]["count"]) if rows else 0
 
 
-def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: float = 60.0) -> None:
-    """Publish messages at QoS 1 in order and wait until the broker acknowledged each one."""
+TEST_ROOT = "test"  # every test's topic prefix is test/<its name>
+PUBLISHER = "test-publisher"  # the session broker's gateway account (write: test/#)
+#: Device formats' topics outside the prefix (contract 7.2) that the tests use: the
+#: publisher may write them and every test's ingestor read them (as `smartplace broker
+#: accounts --devices-file` allows in production).
+FORMAT_TOPICS = ("v3/#", "application/#", "tele/#", "+/events/rpc", "shellies/#",
+                 "zigbee2mqtt/#")
+
+# Broker port -> the URL of its publisher account (the session broker registers one).
+_PUBLISHERS: dict[int, str] = {}
+
+
+def register_publisher(port: int, url: str) -> None:
+    """Let :func:`publisher_url` answer for the broker on ``port``."""
+    _PUBLISHERS[port] = url
+
+
+def publisher_url(mqtt_url: str) -> str:
+    """The URL of the publisher account of the broker ``mqtt_url`` points at: tests publish
+    as a gateway would, the ingestor's account may only read."""
+    from sensors.settings import MqttEndpoint
+
+    return _PUBLISHERS[MqttEndpoint(mqtt_url).port]
+
+
+def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: float = 60.0,
+                ca_file: Any = None) -> None:
+    """Publish messages at QoS 1 in order and wait until the broker acknowledged each one
+    with success (a PUBACK that refuses, e.g. for the ACL, fails the test)."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -65,6 +92,13 @@ def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: flo
 
     endpoint = MqttEndpoint(mqtt_url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if endpoint.username is not None:
+        client.username_pw_set(endpoint.username, endpoint.password)
+    if endpoint.tls:
+        client.tls_set(ca_certs=str(ca_file) if ca_file else None)
+    refused: list[str] = []
+    client.on_publish = lambda _c, _u, _mid, code, _p: (
+        refused.append(str(code)) if code.is_failure else None)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect(endpoint.host, endpoint.port)
@@ -78,6 +112,7 @@ def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: flo
             for info in infos:
                 info.wait_for_publish(max(0.1, deadline - time.monotonic()))
                 assert info.is_published(), "broker did not acknowledge a publish"
+        assert not refused, f"the broker refused {len(refused)} publishes: {refused[:3]}"
     finally:
         client.disconnect()
         client.loop_stop()
@@ -95,3 +130,14 @@ def settings_env(settings: Any) -> dict[str, str]:
             value = value.get_secret_value()
         env[f"SMARTPLACE_{name.upper()}"] = str(value)
     return env
+
+
+def publish(settings: Any, messages: list[tuple[str, bytes]], timeout_s: float = 60.0) -> None:
+    """:func:`publish_all` on the broker of ``settings``, as its publisher account (what
+    a sensor gateway or the simulator does; the ingestor's own account may only read)."""
+    publish_all(publisher_url(settings.mqtt_url), messages, timeout_s)
+
+
+def as_publisher(settings: Any) -> Any:
+    """``settings`` with the broker's publisher account, for the simulator under test."""
+    return settings.model_copy(update={"mqtt_url": publisher_url(settings.mqtt_url)})

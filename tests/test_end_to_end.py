@@ -15,7 +15,7 @@ from sensors.readings import VehicleClass
 from sensors.settings import Settings
 from simulators.engine import SimulationOptions, run_simulation
 from tests.api.helpers import api_client
-from tests.helpers import eventually, influx_count, influx_rows
+from tests.helpers import as_publisher, eventually, influx_count, influx_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -39,9 +39,8 @@ async def test_simulated_readings_become_traceable_emissions(
     ingest_thread()
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     start_ms = (now_ms - 3 * HOUR_MS) // HOUR_MS * HOUR_MS
-    report = run_simulation(
-        settings, SimulationOptions(start_ms=start_ms, count=2000, seed=11, bad_ratio=0.05)
-    )
+    report = run_simulation(as_publisher(settings), SimulationOptions(
+        start_ms=start_ms, count=2000, seed=11, bad_ratio=0.05))
     assert report.failed == 0
     valid = sum(report.by_domain.values())
     assert valid + sum(report.bad.values()) == report.total == 2000

@@ -74,6 +74,6 @@ def test_make_servers_tells_a_non_root_user_what_to_install() -> None:
         pytest.skip(f"cannot switch user here: {result.stderr.strip()}")
     assert result.returncode != 0
     assert "missing server binaries: smartplace-no-such-server" in result.stdout
-    assert "sudo apt-get install mosquitto influxdb" in result.stderr
+    assert "sudo apt-get install mosquitto influxdb openssl" in result.stderr
 
 

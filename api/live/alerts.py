@@ -1,6 +1,7 @@
 """Alerts of the live stream: derived from the data, so every client and a restarted API agree.
 
-Kinds (docs/live.md): ``sensor_silent``, ``seq_gap``, ``dead_letter_spike``, ``daqi_high``.
+Kinds (docs/live.md): ``sensor_silent``, ``seq_gap``, ``dead_letter_spike``, ``daqi_high``,
+``ingest_dropping``.
 Each alert's ``id`` names its condition (kind and sensor or site) and ``since`` comes from
 the readings, never from when this process first noticed. Only the ``cleared`` list is
 this process's memory (:class:`AlertBook`): a condition that ended moves there for an hour.
@@ -288,3 +289,16 @@ async def daqi_since(store: InfluxStore, site: str, now_ms: int) -> int:
         if daqi_severity(hour.overall_index) is None:
             return hour.at_ms
     return history[0].at_ms
+
+
+def dropping_alert(pipeline: Mapping[str, Any], since_ms: int) -> Alert | None:
+    """``ingest_dropping`` while an ingestor drops QoS 0 messages (its spool is full)."""
+    rate = pipeline.get("dropped_per_s")
+    if not rate:
+        return None
+    return Alert(
+        id="ingest_dropping", kind="ingest_dropping", severity="critical", site=None,
+        sensor=None, since_ms=since_ms,
+        message=f"an ingestor is dropping QoS 0 messages ({rate:.1f}/s): InfluxDB is not "
+                "taking writes and the spool is full",
+    )

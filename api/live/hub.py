@@ -223,6 +223,10 @@ class LiveHub:
             found = [*al.silent_alerts(statuses, seen), *al.seq_gap_alerts(results["seq_gaps"])]
             spike = al.dead_letter_alert(results["dead_letters"], now_ms)
             found += [spike] if spike else []
+            if "pipeline" in results:
+                dropping = al.dropping_alert(results["pipeline"],
+                                             self._book.since("ingest_dropping") or now_ms)
+                found += [dropping] if dropping else []
             found += self._daqi_alerts
             events.append(Event("alerts", {"at": at, **self._book.update(found, now_ms)}))
         if "carbon" in results:

@@ -48,7 +48,7 @@ _CARRIER_KEYS = {Carrier.ELECTRICITY.value: "electricity_kw", Carrier.GAS.value:
                  Carrier.SOLAR_PV.value: "solar_kw", Carrier.EV_CHARGING.value: "ev_charging_kw"}
 _COUNTS = ", ".join(f"sum({count_field(name)}) AS {name}" for name in VEHICLES + ACTIVE)
 _BOUNDS = "time >= $start AND time < $end"
-_RATES = ("received", "stored", "dead_letters", "write_seconds_total", "batches")
+_RATES = ("received", "stored", "dead_letters", "write_seconds_total", "batches", "dropped")
 
 
 def _bounds(start_ms: int, end_ms: int) -> dict[str, QueryParam]:
@@ -213,6 +213,7 @@ async def fetch_pipeline(store: InfluxStore, now_ms: int) -> dict[str, Any]:
         "messages_in_per_s": summed["received"],
         "stored_per_s": summed["stored"],
         "dead_letters_per_s": summed["dead_letters"],
+        "dropped_per_s": summed["dropped"],
         "dead_letters_by_reason": {
             series.tags.get("reason", ""): int(row["n"] or 0)
             for series in reasons for row in series.rows()},

@@ -22,13 +22,15 @@ def smartplace_version() -> str:
 
 @router.get("/health", response_model=Health, summary="Liveness and InfluxDB reachability")
 async def health(store: StoreDep, settings: SettingsDep) -> Health:
-    """Always 200: ``ok`` when InfluxDB answers ``/ping``, else ``degraded``."""
+    """Always 200: ``ok`` when InfluxDB answers and accepts the API's credentials, else
+    ``degraded`` with the reason in ``influxdb.error``."""
     ping = await store.ping()
     return Health(
-        status="ok" if ping.reachable else "degraded",
+        status="ok" if ping.reachable and ping.authenticated else "degraded",
         influxdb=InfluxHealth(
             reachable=ping.reachable, database=settings.influx_database,
             version=ping.version, latency_ms=ping.latency_ms, error=ping.error,
+            authenticated=ping.authenticated,
         ),
         version=smartplace_version(),
     )

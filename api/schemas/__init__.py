@@ -3,6 +3,7 @@
 One home, one module per feature; import them from here.
 """
 
+from api.schemas.access import BackfillOut, KeyOut, KeysOut
 from api.schemas.air import (
     Band,
     DaqiHistoryOut,
@@ -25,8 +26,27 @@ from api.schemas.carbon import (
 from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
 
 __all__ = [
-    "ActivityOut", "AppliedFactorOut", "Band", "DaqiHistoryOut", "DaqiHour", "DaqiOut",
-    "DaqiOverall", "DaqiPollutant", "EmissionRowOut", "EmissionsOut", "FactorOut",
-    "FactorsOut", "GridIntensityOut", "Health", "IndicatorsOut", "InfluxHealth",
-    "SensorList", "SensorState", "SensorStatus", "SourceOut",
+    "ActivityOut",
+    "AppliedFactorOut",
+    "BackfillOut",
+    "Band",
+    "DaqiHistoryOut",
+    "DaqiHour",
+    "DaqiOut",
+    "DaqiOverall",
+    "DaqiPollutant",
+    "EmissionRowOut",
+    "EmissionsOut",
+    "FactorOut",
+    "FactorsOut",
+    "GridIntensityOut",
+    "Health",
+    "IndicatorsOut",
+    "InfluxHealth",
+    "KeyOut",
+    "KeysOut",
+    "SensorList",
+    "SensorState",
+    "SensorStatus",
+    "SourceOut",
 ]

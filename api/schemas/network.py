@@ -19,10 +19,13 @@ class InfluxHealth(BaseModel):
     version: str | None = Field(None, description="X-Influxdb-Version of the server")
     latency_ms: float | None = None
     error: str | None = None
+    authenticated: bool | None = Field(
+        None, description="whether InfluxDB accepted the API's credentials (null: unreachable)")
 
 
 class Health(BaseModel):
-    """``GET /health``: ``degraded`` when InfluxDB does not answer (still HTTP 200)."""
+    """``GET /health``: ``degraded`` when InfluxDB does not answer or refuses the API's
+    credentials (still HTTP 200); ``influxdb.error`` says why."""
 
     status: Literal["ok", "degraded"]
     influxdb: InfluxHealth

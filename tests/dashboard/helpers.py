@@ -23,7 +23,7 @@ from api.routes.dashboard import default_dashboard_dir
 from sensors.readings import AirQualityReading, Carrier, EnergyReading, Reading, to_payload
 from sensors.settings import Settings
 from sensors.topics import Domain, build_topic
-from tests.helpers import eventually, publish_all
+from tests.helpers import eventually, publish
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page
@@ -140,7 +140,7 @@ def now_ms() -> int:
 
 def publish_readings(settings: Settings, readings: list[tuple[Domain, str, str, Reading]]) -> None:
     """Publish readings as a sensor would (QoS 1, acknowledged by the broker)."""
-    publish_all(settings.mqtt_url, [
+    publish(settings, [
         (build_topic(settings.topic_prefix, domain, site, sensor),
          orjson.dumps(to_payload(reading)))
         for domain, site, sensor, reading in readings

@@ -33,7 +33,7 @@ from tests.dashboard.helpers import (
     now_ms,
     publish_readings,
 )
-from tests.helpers import eventually, influx_count
+from tests.helpers import as_publisher, eventually, influx_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,7 +52,7 @@ def _backfill_since_yesterday(settings: Settings) -> None:
     and an unregistered meter that reported two minutes ago and then went quiet."""
     midnight = datetime.now(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
     start = midnight - timedelta(days=1)
-    report = run_simulation(settings, SimulationOptions(
+    report = run_simulation(as_publisher(settings), SimulationOptions(
         start_ms=int(start.timestamp() * 1000), seed=7, bad_ratio=0.0005))
     assert report.failed == 0
     quiet_since = now_ms() - 120_000
@@ -112,8 +112,9 @@ def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
     before = board.value("traffic_vehicles_per_hour")
     before_in = board.value("messages_in_per_s")
     stop = threading.Event()
-    live = threading.Thread(target=run_simulation, args=(board.settings, SimulationOptions(
-        rate=60, duration_s=4, seed=11)), kwargs={"stop": stop}, daemon=True)
+    live = threading.Thread(target=run_simulation, args=(
+        as_publisher(board.settings), SimulationOptions(rate=60, duration_s=4, seed=11)),
+        kwargs={"stop": stop}, daemon=True)
     live.start()
     try:
         board.wait(lambda: board.value("traffic_vehicles_per_hour") != before,
@@ -156,7 +157,7 @@ def test_a_mixed_network_shows_what_each_sensor_sends(
     def recent(settings: Settings) -> None:
         # Ten minutes of the town, each sensor in its format (registers start at zero).
         start_ms = now_ms() - 10 * 60_000
-        report = run_simulation(settings, SimulationOptions(
+        report = run_simulation(as_publisher(settings), SimulationOptions(
             start_ms=start_ms, seed=3, device_format="mixed"))
         assert report.failed == 0
         _stored(settings, "air_quality", "no2_ugm3", report.by_domain["air_quality"])
@@ -394,7 +395,7 @@ class Beacon:
         from sensors.readings import to_payload
         from sensors.topics import build_topic
 
-        publisher = MqttPublisher(self.settings, client_id=f"beacon-{self.sensor}")
+        publisher = MqttPublisher(as_publisher(self.settings), client_id=f"beacon-{self.sensor}")
         publisher.connect()
         topic = build_topic(self.settings.topic_prefix, Domain.ENERGY, self.site, self.sensor)
         seq = 0

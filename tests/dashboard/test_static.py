@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import anyio
@@ -56,6 +57,32 @@ def test_page_files_are_served_with_their_types(path: str, media_type: str) -> N
     response = _client().get(path)
     assert response.status_code == 200, path
     assert response.headers["content-type"].split(";")[0] == media_type
+
+
+# A static import of another page module: `import ... from "./name.js"` (maybe multi-line).
+RELATIVE_IMPORT = re.compile(r'\bfrom\s+"\./([^"]+)"')
+
+
+def test_every_module_app_js_imports_is_served_and_none_is_left_over() -> None:
+    """The page loads app.js, which imports the rest: each module it reaches is served as
+    JavaScript from the folder itself (the Docker image copies ``dashboard/*.js``, nothing
+    below), and every module in the folder is reached (no dead file)."""
+    folder = default_dashboard_dir()
+    client = _client()
+    reached: set[str] = set()
+    todo = ["app.js"]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        assert "/" not in name, f"{name}: page modules stay flat in dashboard/"
+        response = client.get(f"/dashboard/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].split(";")[0] == "text/javascript", name
+        todo.extend(RELATIVE_IMPORT.findall(response.text))
+    assert reached == {path.name for path in folder.glob("*.js")}
+    assert {"state.js", "schematic-layout.js", "sse.js"} <= reached
 
 
 @pytest.mark.parametrize("path", [

@@ -8,6 +8,7 @@ servers use, the database the apps write, healthy dependencies, pinned images.
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from typer.main import get_command
+from typer.testing import CliRunner
 
 from sensors.settings import Settings
 from smartplace.cli import app
@@ -31,7 +33,7 @@ GRAFANA = ROOT / "deploy" / "grafana"
 # Local-only broker directives: the container listens on all interfaces, keeps its data
 # in its volume, logs to stdout and runs as its own user already.
 LOCAL_ONLY = {"listener", "persistence_location", "log_dest", "log_type",
-              "log_timestamp_format", "user"}
+              "log_timestamp_format", "user", "password_file", "acl_file"}
 
 
 def _yaml(path: Path) -> Any:
@@ -73,9 +75,11 @@ def _compose_problems(compose: dict[str, Any]) -> list[str]:
     influx_env = _environment(services["influxdb"])
     for name, service in services.items():
         image = service.get("image")
-        if image is not None and not re.fullmatch(r"[\w./-]+:\d[\w.-]*", image):
-            problems.append(f"{name}: image {image!r} is not pinned to a version")
+        if image is not None and not re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", image):
+            problems.append(f"{name}: image {image!r} is not pinned to an exact version")
         for dependency, condition in service.get("depends_on", {}).items():
+            if condition == {"condition": "service_completed_successfully"}:
+                continue  # a one-shot set-up job
             if condition != {"condition": "service_healthy"}:
                 problems.append(f"{name} starts before {dependency} is healthy")
             if not services[dependency].get("healthcheck", {}).get("test"):
@@ -94,18 +98,24 @@ def _compose_problems(compose: dict[str, Any]) -> list[str]:
             problems.append(f"{name} is not built from the repository's Dockerfile")
         if service["command"][0] != command or command not in commands:
             problems.append(f"{name} runs {service['command']}, not `smartplace {command}`")
-        if env.get("SMARTPLACE_MQTT_URL") != "mqtt://mosquitto:1883":
-            problems.append(f"{name} does not reach the compose broker")
+        if service.get("env_file") != [{"path": ".env", "required": False}]:
+            problems.append(f"{name} does not get the settings of .env (env_file)")
         if env.get("SMARTPLACE_INFLUX_URL") != "http://influxdb:8086":
             problems.append(f"{name} does not reach the compose InfluxDB")
         # The bucket is the v1 database (virtual DBRP mapping, retention policy autogen).
         if env.get("SMARTPLACE_INFLUX_DATABASE") != influx_env["DOCKER_INFLUXDB_INIT_BUCKET"]:
             problems.append(f"{name} writes another database than the bucket")
-        if env.get("SMARTPLACE_INFLUX_TOKEN") != influx_env.get(
-                "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"):
-            problems.append(f"{name} does not use the token InfluxDB is set up with")
-        if "mosquitto" not in service.get("depends_on", {}):
+        problems += _token_problems(name, service)
+        if name != "api" and "mosquitto" not in service.get("depends_on", {}):
             problems.append(f"{name} does not wait for the broker")
+    problems += _broker_account_problems(services)
+    influx_volumes = services["influxdb"]["volumes"]
+    if f"./{TOKENS_SCRIPT.relative_to(ROOT)}:/docker-entrypoint-initdb.d/smartplace-tokens.sh:ro" \
+            not in influx_volumes:
+        problems.append("InfluxDB does not run deploy/influxdb/tokens.sh at its first start")
+    own = _environment(services["influxdb"]).get("API_BUCKET")
+    if _environment(services["api"]).get("SMARTPLACE_INFLUX_API_DATABASE") != own:
+        problems.append("the API's own database is not the bucket tokens.sh creates")
     if _environment(services["api"]).get("SMARTPLACE_API_HOST") != "0.0.0.0":
         problems.append("the API listens on loopback inside its container")
     text = (ROOT / "docker-compose.yml").read_text()
@@ -117,13 +127,65 @@ def _compose_problems(compose: dict[str, Any]) -> list[str]:
     return problems
 
 
+TOKENS_SCRIPT = ROOT / "deploy" / "influxdb" / "tokens.sh"
+TOKENS_DIR = "/var/lib/smartplace-tokens"
+# Which services talk to InfluxDB, and the token tokens.sh makes for each.
+SERVICE_TOKENS = {"ingest": "ingest.token", "api": "api.token"}
+
+
+def _token_problems(name: str, service: dict[str, Any]) -> list[str]:
+    """A service that talks to InfluxDB uses its own token, made by tokens.sh."""
+    env = _environment(service)
+    if name not in SERVICE_TOKENS:
+        return [f"{name} has InfluxDB credentials it does not need"] if any(
+            key.startswith("SMARTPLACE_INFLUX_TOKEN") for key in env) else []
+    problems = []
+    token_file = f"{TOKENS_DIR}/{SERVICE_TOKENS[name]}"
+    if env.get("SMARTPLACE_INFLUX_TOKEN_FILE") != token_file or "SMARTPLACE_INFLUX_TOKEN" in env:
+        problems.append(f"{name} does not use its own token {token_file}")
+    if f'"$out/{SERVICE_TOKENS[name]}"' not in TOKENS_SCRIPT.read_text():
+        problems.append(f"tokens.sh does not make {SERVICE_TOKENS[name]}")
+    if f"influxdb-tokens:{TOKENS_DIR}:ro" not in service.get("volumes", []):
+        problems.append(f"{name} does not mount the tokens volume read-only")
+    return problems
+
+
+def _broker_account_problems(services: dict[str, Any]) -> list[str]:
+    """The accounts the init job writes are the ones the apps log in with."""
+    problems = []
+    init = services["broker-accounts"]
+    if init["command"][:2] != ["broker", "accounts"]:
+        problems.append("broker-accounts does not run `smartplace broker accounts`")
+    if services["mosquitto"]["depends_on"].get("broker-accounts") != {
+            "condition": "service_completed_successfully"}:
+        problems.append("the broker starts before its accounts are written")
+    init_env = _environment(init)
+    for name, user, variable in (("ingest", "smartplace-ingest", "MQTT_INGEST_PASSWORD"),
+                                 ("simulator", "smartplace-simulator",
+                                  "MQTT_SIMULATOR_PASSWORD")):
+        url = _environment(services[name]).get("SMARTPLACE_MQTT_URL", "")
+        password = init_env[variable]
+        if url != f"mqtt://{user}:{password}@mosquitto:1883":
+            problems.append(f"{name} does not log in as {user} with ${variable}")
+    ingest_id = _environment(services["ingest"]).get("SMARTPLACE_INGEST_CLIENT_ID")
+    if ingest_id != "smartplace-ingest":
+        problems.append("the ingestor's client id is not its broker account's name")
+    health = " ".join(services["mosquitto"]["healthcheck"]["test"])
+    if f"-u smartplace-health -P {init_env['MQTT_HEALTH_PASSWORD']}" not in health:
+        problems.append("the broker's health check does not log in as smartplace-health")
+    return problems
+
+
 def _broker_problems() -> list[str]:
     deploy = directives(BROKER_CONF.read_text())
-    local = directives(mosquitto_config(1883, Path("/data")))
+    local = directives(mosquitto_config(1883, Path("/data"), Path("/accounts")))
     problems = [f"mosquitto.conf {key}: {deploy.get(key)} where the local broker has "
                 f"{local[key]}" for key in set(local) - LOCAL_ONLY if deploy.get(key) != local[key]]
     if deploy.get("persistence_location") != ["/mosquitto/data/"]:
         problems.append("the broker does not persist to its data volume")
+    for key in ("password_file", "acl_file"):
+        if not deploy.get(key, [""])[0].startswith("/mosquitto/accounts/"):
+            problems.append(f"mosquitto.conf: no {key} in /mosquitto/accounts/")
     return problems
 
 
@@ -152,12 +214,12 @@ def _grafana_problems(compose: dict[str, Any]) -> list[str]:
         problems.append("Grafana does not speak InfluxQL to the compose InfluxDB")
     if datasource["jsonData"]["dbName"] != influx_env["DOCKER_INFLUXDB_INIT_BUCKET"]:
         problems.append("Grafana reads another database than the bucket")
-    token = re.fullmatch(r"Token \$\{([A-Z_]+)\}",
-                         datasource["secureJsonData"]["httpHeaderValue1"])
     grafana = services["grafana"]
-    if token is None or _environment(grafana).get(token.group(1)) != influx_env[
-            "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"]:
-        problems.append("Grafana's data source token is not InfluxDB's")
+    if datasource["secureJsonData"]["httpHeaderValue1"] != (
+            f"Token $__file{{{TOKENS_DIR}/grafana.token}}") \
+            or '"$out/grafana.token"' not in TOKENS_SCRIPT.read_text() \
+            or f"influxdb-tokens:{TOKENS_DIR}:ro" not in grafana["volumes"]:
+        problems.append("Grafana does not read its own read-only token")
     mounts = _mounts(grafana)
     (provider,) = _yaml(GRAFANA / "provisioning" / "dashboards" / "smartplace.yml")["providers"]
     folder = mounts.get(provider["options"]["path"])
@@ -204,8 +266,13 @@ def test_the_shipped_broker_config_is_accepted_by_mosquitto(tmp_path: Path) -> N
     text = BROKER_CONF.read_text()
     text = text.replace("listener 1883 0.0.0.0", f"listener {port} 127.0.0.1")
     text = text.replace("/mosquitto/data/", f"{tmp_path}/")
+    text = text.replace("/mosquitto/accounts/", f"{tmp_path}/")
+    result = CliRunner().invoke(app, ["broker", "accounts", "--out", str(tmp_path),
+                                      "--ingest-password", "i", "--simulator-password", "s"])
+    assert result.exit_code == 0, result.output
     config = tmp_path / "mosquitto.conf"
-    config.write_text(text)
+    # Started as root, mosquitto would switch to a user who cannot read pytest's folders.
+    config.write_text(text + f"\nuser {getpass.getuser()}\n")
     with (tmp_path / "out.log").open("wb") as log:
         process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log)
     try:

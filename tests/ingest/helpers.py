@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -63,20 +66,28 @@ def readings(prefix: str, count: int, seed: int = 7) -> list[tuple[str, bytes, d
 
 
 class IngestProcess:
-    """``python -m smartplace ingest`` as a child process with the test's settings."""
+    """``python -m smartplace ingest [ARGS]`` as a child process with the test's settings,
+    in a process group of its own (so a pool's workers go with it at teardown)."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start it and wait until it has subscribed (its metrics say so)."""
+        self.start_unchecked()
+        eventually(lambda: subscribed(self.settings), 20, message="ingest subscribed")
+
+    def start_unchecked(self) -> None:
+        """Start it without waiting (for one that cannot report, or must not succeed)."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "smartplace", "ingest"], env=settings_env(self.settings),
-                stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "smartplace", "ingest", *self.args],
+                env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        eventually(lambda: subscribed(self.settings), 20, message="ingest subscribed")
 
     def signal(self, signum: signal.Signals) -> None:
         assert self.process is not None
@@ -86,6 +97,13 @@ class IngestProcess:
         assert self.process is not None
         return self.process.wait(timeout_s)
 
+    def kill_all(self) -> None:
+        """SIGKILL the process and everything it started."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -93,3 +111,13 @@ class IngestProcess:
         return self.log_path.read_text(errors="replace")
 
 
+def kill_9_mid_stream(process: IngestProcess, stored: Callable[[], int], under_way: int,
+                      total: int, timeout_s: float = 90) -> int:
+    """Once ``under_way`` readings are stored, ``kill -9`` the ingestor; how many were
+    stored at the kill (fewer than ``total``: the kill landed mid-stream)."""
+    eventually(lambda: stored() >= under_way, timeout_s, message="stream under way")
+    process.signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    at_kill = stored()
+    assert at_kill < total, "the kill must land mid-stream"
+    return at_kill

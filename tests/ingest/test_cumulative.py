@@ -14,7 +14,7 @@ from ingest.registers import FILE_NAME
 from ingest.service import IngestService
 from sensors.settings import Settings
 from smartplace.servers import port_open
-from tests.helpers import eventually, influx_rows, publish_all
+from tests.helpers import eventually, influx_rows, publish
 from tests.ingest.formats_helpers import SHELLY, T0, shelly_status, write_devices
 
 pytestmark = pytest.mark.integration
@@ -46,11 +46,11 @@ def test_late_replayed_and_restarted_readings_store_the_same_points(
     devices = write_devices(tmp_path)
     first = ingest_thread(devices_file=devices)
     every = messages()
-    publish_all(settings.mqtt_url, [every[i] for i in (0, 1, 3, 4, 5)])
+    publish(settings, [every[i] for i in (0, 1, 3, 4, 5)])
     # Without reading 2, reading 3 is 1.6 - 1.25 kWh over the 120 s since reading 1.
     eventually(lambda: energies(settings) == [(None, None), (0.25, 60), (0.35, 120),
                                               (0.2, 60), (0.25, 60)], message="before the late one")
-    publish_all(settings.mqtt_url, [every[2]])
+    publish(settings, [every[2]])
     # The late reading gets its own point, and its successor is rewritten in place.
     eventually(lambda: energies(settings) == EXPECTED, message="after the late one")
     settled = points(settings)
@@ -60,7 +60,7 @@ def test_late_replayed_and_restarted_readings_store_the_same_points(
 
     # A redelivery of everything, newest first: the same points.
     received = first.stats.received
-    publish_all(settings.mqtt_url, list(reversed(every)))
+    publish(settings, list(reversed(every)))
     eventually(lambda: first.stats.acked >= received + len(every), message="replay acked")
     assert points(settings) == settled
 
@@ -72,7 +72,7 @@ def test_late_replayed_and_restarted_readings_store_the_same_points(
     second = ingest_thread(devices_file=devices)
     shuffled = every[:]
     random.Random(9).shuffle(shuffled)
-    publish_all(settings.mqtt_url, shuffled)
+    publish(settings, shuffled)
     eventually(lambda: second.stats.acked >= len(every), message="replay after restart acked")
     assert points(settings) == settled
     assert [(r.ts_ms, r.value_kwh) for r in second.formats.history.readings(  # type: ignore[union-attr]
@@ -85,7 +85,7 @@ def test_a_gap_longer_than_a_day_is_a_dead_letter_not_a_guess(
 ) -> None:
     ingest_thread(devices_file=write_devices(tmp_path))
     day = 86_400_000
-    publish_all(settings.mqtt_url, [shelly_status(T0, 1000.0),
+    publish(settings, [shelly_status(T0, 1000.0),
                                     shelly_status(T0 + 2 * day, 9000.0),
                                     shelly_status(T0 + 2 * day + 60_000, 9100.0)])
     eventually(lambda: len(points(settings)) == 3, message="three points")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sensors.settings import Settings
-from tests.helpers import eventually, influx_count, influx_rows, publish_all
+from tests.helpers import eventually, influx_count, influx_rows, publish
 from tests.ingest.formats_helpers import T0, shelly_status, ttn_uplink, write_devices
-from tests.ingest.helpers import IngestProcess
+from tests.ingest.helpers import IngestProcess, kill_9_mid_stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -60,13 +60,9 @@ def test_kill_9_while_formats_flow_loses_nothing(
     total = METERS * READINGS + UPLINKS
     first = ingest_process(devices_file=devices, ingest_batch_size=500)
     first.start()
-    publisher = threading.Thread(target=publish_all, args=(settings.mqtt_url, stream(), 180))
+    publisher = threading.Thread(target=publish, args=(settings, stream(), 180))
     publisher.start()
-    eventually(lambda: stored(settings) >= 1500, 90, message="stream under way")
-    first.signal(signal.SIGKILL)
-    assert first.wait() == -signal.SIGKILL
-    at_kill = stored(settings)
-    assert at_kill < total, "the kill must land mid-stream"
+    at_kill = kill_9_mid_stream(first, lambda: stored(settings), 1500, total)
     publisher.join(180)
 
     second = ingest_process(devices_file=devices, ingest_batch_size=500)

@@ -19,7 +19,7 @@ from sensors.reasons import DeadLetterReason as R
 from sensors.registry import load_registry
 from sensors.settings import Settings
 from sensors.topics import parse_topic
-from tests.helpers import eventually, influx_count, influx_rows, publish_all
+from tests.helpers import eventually, influx_count, influx_rows, publish
 
 PREFIX = "stockport/town-centre"
 TOPIC = f"{PREFIX}/grid/carbon-intensity/north-west-england"
@@ -159,7 +159,7 @@ def test_a_feed_message_is_stored_per_slot_and_refreshes_overwrite(
     topic = grid_topic(settings.topic_prefix, 3)
     refreshed = orjson.loads(orjson.dumps(SAMPLE))
     refreshed["data"]["data"][0]["intensity"] = {"forecast": 190, "index": "high"}
-    publish_all(settings.mqtt_url, [(topic, orjson.dumps(SAMPLE)),
+    publish(settings, [(topic, orjson.dumps(SAMPLE)),
                                     (topic, orjson.dumps(refreshed))])
     url, db = settings.influx_url, settings.influx_database
     eventually(lambda: influx_count(url, db, "grid_intensity", "forecast_gco2_kwh") == 3
@@ -180,7 +180,7 @@ def test_a_bad_feed_becomes_a_dead_letter(
     ingest_thread()
     bad = orjson.loads(orjson.dumps(SAMPLE))
     bad["data"]["data"][1]["intensity"]["forecast"] = "high"
-    publish_all(settings.mqtt_url, [(grid_topic(settings.topic_prefix, 3), orjson.dumps(bad))])
+    publish(settings, [(grid_topic(settings.topic_prefix, 3), orjson.dumps(bad))])
     url, db = settings.influx_url, settings.influx_database
     eventually(lambda: influx_count(url, db, "dead_letter", "payload") == 1, message="dead letter")
     (row,) = influx_rows(url, db, "SELECT * FROM dead_letter")
@@ -245,7 +245,7 @@ def test_a_failing_feed_is_logged_and_ingest_carries_on(
 ) -> None:
     service = ingest_thread(grid_intensity_url=feed_server[0] + "/down")
     eventually(lambda: "grid intensity fetch failed" in caplog.text, message="failure logged")
-    publish_all(settings.mqtt_url, [(f"{settings.topic_prefix}/energy/site-a/meter-1",
+    publish(settings, [(f"{settings.topic_prefix}/energy/site-a/meter-1",
                                      orjson.dumps({"ts": SLOT0_MS, "carrier": "gas",
                                                    "energy_kwh": 1.5, "interval_s": 60}))])
     eventually(lambda: service.stats.stored == 1, message="readings still stored")

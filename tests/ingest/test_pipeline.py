@@ -13,7 +13,7 @@ from ingest.service import IngestService
 from sensors.reasons import DeadLetterReason as R
 from sensors.settings import Settings
 from sensors.storage import DEAD_LETTER_PAYLOAD_BYTES
-from tests.helpers import eventually, influx_count, influx_rows, publish_all
+from tests.helpers import eventually, influx_count, influx_rows, publish
 from tests.ingest.helpers import TS0, metrics, readings
 from tests.sensors.payloads import BAD
 
@@ -25,7 +25,7 @@ def test_every_published_reading_is_stored_with_its_values(
 ) -> None:
     ingest_thread(ingest_batch_size=500)
     messages = readings(settings.topic_prefix, 3000)
-    publish_all(settings.mqtt_url, [(topic, payload) for topic, payload, _ in messages])
+    publish(settings, [(topic, payload) for topic, payload, _ in messages])
     url, db = settings.influx_url, settings.influx_database
     eventually(lambda: influx_count(url, db, "energy", "energy_kwh") == 1000, message="energy")
     eventually(lambda: influx_count(url, db, "transport", "count_car") == 1000, message="transport")
@@ -82,8 +82,8 @@ def test_bad_input_is_kept_as_dead_letters_with_reasons(
     twins = [(f"{prefix}/energy/site-a/twin", b'{"ts": "yesterday"}',
               R.TIMESTAMP_INVALID.value, "energy")] * 5
     good = readings(prefix, 30)
-    publish_all(
-        settings.mqtt_url,
+    publish(
+        settings,
         [(t, p) for t, p, _, _ in bad + twins] + [(t, p) for t, p, _ in good],
     )
     url, db = settings.influx_url, settings.influx_database
@@ -115,7 +115,7 @@ def test_lines_influx_refuses_become_dead_letters_and_the_rest_is_kept(
     assert conflict.status_code == 204
     service = ingest_thread()
     messages = readings(settings.topic_prefix, 60)
-    publish_all(settings.mqtt_url, [(topic, payload) for topic, payload, _ in messages])
+    publish(settings, [(topic, payload) for topic, payload, _ in messages])
     eventually(lambda: influx_count(url, db, "dead_letter", "payload") == 20, message="refused")
     rows = influx_rows(url, db, "SELECT * FROM dead_letter")
     assert {(r["reason"], r["domain"]) for r in rows} == {(R.STORE_REJECTED.value, "transport")}
@@ -132,7 +132,7 @@ def test_unknown_fields_are_ignored_and_counted(
     service = ingest_thread()
     body = {"ts": TS0, "carrier": "gas", "energy_kwh": 1.0, "interval_s": 60,
             "firmware": "2.1", "colour": "red"}
-    publish_all(settings.mqtt_url,
+    publish(settings,
                 [(f"{settings.topic_prefix}/energy/a/b", orjson.dumps(body))])
     url, db = settings.influx_url, settings.influx_database
     eventually(lambda: influx_count(url, db, "energy", "energy_kwh") == 1, message="stored")

@@ -11,8 +11,8 @@ import pytest
 
 from sensors.settings import Settings
 from smartplace.servers import InfluxServer, MosquittoServer
-from tests.helpers import eventually, influx_count, publish_all
-from tests.ingest.helpers import IngestProcess, metrics, readings
+from tests.helpers import eventually, influx_count, publish
+from tests.ingest.helpers import IngestProcess, kill_9_mid_stream, metrics, readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,7 +29,7 @@ def stored_total(settings: Settings) -> int:
 
 def publish_in_background(settings: Settings, count: int) -> threading.Thread:
     messages = [(t, p) for t, p, _ in readings(settings.topic_prefix, count)]
-    thread = threading.Thread(target=publish_all, args=(settings.mqtt_url, messages, 120))
+    thread = threading.Thread(target=publish, args=(settings, messages, 120))
     thread.start()
     return thread
 
@@ -41,11 +41,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(
     first = ingest_process(ingest_batch_size=1000)
     first.start()
     publisher = publish_in_background(settings, total)
-    eventually(lambda: stored_total(settings) >= 3000, 60, message="stream under way")
-    first.signal(signal.SIGKILL)
-    assert first.wait() == -signal.SIGKILL
-    at_kill = stored_total(settings)
-    assert at_kill < total, "the kill must land mid-stream"
+    at_kill = kill_9_mid_stream(first, lambda: stored_total(settings), 3000, total, 60)
     publisher.join(120)
 
     second = ingest_process(ingest_batch_size=1000)
@@ -107,7 +103,7 @@ def test_sigterm_flushes_acknowledges_and_exits_zero(
     # A long flush interval and a large batch keep messages queued when SIGTERM arrives.
     proc = ingest_process(ingest_flush_interval_s=30.0, ingest_batch_size=50_000)
     proc.start()
-    publish_all(settings.mqtt_url, [(t, p) for t, p, _ in readings(settings.topic_prefix, total)])
+    publish(settings, [(t, p) for t, p, _ in readings(settings.topic_prefix, total)])
     eventually(lambda: metrics(proc.settings)["smartplace_ingest_received_total"] == total,
                message="all received")
     assert stored_total(settings) == 0, "nothing should be flushed before the signal"
@@ -118,7 +114,7 @@ def test_sigterm_flushes_acknowledges_and_exits_zero(
     # Everything was acknowledged before exit: a new run of the same session gets nothing.
     again = ingest_process()
     again.start()
-    publish_all(settings.mqtt_url, [(f"{settings.topic_prefix}/energy/x/marker", b"{}")])
+    publish(settings, [(f"{settings.topic_prefix}/energy/x/marker", b"{}")])
     eventually(lambda: metrics(again.settings)["smartplace_ingest_received_total"] >= 1,
                message="marker received")
     assert metrics(again.settings)["smartplace_ingest_received_total"] == 1
@@ -135,7 +131,7 @@ def test_broker_restart_mid_stream_loses_nothing(
     proc.start()
     first, second = readings(settings.topic_prefix, total)[: total // 2], \
         readings(settings.topic_prefix, total)[total // 2 :]
-    publish_all(settings.mqtt_url, [(t, p) for t, p, _ in first])
+    publish(settings, [(t, p) for t, p, _ in first])
     # Stop the broker while the ingestor is still working through the first half; the
     # broker persists the session and its unacknowledged messages on the way down.
     mosquitto.stop()
@@ -146,7 +142,7 @@ def test_broker_restart_mid_stream_loses_nothing(
         assert proc.alive(), proc.log()
     finally:
         mosquitto.start()
-    publish_all(settings.mqtt_url, [(t, p) for t, p, _ in second])
+    publish(settings, [(t, p) for t, p, _ in second])
     eventually(lambda: stored_total(settings) == total, 90, interval_s=0.5,
                message=f"all {total} stored after the broker restart")
     assert "lost the broker" in proc.log()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from ingest.errors import StoreRejectedError, StoreUnavailableError
+from ingest.errors import StoreAuthError, StoreRejectedError, StoreUnavailableError
 from ingest.store import InfluxStore
 from sensors.settings import Settings
 
@@ -141,3 +141,23 @@ def test_an_outage_part_way_through_narrowing_is_raised_for_a_retry() -> None:
     store, _ = _store(lambda _: next(answers))
     with pytest.raises(StoreUnavailableError):
         store.write_keeping_good([GOOD, GOOD])
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_are_an_auth_error_naming_the_setting(status: int) -> None:
+    store, _ = _store(lambda _: httpx.Response(status, json={"error": "authorization failed"}))
+    with pytest.raises(StoreAuthError, match="SMARTPLACE_INFLUX_USERNAME"):
+        store.write([GOOD])
+    assert store.last_outcome is not None
+    assert store.last_outcome[0] is False
+
+
+def test_the_latest_outcome_is_kept_for_readiness() -> None:
+    answers = iter([httpx.Response(503), httpx.Response(204)])
+    store, _ = _store(lambda _: next(answers))
+    assert store.last_outcome is None
+    with pytest.raises(StoreUnavailableError):
+        store.write([GOOD])
+    assert store.last_outcome == (False, "InfluxDB answered 503: ")
+    store.write([GOOD])
+    assert store.last_outcome == (True, None)

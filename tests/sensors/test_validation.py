@@ -82,3 +82,12 @@ def test_models_round_trip_through_their_payload() -> None:
         domain = reading.domain
         again = validate_payload(domain, orjson.dumps(to_payload(reading)))
         assert again == reading
+
+
+@pytest.mark.parametrize("value", ['"transport"', '"energy"', "1", "null"])
+def test_a_payload_field_named_domain_is_an_unknown_field(value: str) -> None:
+    # The domain comes from the topic; a payload cannot set it (it is ignored and counted).
+    payload = f'{{{ENERGY},"energy_kwh":1,"domain":{value}}}'.encode()
+    reading = validate_payload(E, payload)
+    assert reading.domain is Domain.ENERGY
+    assert reading.unknown_fields == ("domain",)

@@ -19,7 +19,7 @@ from sensors.settings import Settings
 from simulators.devices import CHOICES, devices_file, plan
 from simulators.engine import SimulationOptions, run_simulation
 from simulators.profiles import generate_reading
-from tests.helpers import eventually, influx_rows
+from tests.helpers import as_publisher, eventually, influx_rows
 
 START_MS = 1_795_687_200_000  # 2026-11-26T10:00:00Z
 READINGS = 3
@@ -60,7 +60,7 @@ def test_a_simulated_town_in_formats_stores_the_native_readings(
     path = tmp_path / "devices.json"
     path.write_bytes(orjson.dumps(devices_file(sensors, formats)))
     ingest_thread(devices_file=path)
-    report = run_simulation(settings, SimulationOptions(
+    report = run_simulation(as_publisher(settings), SimulationOptions(
         count=READINGS * len(sensors), start_ms=START_MS, device_format=choice, seed=5))
     assert report.failed == 0
     stored = {measurement: {} for measurement in ("energy", "transport", "air_quality")}

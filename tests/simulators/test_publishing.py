@@ -29,8 +29,9 @@ from sensors.topics import Topic, parse_topic
 from sensors.validation import validate_payload
 from simulators.engine import SimulationOptions, SimulationReport, run_simulation
 from simulators.errors import BrokerUnavailableError
-from smartplace.servers import MosquittoServer, find_binary
-from tests.helpers import eventually
+from smartplace.broker_auth import BrokerAccount, new_password
+from smartplace.servers import MosquittoServer
+from tests.helpers import PUBLISHER, as_publisher, eventually, publisher_url
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +42,20 @@ START_MS = 1_780_272_000_000  # 2026-06-01T00:00:00Z
 class Subscriber:
     """Collects every message under a prefix at QoS 1."""
 
-    def __init__(self, port: int, prefix: str) -> None:
+    def __init__(self, broker: MosquittoServer, prefix: str) -> None:
         self.prefix = prefix
         self.messages: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
+        # An account of its own that reads the prefix and publishes the drain markers.
+        account = broker.add_account(BrokerAccount(
+            f"sub-{secrets.token_hex(4)}", new_password(), read=(f"{prefix}/#",),
+            write=(f"{prefix}/zz-marker/#",)))
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self._client.username_pw_set(account.username, account.password)
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
-        self._client.connect("127.0.0.1", port)
+        self._client.connect("127.0.0.1", broker.port)
         self._client.subscribe(f"{prefix}/#", options=SubscribeOptions(qos=1))
         self._client.loop_start()
         eventually(self._subscribed.is_set, timeout_s=10, message="SUBACK")
@@ -95,7 +101,7 @@ class Subscriber:
 
 @pytest.fixture
 def subscriber(settings: Settings, mosquitto: MosquittoServer) -> Iterator[Subscriber]:
-    sub = Subscriber(mosquitto.port, settings.topic_prefix)
+    sub = Subscriber(mosquitto, settings.topic_prefix)
     try:
         yield sub
     finally:
@@ -140,7 +146,8 @@ def assert_series_consistent(good: list[tuple[Topic, Reading]]) -> None:
 
 def test_run_simulation_publishes_exactly_what_it_reports(settings: Settings,
                                                           subscriber: Subscriber) -> None:
-    report = run_simulation(settings, SimulationOptions(count=200, bad_ratio=0.1, rate=4000))
+    report = run_simulation(as_publisher(settings),
+                            SimulationOptions(count=200, bad_ratio=0.1, rate=4000))
     messages = subscriber.drain()
     assert len(messages) == 200
     good = assert_report_matches(report, settings.topic_prefix, messages)
@@ -158,9 +165,9 @@ def test_backfill_is_reproducible_and_steps_by_interval(settings: Settings,
                                                         subscriber: Subscriber) -> None:
     # The registry's 33 sensors, three readings each, all a minute apart.
     options = SimulationOptions(count=99, start_ms=START_MS, seed=42)
-    first = run_simulation(settings, options)
+    first = run_simulation(as_publisher(settings), options)
     first_messages = subscriber.drain()
-    second = run_simulation(settings, options)
+    second = run_simulation(as_publisher(settings), options)
     assert first_messages == subscriber.drain()
     assert first.total == second.total == 99
     good = assert_report_matches(first, settings.topic_prefix, first_messages)
@@ -174,7 +181,7 @@ def test_backfill_is_reproducible_and_steps_by_interval(settings: Settings,
 
 def test_cli_publishes_and_prints_a_json_summary(settings: Settings, subscriber: Subscriber,
                                                  tmp_path: Path) -> None:
-    env = {**os.environ, "SMARTPLACE_MQTT_URL": settings.mqtt_url,
+    env = {**os.environ, "SMARTPLACE_MQTT_URL": publisher_url(settings.mqtt_url),
            "SMARTPLACE_TOPIC_PREFIX": settings.topic_prefix}
     done = subprocess.run(
         [str(SMARTPLACE), "simulate", "--count", "20", "--rate", "200", "--json",
@@ -198,7 +205,7 @@ def test_cli_publishes_and_prints_a_json_summary(settings: Settings, subscriber:
 
 def test_cli_stops_on_sigint_after_the_last_acknowledgement(
         settings: Settings, subscriber: Subscriber, tmp_path: Path) -> None:
-    env = {**os.environ, "SMARTPLACE_MQTT_URL": settings.mqtt_url,
+    env = {**os.environ, "SMARTPLACE_MQTT_URL": publisher_url(settings.mqtt_url),
            "SMARTPLACE_TOPIC_PREFIX": settings.topic_prefix}
     # Real time: with no --count or --duration it would run for ever.
     process = subprocess.Popen([str(SMARTPLACE), "simulate", "--json"], env=env, cwd=tmp_path,
@@ -215,57 +222,25 @@ def test_cli_stops_on_sigint_after_the_last_acknowledgement(
     assert summary["total"] == len(subscriber.drain()) >= 1
 
 
-# Run as root, mosquitto switches to user "mosquitto", who cannot read pytest's private
-# temporary folders; "user root" keeps it as it is (and means nothing to other users).
-AUTH_CONFIG = """listener {port} 127.0.0.1
-user root
-allow_anonymous false
-password_file {workdir}/passwords
-acl_file {workdir}/acl
-log_dest stderr
-"""
-
-
-class AuthMosquitto(MosquittoServer):
-    """A broker that wants a password and lets user ``sim`` write under ``allowed/`` only."""
-
-    def command(self) -> list[str]:
-        broker, passwd = find_binary("mosquitto"), find_binary("mosquitto_passwd")
-        if broker is None or passwd is None:
-            pytest.skip("mosquitto and mosquitto_passwd are needed")
-        subprocess.run([passwd, "-b", "-c", str(self.workdir / "passwords"), "sim", "s3cret"],
-                       check=True, capture_output=True, timeout=30)
-        (self.workdir / "acl").write_text("user sim\ntopic write allowed/#\n")
-        config = self.workdir / "auth.conf"
-        config.write_text(AUTH_CONFIG.format(port=self.port, workdir=self.workdir))
-        return [broker, "-c", str(config)]
-
-
-@pytest.fixture(scope="module")
-def auth_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthMosquitto]:
-    server = AuthMosquitto(tmp_path_factory.mktemp("auth-mosquitto"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def auth_settings(broker: AuthMosquitto, password: str, prefix: str) -> Settings:
-    return Settings(_env_file=None,
-                    mqtt_url=f"mqtt://sim:{password}@127.0.0.1:{broker.port}",
+def auth_settings(broker: MosquittoServer, password: str | None, prefix: str) -> Settings:
+    """The session broker's publisher account (write: ``test/#``), with its own password or
+    another, publishing under ``prefix``."""
+    account = broker.accounts[PUBLISHER]
+    return Settings(_env_file=None,  # type: ignore[call-arg]
+                    mqtt_url=f"mqtt://{account.username}:{password or account.password}"
+                             f"@127.0.0.1:{broker.port}",
                     topic_prefix=prefix)
 
 
-def test_username_and_password_are_used(auth_broker: AuthMosquitto) -> None:
+def test_username_and_password_are_used(mosquitto: MosquittoServer) -> None:
     options = SimulationOptions(count=10, rate=1000)
-    report = run_simulation(auth_settings(auth_broker, "s3cret", "allowed/sim"), options)
+    report = run_simulation(auth_settings(mosquitto, None, "test/allowed-sim"), options)
     assert (report.total, report.failed) == (10, 0)
     with pytest.raises(BrokerUnavailableError, match="refused"):
-        run_simulation(auth_settings(auth_broker, "wrong", "allowed/sim"), options)
+        run_simulation(auth_settings(mosquitto, "wrong", "test/allowed-sim"), options)
 
 
-def test_messages_the_broker_refuses_count_as_failed(auth_broker: AuthMosquitto) -> None:
-    report = run_simulation(auth_settings(auth_broker, "s3cret", "denied/sim"),
+def test_messages_the_broker_refuses_count_as_failed(mosquitto: MosquittoServer) -> None:
+    report = run_simulation(auth_settings(mosquitto, None, "denied/sim"),
                             SimulationOptions(count=10, rate=1000))
     assert (report.total, report.failed) == (0, 10)

@@ -86,7 +86,7 @@ def test_demo_children_see_the_demo_settings() -> None:
         key.removeprefix("SMARTPLACE_").lower(): value
         for key, value in env.items() if key.startswith("SMARTPLACE_")
     })
-    assert parsed.api_key_list() == ["a", "b"]
+    assert [key.secret.get_secret_value() for key in parsed.api_key_list()] == ["a", "b"]
 
 
 def test_backfill_covers_all_of_yesterday_in_london() -> None:

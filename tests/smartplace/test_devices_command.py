@@ -95,3 +95,34 @@ def test_a_bad_devices_file_stops_the_ingestor_and_the_api_naming_the_entry(
         assert result.exit_code == 2, result.output
         assert (f"{path}:\nentry 4 (shelly-gen2 device 'shellypro3em-0cb815fcaff4'): "
                 "fields.power_kw.scale: scale must not be 0") in result.output
+
+
+def test_cumulative_devices_refuse_ingestors_that_share_the_subscription(tmp_path: Path) -> None:
+    env = {**ENV, "SMARTPLACE_DEVICES_FILE": str(EXAMPLE), "SMARTPLACE_METRICS_PORT": "0",
+           "SMARTPLACE_INGEST_HTTP_PORT": "0", "SMARTPLACE_SPOOL_DIR": str(tmp_path)}
+    # The example's first cumulative device is the SenML market-hall meter.
+    for args, extra in ((["ingest", "--workers", "2"], {}),
+                        (["ingest"], {"SMARTPLACE_INGEST_SHARE_GROUP": "north"})):
+        result = CliRunner().invoke(app, args, env={**env, **extra})
+        assert result.exit_code == 2, result.output
+        assert ("senml device 'urn:dev:mac:0024befffe80a2c4:' has a cumulative register, "
+                "which needs a single ingestor") in result.output
+
+
+def test_broker_accounts_open_the_devices_files_topics_to_ingestor_and_gateway(
+    tmp_path: Path,
+) -> None:
+    result = CliRunner().invoke(app, [
+        "broker", "accounts", "--out", str(tmp_path), "--ingest-password", "i",
+        "--simulator-password", "s", "--devices-file", str(EXAMPLE)], env=ENV)
+    assert result.exit_code == 0, result.output
+    sections = (tmp_path / "acl").read_text().split("\n\n")
+    formats = ["zigbee2mqtt/town-hall-foyer", "application/+/device/+/event/up",
+               "+/events/rpc", "tele/+/SENSOR", "v3/+/devices/+/up"]
+    assert sections[1].splitlines() == [
+        "user smartplace-ingest", "topic read stockport/town-centre/#",
+        *(f"topic read {one}" for one in formats),
+        "topic write stockport/town-centre/grid/#"]
+    assert sections[2].splitlines() == [
+        "user smartplace-simulator", "topic write stockport/town-centre/#",
+        *(f"topic write {one}" for one in formats)]
