@@ -7,6 +7,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from api.cache import AnswerCache
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
 from sensors.factors import FactorTable
@@ -42,6 +43,11 @@ def _running(request: Request, name: str) -> object:
     return found
 
 
+def get_answers(request: Request) -> AnswerCache:
+    """The cache of computed answers (:mod:`api.cache`)."""
+    return cast(AnswerCache, request.app.state.answers)
+
+
 def get_store(request: Request) -> InfluxStore:
     """The InfluxDB client opened by the app's lifespan.
 
@@ -66,3 +72,4 @@ DevicesDep = Annotated[Mapping[str, Device], Depends(get_devices)]
 FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
 LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]
+AnswersDep = Annotated[AnswerCache, Depends(get_answers)]

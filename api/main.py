@@ -15,9 +15,11 @@ from fastapi.responses import JSONResponse
 
 from api.activity.scheduler import RollupScheduler
 from api.auth import require_api_key
+from api.cache import AnswerCache
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
+from api.reconciliation.budget import load_budget
 from api.routes import (
     access,
     air_quality,
@@ -26,6 +28,8 @@ from api.routes import (
     health,
     indicators,
     live,
+    reconciliation,
+    reports,
     rollups,
     sensors,
 )
@@ -75,7 +79,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
-        scheduler = RollupScheduler(store, settings)
+        scheduler = RollupScheduler(store, settings, on_run=app.state.answers.invalidate)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store,
                       app.state.devices)
         app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
@@ -84,6 +88,7 @@ def create_app(
             yield
         finally:
             await close_streams(app)
+            await app.state.answers.aclose()
             await scheduler.stop()
             await store.aclose()
             app.state.store = app.state.rollups = app.state.live_hub = None
@@ -102,7 +107,10 @@ def create_app(
     # Raises DevicesFileError at start-up when the devices file is invalid.
     app.state.devices = devices if devices is not None else devices_by_sensor(
         settings.devices_file)
+    # Raises BudgetFileError at start-up when the budget file is invalid.
+    app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
+    app.state.answers = AnswerCache(settings.api_cache_s)
     # Raises ApiKeysError at start-up when the keys file is unusable.
     app.state.api_keys = settings.api_key_list()
 
@@ -117,6 +125,8 @@ def create_app(
     v1.include_router(live.router)
     v1.include_router(access.router)
     v1.include_router(rollups.router)
+    v1.include_router(reconciliation.router)
+    v1.include_router(reports.router)
     app.include_router(health.router)
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).

@@ -6,9 +6,10 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import api_latency, broker_persistence, dashboard_latency, drain
+from bench import api_latency, api_load, broker_persistence, dashboard_latency, drain
 from bench.consumers import AckHandoff, CountOnly, Smartplace
 from bench.drain import Consumer
+from bench.nodered_peer import NodeRed
 
 BASELINE = CountOnly().name
 DRAINS = {"native": ("native",), "mixed": ("mixed",), "both": ("native", "mixed")}
@@ -18,6 +19,8 @@ def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
     made: list[Callable[[], Consumer]] = [CountOnly]
     if args.stages:
         made += [lambda: AckHandoff("each"), lambda: AckHandoff("batch")]
+    if not args.skip_nodered:
+        made.append(NodeRed)
     made.append(Smartplace)
     made += [lambda d=d: Smartplace(code_dir=d) for d in args.compare_with]
     made += [lambda n=n: Smartplace(workers=n) for n in args.workers if n > 1]
@@ -65,7 +68,7 @@ def _dashboard(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--only", choices=("ingest", "broker", "api", "dashboard", "all"),
+    parser.add_argument("--only", choices=("ingest", "broker", "api", "load", "dashboard", "all"),
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
@@ -76,6 +79,8 @@ def main() -> None:
                         help="distinct sensors the drain's messages come from")
     parser.add_argument("--workers", type=int, nargs="*", default=[2],
                         help="also drain with 'smartplace ingest --workers N' for each N")
+    parser.add_argument("--skip-nodered", action="store_true",
+                        help="leave out the Node-RED peer (installed by 'make bench-peers')")
     parser.add_argument("--stages", action="store_true",
                         help="also drain with the manual-ack hand-off alone (before/after)")
     parser.add_argument("--compare-with", type=Path, metavar="DIR", action="append",
@@ -88,6 +93,10 @@ def main() -> None:
     parser.add_argument("--api-requests", type=int, default=20,
                         help="timed requests per endpoint and source")
     parser.add_argument("--api-warmups", type=int, default=2, help="untimed requests first")
+    parser.add_argument("--load-clients", type=int, default=50,
+                        help="concurrent clients of the API load benchmark")
+    parser.add_argument("--load-seconds", type=float, default=30.0,
+                        help="seconds each server is under load")
     parser.add_argument("--dashboard-samples", type=int, default=20,
                         help="publish-to-screen samples in headless Chromium")
     args = parser.parse_args()
@@ -100,6 +109,8 @@ def main() -> None:
         _dashboard(args)
     if args.only in ("api", "all"):
         _api(args)
+    if args.only in ("load", "all"):
+        print(api_load.run(args.load_clients, args.load_seconds, args.api_sensors))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-import struct
 import threading
 import time
 from collections import deque
@@ -34,12 +33,13 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ingest.mqtt_client import FastClient
 from sensors.settings import Settings
 from sensors.topics import shared, subscription
 
@@ -52,6 +52,7 @@ def subscription_of(topic: str) -> str:
         return topic.split("/", 2)[2]
     return topic
 
+
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 SESSION_TAKEN_OVER = 0x8E  # MQTT 5 DISCONNECT reason: another client connected with our id
 RETAIN_IF_NEW_SUBSCRIPTION = 1
@@ -62,12 +63,6 @@ FLAPS_FOR_TAKEOVER = 3
 
 # (mid, qos, connection generation, topic, payload, retained)
 MessageHandler = Callable[[int, int, int, str, bytes, bool], None]
-# A PUBACK with reason code success and no properties, which MQTT 5 (3.4.2.1) lets a client
-# send as the 4 bytes of MQTT 3.1.1: type and flags, remaining length 2, packet id.
-_PUBACK = struct.Struct("!BBH")
-_PUBACK_TYPE = 0x40
-
-
 class Delivery(Protocol):
     """What acknowledging a received message needs to know about it."""
 
@@ -77,55 +72,6 @@ class Delivery(Protocol):
     def qos(self) -> int: ...
     @property
     def generation(self) -> int: ...
-
-
-# (mid, qos, topic, payload, retained): a PUBLISH as the fast path hands it over.
-PublishHandler = Callable[[int, int, str, bytes, bool], None]
-
-
-class _Client(mqtt.Client):
-    """paho's client, keeping the error of the latest failed connection attempt (paho's
-    network thread swallows it, and only reports that an attempt failed), with a lean
-    path for the PUBLISH packets the ingestor receives."""
-
-    last_connect_error: OSError | None = None
-    publish_handler: PublishHandler | None = None
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        """Hand a QoS 0/1 PUBLISH without MQTT 5 properties straight to the handler.
-
-        Hand-written for measured speed: paho builds a ``Properties`` object (clearing
-        every property name), an ``MQTTMessage``, a debug log call and a topic-filter match
-        for each message, which was about 20 % of the ingestor's CPU (bench: py-spy of the
-        drain; before/after in the commit). The packet layout is MQTT 5's (3.3.2): topic
-        length and topic, packet id for QoS > 0, property length, payload. Anything else
-        (QoS 2, properties present, MQTT 3, a short packet) takes paho's own path.
-        """
-        handler = self.publish_handler
-        header = self._in_packet["command"]
-        qos = (header & 0x06) >> 1
-        if handler is None or qos == 2 or self._protocol != mqtt.MQTTv5:
-            return super()._handle_publish()
-        packet = self._in_packet["packet"]
-        topic_end = 2 + int.from_bytes(packet[:2], "big")
-        end = topic_end + 2 if qos else topic_end  # the packet id
-        if len(packet) <= end or packet[end] != 0:
-            return super()._handle_publish()  # properties (or a malformed packet)
-        mid = int.from_bytes(packet[topic_end:end], "big") if qos else 0
-        # An invalid UTF-8 topic (a broker should refuse it) becomes a topic_invalid dead
-        # letter instead of the exception paho raises on reading message.topic.
-        handler(mid, qos, packet[2:topic_end].decode("utf-8", "replace"),
-                bytes(packet[end + 1:]), bool(header & 0x01))
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def reconnect(self) -> MQTTErrorCode:
-        try:
-            result = super().reconnect()
-        except OSError as exc:
-            self.last_connect_error = exc
-            raise
-        self.last_connect_error = None
-        return result
 
 
 def describe_connect_error(error: OSError, endpoint: str) -> str:
@@ -175,7 +121,7 @@ class MqttConsumer:
         self._client_id = settings.ingest_client_id
         self._connected_at = 0.0
         self._short_drops: deque[float] = deque(maxlen=FLAPS_FOR_TAKEOVER)
-        client = _Client(
+        client = FastClient(
             CallbackAPIVersion.VERSION2,
             client_id=settings.ingest_client_id,
             protocol=mqtt.MQTTv5,
@@ -208,28 +154,15 @@ class MqttConsumer:
         self._client.loop_start()
 
     def ack_all(self, deliveries: Sequence[Delivery]) -> None:
-        """Acknowledge stored messages (those of the current connection) in one write.
-
-        Why not ``client.ack`` per message: each call takes paho's locks, queues its own
-        4-byte packet and wakes the network thread through a socket pair, so 5,000 acks
-        were 5,000 wake-ups and 5,000 ``send`` calls, with the writer and network threads
-        trading the GIL for each. Here the writer packs every PUBACK of the batch into one
-        buffer and hands it over once; paho's network thread (which owns the socket)
-        sends it in one write. Measured: bench/hot_path.py, "acknowledge".
-        """
+        """Acknowledge stored messages (those of the current connection) in one write."""
         if not self.connected:
             return
         generation = self.generation
-        pack = _PUBACK.pack
-        packed = b"".join([pack(_PUBACK_TYPE, 2, one.mid) for one in deliveries
-                           if one.qos == 1 and one.generation == generation])
+        self._client.send_pubacks([one.mid for one in deliveries
+                                   if one.qos == 1 and one.generation == generation])
         for one in deliveries:  # the subscription is QoS 1, so a broker never sends 2
             if one.qos == 2 and one.generation == generation:
                 self._client.ack(one.mid, 2)
-        if packed:
-            # paho's own queue of outgoing packets (private, but stable across 2.x): the
-            # network thread writes it in order with the other packets of this connection.
-            self._client._packet_queue(_PUBACK_TYPE, packed, 0, 0)
 
     def publish(self, topic: str, payload: bytes, timeout_s: float) -> bool:
         """Publish at QoS 1 on this connection; True once the broker acknowledged it (paho

@@ -36,6 +36,10 @@ class Measurement(StrEnum):
     RECEIVED_HOURLY = "received_hourly"
     RECEIVED_DAILY = "received_daily"
     ROLLUP_STATE = "activity_rollup_state"
+    # The DESNZ local-authority greenhouse gas statistics, imported by `smartplace
+    # reconcile import` (docs/methodology.md, "Reconciliation with the official inventory").
+    LA_INVENTORY = "la_inventory"
+    LA_INVENTORY_EDITION = "la_inventory_edition"
 
 
 # Field names shared by several measurements (the readings use the payload's names).
@@ -118,6 +122,8 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
     Measurement.RECEIVED_HOURLY: _RECEIVED_TAGS,
     Measurement.RECEIVED_DAILY: _RECEIVED_TAGS,
     Measurement.ROLLUP_STATE: (),
+    Measurement.LA_INVENTORY: ("la", "edition", "sector", "subsector", "gas"),
+    Measurement.LA_INVENTORY_EDITION: ("edition",),
 }
 
 FIELDS: dict[Measurement, dict[str, FieldType]] = {
@@ -135,6 +141,13 @@ FIELDS: dict[Measurement, dict[str, FieldType]] = {
     Measurement.RECEIVED_HOURLY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.RECEIVED_DAILY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.ROLLUP_STATE: dict.fromkeys(("since_ms", "until_ms", "run_at_ms"), "integer"),
+    Measurement.LA_INVENTORY: {"la_name": "string", "territorial_kt": "float",
+                               "within_scope_kt": "float", "population_k": "float",
+                               "area_km2": "float"},
+    Measurement.LA_INVENTORY_EDITION: {"file_name": "string", "file_sha256": "string",
+                                       "rows": "integer", "first_year": "integer",
+                                       "last_year": "integer", "imported_at_ms": "integer",
+                                       "layout": "string"},
 }
 
 def quote_identifier(name: str) -> str:

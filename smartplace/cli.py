@@ -16,6 +16,8 @@ from smartplace.devices import devices_app
 from smartplace.import_command import import_file
 from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
+from smartplace.reconcile import app as reconcile_app
+from smartplace.report import report_command
 
 app = typer.Typer(
     help="smartplace: town-centre carbon and air-quality telemetry.",
@@ -53,6 +55,8 @@ app.add_typer(devices_app, name="devices")
 app.command("import")(import_file)
 app.add_typer(broker_app, name="broker")
 app.add_typer(ingest_app, name="ingest")
+app.command("report")(report_command)
+app.add_typer(reconcile_app, name="reconcile")
 
 
 @app.command()

@@ -24,7 +24,7 @@ FORBIDDEN = {
     "simulators": {"ingest", "api", "smartplace"},
     "smartplace": set(),
 }
-API_FEATURES = ("activity", "carbon", "air", "network", "live")
+API_FEATURES = ("activity", "carbon", "air", "network", "live", "reports", "reconciliation")
 
 
 def imports_of(path: Path) -> list[tuple[str, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -26,9 +27,11 @@ JOB_ID = "activity-rollup"
 class RollupScheduler:
     """Starts and stops the rollup job with the app's lifespan."""
 
-    def __init__(self, store: InfluxStore, settings: Settings) -> None:
+    def __init__(self, store: InfluxStore, settings: Settings,
+                 on_run: Callable[[], None] | None = None) -> None:
         self._store = store
         self._settings = settings
+        self._on_run = on_run  # told after each run: answers read before it are stale
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
 
@@ -58,6 +61,8 @@ class RollupScheduler:
             self._running.add(task)
         try:
             await run_rollup(self._store, self._settings, now_ms())
+            if self._on_run is not None:
+                self._on_run()
         except Exception:
             logger.exception("rollup run failed; retrying at the next interval")
         finally:

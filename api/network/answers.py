@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from api.clock import format_ms
 from api.influx import InfluxStore
-from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen
+from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen, site_in_data
 from api.network.status import sensor_statuses
 from api.schemas import SensorList, SensorState, SensorStatus
 from sensors.formats.devices import Device
@@ -38,7 +38,7 @@ async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[s
     now, statuses = await statuses_now(store, registry, devices)
     if site is not None:
         known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
-        if site not in known_sites:
+        if site not in known_sites and not await site_in_data(store, site):
             return None
         statuses = [s for s in statuses if s.site == site]
     if domain is not None:
@@ -52,10 +52,19 @@ async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[s
 
 async def one_sensor(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
                      sensor_id: str) -> SensorStatus | None:
-    """A registered sensor, or one seen in the data; None when neither.
+    """A registered sensor (or one of the devices file), or one seen in the data (however
+    long ago); None when neither.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
     _, statuses = await statuses_now(store, registry, devices)
-    return next((one for one in statuses if one.id == sensor_id), None)
+    found = next((one for one in statuses if one.id == sensor_id), None)
+    if found is not None:
+        return found
+    # Not seen within the lookback: known all the same if it ever sent a reading.
+    older = await fetch_last_seen(store, sensor_id)
+    if sensor_id not in older:
+        return None
+    return next(one for one in sensor_statuses(registry, older, now_ms(), devices)
+                if one.id == sensor_id)
