@@ -26,16 +26,20 @@ import os
 import select
 import socket
 import struct
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from bench.messages import PREFIX, PUBLISH_WINDOW, Totals, payloads
+from smartplace.broker_auth import BrokerAccount
 
 PROBE_SITE = "bench-probe"
+PROBE_EVERY = 500
 PROGRESS_S = 0.25
 _CONNECT, _CONNACK, _PUBLISH_QOS1, _PUBACK, _DISCONNECT = 0x10, 0x20, 0x32, 0x40, 0xE0
 
@@ -166,6 +170,43 @@ def publish_paced(client: LeanPublisher, rate: float, seconds: float, sensors: i
     return {"sent": sent, "acked": client.acked, "paced_s": paced_s,
             "acked_s": time.perf_counter() - started,
             "cpu_s": time.process_time() - cpu_start, "totals": asdict(totals)}
+
+
+class PublisherProcess:
+    """This module run as a child of the benchmark: progress and outcome read from stdout."""
+
+    def __init__(self, broker_port: int, account: BrokerAccount, rate: float, seconds: float,
+                 sensors: int, index: int, count: int) -> None:
+        self.sent = 0
+        self.outcome: dict[str, Any] | None = None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.live_publisher", "127.0.0.1", str(broker_port),
+             account.username, str(rate), str(seconds), str(sensors), str(index), str(count),
+             str(PROBE_EVERY)],
+            stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "BENCH_MQTT_PASSWORD": account.password})
+        assert self.process.stdout is not None
+        self._reader = threading.Thread(target=self._read, args=(self.process.stdout,),
+                                        daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            if line.startswith("progress "):
+                self.sent = int(line.split()[1])
+            elif line.startswith("{"):
+                self.outcome = orjson.loads(line)
+
+    def finish(self) -> dict[str, Any]:
+        if self.process.wait(300) != 0:
+            raise SystemExit("benchmark: a live publisher failed")
+        self._reader.join(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        if self.outcome is None or self.outcome["acked"] != self.outcome["sent"]:
+            raise SystemExit(f"benchmark: the broker did not acknowledge every publish "
+                             f"({self.outcome})")
+        return self.outcome
 
 
 def main() -> None:

@@ -169,10 +169,12 @@ def table(rows: Sequence[ScaleRow]) -> str:
     for row in rows:
         api = row.api
         later = api.tick_ms[1:]
+        first = (f"{api.first_sensors_s:.2f}" if api.first_sensors_s is not None
+                 else f"none within {scale_api.LIVE_MAX_S:.0f} s")
         out.append(
             f"| {row.sensors:,} | {scale_api.p(api.list_ms, 50)} / "
             f"{scale_api.p(api.list_ms, 99)} | {api.list_bytes / 1024:,.0f} | "
-            f"{api.first_sensors_s:.2f} | {api.event_bytes.get('sensors', 0) / 1024:,.0f} / "
+            f"{first} | {api.event_bytes.get('sensors', 0) / 1024:,.0f} / "
             f"{api.event_bytes.get('alerts', 0) / 1024:,.1f} ({sum(api.alert_kinds.values())}) | "
             f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)} | "
             f"{api.rss_idle / _MB:,.0f} / {api.rss_max / _MB:,.0f} | "

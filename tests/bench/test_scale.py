@@ -34,6 +34,7 @@ def test_a_small_drain_and_the_api_over_its_sensors(sensors: int, tmp_path: Path
     assert len(api.list_ms) == 3
     # Every 100th sensor's latest reading is 30 minutes old: silent, and raised as such.
     assert api.alert_kinds.get("sensor_silent") == math.ceil(sensors / 100)
+    assert api.first_sensors_s is not None
     assert api.first_sensors_s > 0
     assert api.event_bytes["sensors"] > sensors * 50  # one entry per sensor at least
     assert len(api.tick_ms) == 2
