@@ -7,7 +7,7 @@ and the live hub (closed in reverse order).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
@@ -38,6 +38,7 @@ from api.routes.health import smartplace_version
 from api.schemas.errors import error_responses
 from api.security import SecurityHeaders
 from sensors.factors import FactorTable, load_factor_table
+from sensors.formats.devices import Device, devices_by_sensor
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
 
@@ -58,7 +59,8 @@ async def _store_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings, registry: Registry | None = None, factors: FactorTable | None = None
+    settings: Settings, registry: Registry | None = None, factors: FactorTable | None = None,
+    devices: Mapping[str, Device] | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -67,6 +69,8 @@ def create_app(
         registry: the site and sensor registry (default: the packaged one).
         factors: the emission-factor table (default: the packaged one with the
             settings' ``factors_file`` applied).
+        devices: the devices file's devices by sensor (default: ``devices_file``'s, if
+            set): which sensors send which device format.
 
     Returns:
         The app; its lifespan opens the InfluxDB client, starts the rollup job and makes
@@ -78,7 +82,8 @@ def create_app(
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
         scheduler = RollupScheduler(store, settings, on_run=app.state.answers.invalidate)
-        hub = LiveHub(settings, app.state.registry, app.state.factors, store)
+        hub = LiveHub(settings, app.state.registry, app.state.factors, store,
+                      app.state.devices)
         app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
         scheduler.start()
         try:
@@ -104,6 +109,9 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
+    # Raises DevicesFileError at start-up when the devices file is invalid.
+    app.state.devices = devices if devices is not None else devices_by_sensor(
+        settings.devices_file)
     # Raises BudgetFileError at start-up when the budget file is invalid.
     app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None

@@ -6,12 +6,21 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import api_latency, api_load, broker_persistence, dashboard_latency, drain
+from bench import (
+    api_latency,
+    api_load,
+    broker_persistence,
+    dashboard_latency,
+    drain,
+    live_rate,
+    scale,
+)
 from bench.consumers import AckHandoff, CountOnly, Smartplace
 from bench.drain import Consumer
 from bench.nodered_peer import NodeRed
 
 BASELINE = CountOnly().name
+DRAINS = {"native": ("native",), "mixed": ("mixed",), "both": ("native", "mixed")}
 
 
 def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
@@ -27,19 +36,32 @@ def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
 
 
 def _ingest(args: argparse.Namespace) -> None:
-    ratios: dict[str, list[float]] = {}
-    for trial in range(1, args.repeat + 1):
-        consumers = [make() for make in _contenders(args)]
-        results = drain.run(consumers, args.messages, args.sensors)
-        print(f"\ntrial {trial} of {args.repeat}, {args.messages:,} messages, "
-              f"{args.sensors:,} sensors:\n{drain.table(results, BASELINE)}\n", flush=True)
-        base = next(one.rate for one in results if one.name == BASELINE)
-        for one in results:
-            ratios.setdefault(one.name, []).append(one.rate / base)
-    print(f"median ratio to the count-only paho subscriber over {args.repeat} trial(s):")
-    for name, found in ratios.items():
-        found.sort()
-        print(f"  {found[len(found) // 2]:.2f}  {name}")
+    medians: dict[str, dict[str, float]] = {}
+    for drain_kind in DRAINS[args.drain]:
+        mixed = drain_kind == "mixed"
+        ratios: dict[str, list[float]] = {}
+        for trial in range(1, args.repeat + 1):
+            # The mixed drain has cumulative meters, which need a single ingestor.
+            consumers = [make() for make in ([CountOnly, Smartplace] if mixed
+                                             else _contenders(args))]
+            results = drain.run(consumers, args.messages, args.sensors, mixed=mixed)
+            print(f"\n{drain_kind} drain, trial {trial} of {args.repeat}, {args.messages:,} "
+                  f"messages, {args.sensors:,} sensors:\n{drain.table(results, BASELINE)}\n",
+                  flush=True)
+            base = next(one.rate for one in results if one.name == BASELINE)
+            for one in results:
+                ratios.setdefault(one.name, []).append(one.rate / base)
+        print(f"{drain_kind} drain: median ratio to the count-only paho subscriber over "
+              f"{args.repeat} trial(s):")
+        for name, found in ratios.items():
+            found.sort()
+            medians.setdefault(drain_kind, {})[name] = found[len(found) // 2]
+            print(f"  {found[len(found) // 2]:.2f}  {name}")
+    if len(medians) == 2:
+        ingest = next(name for name in medians["mixed"] if name != BASELINE)
+        change = medians["mixed"][ingest] / medians["native"][ingest] - 1
+        print(f"mixed-format ratio against the native ratio: {change:+.0%} "
+              "(target: within 15 %)")
 
 
 def _api(args: argparse.Namespace) -> None:
@@ -52,12 +74,27 @@ def _dashboard(args: argparse.Namespace) -> None:
     print(dashboard_latency.run(samples=args.dashboard_samples).summary())
 
 
+def _live(args: argparse.Namespace) -> None:
+    results = live_rate.run(args.live_rates, args.live_seconds, args.live_workers,
+                            args.live_publishers)
+    print(f"\nlive rate, {args.live_seconds:g} s per rate:\n{live_rate.table(results)}\n")
+
+
+def _scale(args: argparse.Namespace) -> None:
+    rows = scale.run(args.scale_sensors, args.messages)
+    print(f"\nscale, {args.messages:,} messages per drain:\n{scale.table(rows)}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--only", choices=("ingest", "broker", "api", "load", "dashboard", "all"),
+    parser.add_argument("--only", choices=("ingest", "broker", "api", "load", "dashboard",
+                                           "live", "scale", "all"),
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--drain", choices=tuple(DRAINS), default="both",
+                        help="ingest: the native drain, the mixed-format one (half TTN and "
+                        "Shelly, bench/mixed.py), or both")
     parser.add_argument("--sensors", type=int, default=300,
                         help="distinct sensors the drain's messages come from")
     parser.add_argument("--workers", type=int, nargs="*", default=[2],
@@ -82,6 +119,16 @@ def main() -> None:
                         help="seconds each server is under load")
     parser.add_argument("--dashboard-samples", type=int, default=20,
                         help="publish-to-screen samples in headless Chromium")
+    parser.add_argument("--live-rates", type=float, nargs="+", default=[5000, 10000, 8000],
+                        help="target publish rates (msg/s) of the live-rate benchmark")
+    parser.add_argument("--live-seconds", type=float, default=30, help="publishing per rate")
+    parser.add_argument("--live-workers", type=int, nargs="+", default=[1],
+                        help="ingestor processes to run each rate with (1: one process; "
+                        "N: 'smartplace ingest --workers N')")
+    parser.add_argument("--live-publishers", type=int, default=1,
+                        help="publisher processes sharing each rate")
+    parser.add_argument("--scale-sensors", type=int, nargs="+", default=[300, 3000, 30000],
+                        help="distinct sensor counts of the scale benchmark")
     args = parser.parse_args()
 
     if args.only in ("ingest", "all"):
@@ -94,6 +141,10 @@ def main() -> None:
         _api(args)
     if args.only in ("load", "all"):
         print(api_load.run(args.load_clients, args.load_seconds, args.api_sensors))
+    if args.only in ("live", "all"):
+        _live(args)
+    if args.only in ("scale", "all"):
+        _scale(args)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,25 @@ export function setSensorRegistry(sites, sensors) {
   schematic.setRegistry(sites, sensors);
 }
 
+// How many sensors send each format (native contract payloads, LoRaWAN, smart meters...).
+function renderSources(sensors) {
+  const tally = new Map();
+  for (const sensor of sensors) {
+    const source = sensor.source_format || "native";
+    tally.set(source, (tally.get(source) || 0) + 1);
+  }
+  const order = [...tally.keys()].sort((a, b) => (a === "native" ? -1 : b === "native" ? 1 : a.localeCompare(b)));
+  const text = order.map((source) => `${source} ${tally.get(source)}`).join(" · ");
+  setText($("#sensor-sources"), text ? `Sources: ${text}` : "");
+}
+
 export function onSensors(data) {
   schematic.update(data);
   const counts = data.counts || {};
   for (const status of ["reporting", "late", "silent"]) {
     setText($(`[data-count="${status}"]`), String(counts[status] ?? 0));
   }
+  renderSources(data.sensors || []);
   // A readable list of the sensors that need attention (worst first).
   const rank = { silent: 0, late: 1 };
   const attention = (data.sensors || [])
@@ -53,7 +66,8 @@ export function onSensors(data) {
     const name = document.createElement("b");
     name.textContent = sensor.id;
     const detail = document.createElement("span");
-    detail.textContent = ` ${sensor.status} · ${siteName(sensor.site)} · ${seen ? `last seen ${shortTime(seen, now())}` : "never seen"}`;
+    const via = sensor.source_format && sensor.source_format !== "native" ? ` · ${sensor.source_format}` : "";
+    detail.textContent = ` ${sensor.status} · ${siteName(sensor.site)}${via} · ${seen ? `last seen ${shortTime(seen, now())}` : "never seen"}`;
     item.append(name, detail);
     list.append(item);
   }

@@ -1,4 +1,5 @@
-"""The ``smartplace`` command: ingest, api, simulate, demo (contract section 5)."""
+"""The ``smartplace`` command: ingest, api, simulate, demo (contract section 5), and devices
+and import (device formats, contract section 7)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from sensors.errors import DevicesFileError
 from sensors.settings import Settings
 from simulators.command import simulate
 from smartplace.broker_cli import broker_app
+from smartplace.devices import devices_app
+from smartplace.import_command import import_file
 from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
 from smartplace.reconcile import app as reconcile_app
@@ -37,11 +41,18 @@ def api() -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     from api.server import serve
+    from sensors.errors import FactorFileError
 
-    serve(settings)
+    try:
+        serve(settings)
+    except (DevicesFileError, FactorFileError) as exc:
+        typer.echo(f"cannot start the API: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 app.command()(simulate)
+app.add_typer(devices_app, name="devices")
+app.command("import")(import_file)
 app.add_typer(broker_app, name="broker")
 app.add_typer(ingest_app, name="ingest")
 app.command("report")(report_command)

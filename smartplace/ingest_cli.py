@@ -11,12 +11,16 @@ import os
 import sys
 import threading
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sensors.errors import DevicesFileError
 from sensors.settings import Settings
 from smartplace.logs import configure_logging
+
+if TYPE_CHECKING:
+    from ingest.service import IngestService
 
 ingest_app = typer.Typer(help="Run the ingestor (MQTT -> InfluxDB).",
                          invoke_without_command=True)
@@ -77,12 +81,36 @@ def ingest(
     settings = _settings(**({"ingest_workers": workers} if workers else {}))
     configure_logging(settings.log_level, settings.log_format)
     if settings.ingest_workers == 1:
-        from ingest.service import IngestService
-
-        sys.exit(IngestService(settings).run())
+        sys.exit(_service(settings).run())
     from ingest.workers import WorkerPool
 
+    _check_devices(settings)  # before the workers, which would only die and restart
     sys.exit(WorkerPool(settings, run_worker).run())
+
+
+def _service(settings: Settings, *, drain: bool = False) -> IngestService:
+    """The ingestor; a bad devices file or unusable state stops here, named (exit 2)."""
+    from ingest.errors import IngestError
+    from ingest.service import IngestService
+
+    try:
+        return IngestService(settings, drain=drain)
+    except (DevicesFileError, IngestError) as exc:
+        typer.echo(f"cannot start the ingestor: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _check_devices(settings: Settings) -> None:
+    from ingest.formats import check_single_ingestor
+    from sensors.formats.devices import load_devices
+
+    if settings.devices_file is None:
+        return
+    try:
+        check_single_ingestor(load_devices(settings.devices_file), settings)
+    except DevicesFileError as exc:
+        typer.echo(f"cannot start the ingestor: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @ingest_app.command("drain")
@@ -107,9 +135,8 @@ def drain(
     })
     configure_logging(settings.log_level, settings.log_format)
     from ingest.errors import DrainError
-    from ingest.service import IngestService
 
-    service = IngestService(settings, drain=True)
+    service = _service(settings, drain=True)
     try:
         code = service.run()
     except DrainError as exc:

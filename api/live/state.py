@@ -24,6 +24,7 @@ from api.network.last_seen import LastSeen
 from api.network.status import sensor_statuses
 from api.schemas import SensorState, SensorStatus
 from sensors.factors import FactorTable
+from sensors.formats.devices import Device
 from sensors.readings import Carrier, VehicleClass
 from sensors.registry import Registry
 from sensors.storage import ENERGY_KWH, Measurement, count_field
@@ -137,13 +138,14 @@ async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[
             "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
 
 
-def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen],
-                  now_ms: int) -> tuple[dict[str, Any], list[SensorStatus]]:
+def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
+                  devices: Mapping[str, Device] | None = None
+                  ) -> tuple[dict[str, Any], list[SensorStatus]]:
     """The ``sensors`` payload, and the statuses it came from (alerts use them too).
 
     The rules are ``GET /api/v1/sensors``'s (:func:`api.network.status.sensor_statuses`).
     """
-    statuses = sensor_statuses(registry, seen, now_ms)
+    statuses = sensor_statuses(registry, seen, now_ms, devices)
     counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
     sensors = []
     for status in statuses:
@@ -155,6 +157,7 @@ def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen],
             "last_seen": rfc3339_ms(last.time_ms) if last else None,
             "age_s": round(status.age_s, 3) if status.age_s is not None else None,
             "interval_s": status.interval_s, "registered": status.registered,
+            "source_format": status.source_format,
         })
     return {"counts": counts, "sensors": sensors}, statuses
 

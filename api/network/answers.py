@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from api.clock import format_ms
@@ -9,12 +10,14 @@ from api.influx import InfluxStore
 from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen, site_in_data
 from api.network.status import sensor_statuses
 from api.schemas import SensorList, SensorState, SensorStatus
+from sensors.formats.devices import Device
 from sensors.registry import Registry
 from sensors.timestamps import now_ms
 from sensors.topics import Domain
 
 SENSOR_COLUMNS = ("id", "domain", "site", "site_name", "lat", "lon", "interval_s", "carrier",
-                  "link_km", "registered", "last_seen", "age_s", "status")
+                  "link_km", "registered", "source_format", "device", "last_seen", "age_s",
+                  "status")
 
 
 def sensor_table(sensors: list[SensorStatus]) -> tuple[list[str], list[list[Any]]]:
@@ -23,7 +26,8 @@ def sensor_table(sensors: list[SensorStatus]) -> tuple[list[str], list[list[Any]
     return list(SENSOR_COLUMNS), rows
 
 
-async def statuses_now(store: InfluxStore, registry: Registry) -> tuple[int, list[SensorStatus]]:
+async def statuses_now(store: InfluxStore, registry: Registry,
+                       devices: Mapping[str, Device]) -> tuple[int, list[SensorStatus]]:
     """The time of the answer and every known sensor's status at that time.
 
     Raises:
@@ -31,18 +35,18 @@ async def statuses_now(store: InfluxStore, registry: Registry) -> tuple[int, lis
     """
     seen = await fetch_last_seen(store)
     now = now_ms()
-    return now, sensor_statuses(registry, seen, now)
+    return now, sensor_statuses(registry, seen, now, devices)
 
 
-async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
-                      domain: Domain | None) -> SensorList | None:
+async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
+                      site: str | None, domain: Domain | None) -> SensorList | None:
     """Known sensors, optionally of one site and domain; None when ``site`` is unknown
     (neither registered nor seen in the data).
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    now, statuses = await statuses_now(store, registry)
+    now, statuses = await statuses_now(store, registry, devices)
     if site is not None:
         known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
         if site not in known_sites and not await site_in_data(store, site):
@@ -57,13 +61,15 @@ async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
                       sensors=statuses)
 
 
-async def one_sensor(store: InfluxStore, registry: Registry, sensor_id: str) -> SensorStatus | None:
-    """A registered sensor, or one seen in the data (however long ago); None when neither.
+async def one_sensor(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
+                     sensor_id: str) -> SensorStatus | None:
+    """A registered sensor (or one of the devices file), or one seen in the data (however
+    long ago); None when neither.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    _, statuses = await statuses_now(store, registry)
+    _, statuses = await statuses_now(store, registry, devices)
     found = next((one for one in statuses if one.id == sensor_id), None)
     if found is not None:
         return found
@@ -71,5 +77,5 @@ async def one_sensor(store: InfluxStore, registry: Registry, sensor_id: str) -> 
     older = await fetch_last_seen(store, sensor_id)
     if sensor_id not in older:
         return None
-    return next(one for one in sensor_statuses(registry, older, now_ms())
+    return next(one for one in sensor_statuses(registry, older, now_ms(), devices)
                 if one.id == sensor_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import Response
 
-from api.deps import RegistryDep, StoreDep
+from api.deps import DevicesDep, RegistryDep, StoreDep
 from api.network.answers import one_sensor, sensor_list, sensor_table
 from api.params import FormatQuery
 from api.render import FastJSONResponse, csv_response, table_responses, wants_csv
@@ -27,12 +27,14 @@ async def list_sensors(
     request: Request,
     store: StoreDep,
     registry: RegistryDep,
+    devices: DevicesDep,
     domain: Annotated[Domain | None, Query(description="only this domain")] = None,
     site: Annotated[str | None, Query(max_length=200, description="only this site")] = None,
     output: FormatQuery = None,
 ) -> Response:
-    """Registered sensors and any others found in the database (``registered: false``)."""
-    answer = await sensor_list(store, registry, site, domain)
+    """Registered sensors, then the devices file's others and any others found in the
+    database (``registered: false``), each with what it sends (``source_format``)."""
+    answer = await sensor_list(store, registry, devices, site, domain)
     if answer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown site {site!r}")
     if wants_csv(request, output):
@@ -46,11 +48,12 @@ async def get_sensor(
     request: Request,
     store: StoreDep,
     registry: RegistryDep,
+    devices: DevicesDep,
     sensor_id: Annotated[str, Path(max_length=200, description="the sensor's id")],
     output: FormatQuery = None,
 ) -> Response:
     """A registered sensor, or one found in the database."""
-    found = await one_sensor(store, registry, sensor_id)
+    found = await one_sensor(store, registry, devices, sensor_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     if wants_csv(request, output):
