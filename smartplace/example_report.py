@@ -74,7 +74,8 @@ async def _report(settings: Settings, period_text: str, out: Path, sample: Path 
     store = InfluxStore(settings)
     try:
         await backfill(store, previous.window.start_ns // NS_PER_MS,
-                       period.window.end_ns // NS_PER_MS, period.window.end_ns // NS_PER_MS)
+                       period.window.end_ns // NS_PER_MS, period.window.end_ns // NS_PER_MS,
+                       limit_ms=None)
         if sample is not None:
             from api.reconciliation.inventory import parse_inventory, store_inventory
             await store_inventory(store, parse_inventory(sample.read_bytes()), "sample",

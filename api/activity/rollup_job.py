@@ -17,7 +17,8 @@ from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
 from api.activity.received import RECEIVED_DAILY_SELECT, received_statements
 from api.activity.rollups import Coverage, forget_coverage, read_coverage
-from api.clock import HOUR_MS, TimeWindow, ceil_hour, days_touching, floor_hour
+from api.clock import HOUR_MS, TimeWindow, ceil_hour, days_touching, floor_hour, format_ms
+from api.errors import ParamError
 from api.influx import InfluxStore, QueryParam, Series
 from sensors.lineprotocol import point_line
 from sensors.settings import Settings
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 HOURLY, DAILY = Measurement.ACTIVITY_HOURLY, Measurement.ACTIVITY_DAILY
 MAX_CATCHUP_MS = 7 * 24 * HOUR_MS  # a scheduled run fills a gap up to this long, else restarts
+# One backfill rolls up at most this many hours, gap included: a request for 2000-01-01
+# with coverage in 2026 would otherwise roll up 26 years inside one HTTP request.
+MAX_BACKFILL_MS = 366 * 24 * HOUR_MS
 _CHUNK_MS = 24 * HOUR_MS
 _DAYS_PER_REQUEST = 50
 _ACTIVITY_TAGS = "site, sensor, domain, carrier"
@@ -156,13 +160,16 @@ async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     return written
 
 
-async def backfill(store: InfluxStore, start_ms: int, end_ms: int,
-                   now_ms: int) -> Coverage | None:
+async def backfill(store: InfluxStore, start_ms: int, end_ms: int, now_ms: int, *,
+                   limit_ms: int | None = MAX_BACKFILL_MS) -> Coverage | None:
     """Roll up the complete hours touching [start_ms, end_ms), keeping coverage contiguous.
 
-    Hours between the existing coverage and the new range are rolled up too.
+    Hours between the existing coverage and the new range are rolled up too, at most
+    ``limit_ms`` in all (further back: in steps towards the coverage; None: no limit, for
+    the command line).
 
     Raises:
+        ParamError: more than ``limit_ms`` to roll up, gap included.
         StoreError: InfluxDB could not answer or refused the write.
     """
     lo, hi = floor_hour(start_ms), min(ceil_hour(end_ms), floor_hour(now_ms))
@@ -176,6 +183,14 @@ async def backfill(store: InfluxStore, start_ms: int, end_ms: int,
         if lo > coverage.until_ms:
             ranges.append((coverage.until_ms, lo))
         lo, hi = min(lo, coverage.since_ms), max(hi, coverage.until_ms)
+    hours = sum(last - first for first, last in ranges) // HOUR_MS
+    if limit_ms is not None and hours * HOUR_MS > limit_ms:
+        covered = ("" if coverage is None else f" (the rollups cover {format_ms(coverage.since_ms)}"
+                   f" to {format_ms(coverage.until_ms)}, and the hours between are rolled up "
+                   "too, so that coverage stays contiguous)")
+        raise ParamError("start", f"this backfill would roll up {hours} hours{covered}; at "
+                         f"most {limit_ms // HOUR_MS} in one request: backfill towards "
+                         "the covered hours in steps", format_ms(start_ms))
     for first, last in ranges:
         await rollup_hours(store, first, last)
     new = Coverage(lo, hi)

@@ -36,10 +36,10 @@ async def rollup_backfill(
     now = now_ms()
     try:
         window = parse_window(start, end, now * NS_PER_MS)
+        coverage = await backfill(store, window.start_ns // NS_PER_MS,
+                                  window.end_ns // NS_PER_MS, now)
     except ParamError as exc:
         raise as_validation_error(exc) from exc
-    coverage = await backfill(store, window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS,
-                              now)
     answers.invalidate()
     audited(actor, "rollup backfill", start=start, end=end)
     return BackfillOut(

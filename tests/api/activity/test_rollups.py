@@ -382,3 +382,22 @@ async def test_scheduler_off_when_interval_is_zero(db: Settings) -> None:
     app = create_app(db.model_copy(update={"rollup_interval_s": 0}))
     async with api_client(app):
         assert not app.state.rollups.running
+
+
+async def test_a_backfill_over_a_year_gap_included_is_refused(
+        db: Settings, store: tuple[InfluxStore, httpx.AsyncClient]) -> None:
+    await _backfill_all(store, db)  # coverage: FIRST .. FIRST + 72 h (October 2026)
+    # Asked: 1 to 2 January 2025; rolled up would be that day and the 21 months up to
+    # October 2026, so that coverage stays contiguous: refused before any work.
+    async with api_client(create_app(db.model_copy(update={"rollup_interval_s": 0}))
+                          ) as client:
+        response = await client.post("/api/v1/rollups/backfill",
+                                     params={"start": "2025-01-01", "end": "2025-01-02"})
+    assert response.status_code == 422, response.text
+    (issue,) = response.json()["detail"]
+    assert issue["loc"] == ["query", "start"]
+    assert "in steps" in issue["msg"]
+    assert "2026-10-23T22:00:00Z" in issue["msg"]  # where the coverage starts
+    influx, _ = store
+    assert await read_coverage(influx, fresh=True) == Coverage(
+        _ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS)  # unchanged
