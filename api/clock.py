@@ -166,3 +166,9 @@ def format_london_ns(ns: int) -> str:
     if fraction:
         text += "." + f"{fraction:09d}".rstrip("0")
     return text + local.isoformat()[-6:]
+
+
+def london_text(ms: int) -> str:
+    """A moment for people in Stockport: ``Thu 26 Nov 14:05:09 GMT`` (``BST`` in summer)."""
+    local = datetime.fromtimestamp(ms / 1000, LONDON)
+    return f"{local:%a %d %b %H:%M:%S} {local.tzname()}"

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
+from api.network.flags import FlagCache
 from sensors.factors import FactorTable
 from sensors.registry import Registry
 from sensors.settings import Settings
@@ -53,8 +54,14 @@ def get_live_hub(request: Request) -> LiveHub:
     return cast(LiveHub, _running(request, "live_hub"))
 
 
+def get_flag_cache(request: Request) -> FlagCache:
+    """Which sensors are simulated or retired (cached for a few seconds)."""
+    return cast(FlagCache, request.app.state.flags)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
 LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]
+FlagCacheDep = Annotated[FlagCache, Depends(get_flag_cache)]

@@ -18,22 +18,30 @@ from api.auth import require_api_key
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
+from api.live.lifecycle import AlertLedger
+from api.metrics import ApiMetrics
+from api.network.flags import FlagCache
+from api.observability import AccessLog
 from api.routes import (
     access,
     air_quality,
+    alerts,
     dashboard,
+    docs,
     emissions,
     health,
     indicators,
     live,
+    metrics,
     rollups,
     sensors,
 )
-from api.routes.health import smartplace_version
 from api.security import SecurityHeaders
+from api.webhook import Delivery, Notifier
 from sensors.factors import FactorTable, load_factor_table
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
+from sensors.version import smartplace_version
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +79,22 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
-        scheduler = RollupScheduler(store, settings)
-        hub = LiveHub(settings, app.state.registry, app.state.factors, store)
+        scheduler = RollupScheduler(store, settings, app.state.metrics.observe_rollup)
+        notifier, ledger = _alert_ledger(settings, store, app.state.metrics)
+        hub = LiveHub(settings, app.state.registry, app.state.factors, store, ledger,
+                      app.state.flags)
         app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
         scheduler.start()
+        if notifier is not None:
+            notifier.start()
         try:
             yield
         finally:
             await close_streams(app)
             await scheduler.stop()
+            if notifier is not None:
+                await notifier.aclose()
+            await ledger.aclose()
             await store.aclose()
             app.state.store = app.state.rollups = app.state.live_hub = None
 
@@ -88,6 +103,8 @@ def create_app(
         summary="Stockport town-centre telemetry: carbon indicators and sensor status",
         version=smartplace_version(),
         lifespan=lifespan,
+        # Served by api/routes/docs.py from npm packages: FastAPI's own pages use a CDN.
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.registry = registry if registry is not None else load_registry()
@@ -98,8 +115,13 @@ def create_app(
     # Raises ApiKeysError at start-up when the keys file is unusable.
     app.state.api_keys = settings.api_key_list()
 
+    app.state.metrics = ApiMetrics(lambda: _open_streams(app))
+    app.state.flags = FlagCache(app.state.registry)
+
     app.add_exception_handler(StoreError, _store_error)
     app.add_middleware(SecurityHeaders)
+    # Outermost: the access log times the whole answer, security headers included.
+    app.add_middleware(AccessLog, metrics=app.state.metrics)
 
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
     v1.include_router(sensors.router)
@@ -109,12 +131,38 @@ def create_app(
     v1.include_router(live.router)
     v1.include_router(access.router)
     v1.include_router(rollups.router)
+    v1.include_router(alerts.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).
     app.include_router(dashboard.router)
+    app.include_router(docs.router)
 
     return app
+
+
+def _alert_ledger(settings: Settings, store: InfluxStore, metrics: ApiMetrics
+                  ) -> tuple[Notifier | None, AlertLedger]:
+    """The alert lifecycle, posting to the webhook when one is configured."""
+    if settings.alert_webhook_url is None:
+        return None, AlertLedger(store)
+    ledger: AlertLedger | None = None
+
+    async def delivered(delivery: Delivery) -> None:
+        metrics.notifications.labels("sent" if delivery.delivered else "failed").inc()
+        if ledger is not None:
+            await ledger.record_delivery(delivery)
+
+    notifier = Notifier(settings.alert_webhook_url.get_secret_value(),
+                        settings.alert_webhook_attempts, delivered)
+    ledger = AlertLedger(store, notifier)
+    return notifier, ledger
+
+
+def _open_streams(app: FastAPI) -> int:
+    hub = getattr(app.state, "live_hub", None)
+    return hub.clients if isinstance(hub, LiveHub) else 0
 
 
 async def close_streams(app: FastAPI) -> None:

@@ -175,7 +175,7 @@ class MqttConsumer:
             qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION))
         log.info(
             "connected to broker",
-            extra={"broker": repr(self._endpoint), "topic": self._topic,
+            extra={"broker": self._endpoint.address, "topic": self._topic,
                    "session_present": flags.session_present},
         )
 

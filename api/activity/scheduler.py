@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -26,8 +28,11 @@ JOB_ID = "activity-rollup"
 class RollupScheduler:
     """Starts and stops the rollup job with the app's lifespan."""
 
-    def __init__(self, store: InfluxStore, settings: Settings) -> None:
+    def __init__(self, store: InfluxStore, settings: Settings,
+                 observe: Callable[[str, float], None] | None = None) -> None:
+        """``observe(outcome, seconds)`` is told of every run (``ok`` or ``failed``)."""
         self._store = store
+        self._observe = observe
         self._settings = settings
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -56,11 +61,18 @@ class RollupScheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        started, outcome = time.perf_counter(), "failed"
         try:
             await run_rollup(self._store, self._settings, now_ms())
+            outcome = "ok"
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # the app is stopping: not a failure of the job
+            raise
         except Exception:
             logger.exception("rollup run failed; retrying at the next interval")
         finally:
+            if self._observe is not None and outcome != "cancelled":
+                self._observe(outcome, time.perf_counter() - started)
             if task is not None:
                 self._running.discard(task)
 

@@ -15,11 +15,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from api.activity.raw import fetch_activity
+from api.activity.scope import sensor_filter
 from api.air.daqi import SiteIndex
 from api.carbon.pricing import summarise
 from api.clock import LONDON, TimeWindow
 from api.influx import InfluxStore, QueryParam, Series
 from api.live.sse import rfc3339_ms
+from api.network.flags import SensorFlags
 from api.network.last_seen import LastSeen
 from api.network.status import sensor_statuses
 from api.schemas import SensorState, SensorStatus
@@ -51,7 +53,13 @@ _RATES = ("received", "stored", "dead_letters", "write_seconds_total", "batches"
 
 
 def _bounds(start_ms: int, end_ms: int) -> dict[str, QueryParam]:
-    return {"start": start_ms * NS_PER_MS, "end": end_ms * NS_PER_MS}
+    """The window, and the sensors left out (simulated ones: api/activity/scope.py)."""
+    return {"start": start_ms * NS_PER_MS, "end": end_ms * NS_PER_MS, **sensor_filter()[1]}
+
+
+def _scoped() -> str:
+    """``time >= $start AND time < $end`` and the scope's ``AND sensor != ...``."""
+    return _BOUNDS + sensor_filter()[0]
 
 
 def _total(values: Iterable[Any]) -> float | None:
@@ -71,9 +79,9 @@ async def fetch_now(store: InfluxStore, now_ms: int) -> dict[str, Any]:
         StoreError: InfluxDB could not answer.
     """
     energy, transport = await store.query([
-        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_BOUNDS} "  # noqa: S608
+        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_scoped()} "  # noqa: S608
         "GROUP BY carrier",
-        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_BOUNDS}",  # noqa: S608
+        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_scoped()}",  # noqa: S608
     ], _bounds(now_ms - NOW_WINDOW_MS, now_ms))
     per_hour = 3_600_000 / NOW_WINDOW_MS
     body: dict[str, Any] = dict.fromkeys(_CARRIER_KEYS.values())
@@ -112,10 +120,10 @@ async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[
     step_s = step_ms // 1000
     group = f"GROUP BY time({step_s}s)"
     energy, transport, no2 = await store.query([
-        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_BOUNDS} "  # noqa: S608
+        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_scoped()} "  # noqa: S608
         f"{group}, carrier fill(null)",
-        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_BOUNDS} {group} fill(null)",  # noqa: S608
-        f"SELECT mean(no2_ugm3) AS no2 FROM {AIR_QUALITY} WHERE {_BOUNDS} "  # noqa: S608
+        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_scoped()} {group} fill(null)",  # noqa: S608
+        f"SELECT mean(no2_ugm3) AS no2 FROM {AIR_QUALITY} WHERE {_scoped()} "  # noqa: S608
         f"{group} fill(null)",
     ], _bounds(start_ms, end_ms))
     kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
@@ -137,17 +145,25 @@ async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[
             "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
 
 
-def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen],
-                  now_ms: int) -> tuple[dict[str, Any], list[SensorStatus]]:
+def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
+                  flags: SensorFlags | None = None) -> tuple[dict[str, Any], list[SensorStatus]]:
     """The ``sensors`` payload, and the statuses it came from (alerts use them too).
 
     The rules are ``GET /api/v1/sensors``'s (:func:`api.network.status.sensor_statuses`).
+    ``counts`` counts the network in service; simulated and retired sensors are listed
+    (flagged) and counted apart, in ``set_aside``.
     """
+    flags = flags or SensorFlags()
     statuses = sensor_statuses(registry, seen, now_ms)
     counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
+    set_aside = {"simulated": 0, "retired": 0}
     sensors = []
     for status in statuses:
-        counts[status.status] += 1
+        simulated, retired = status.id in flags.simulated, status.id in flags.retired
+        if simulated or retired:
+            set_aside["simulated" if simulated else "retired"] += 1
+        else:
+            counts[status.status] += 1
         last = seen.get(status.id)
         sensors.append({
             "id": status.id, "site": status.site, "domain": status.domain.value,
@@ -155,8 +171,9 @@ def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen],
             "last_seen": rfc3339_ms(last.time_ms) if last else None,
             "age_s": round(status.age_s, 3) if status.age_s is not None else None,
             "interval_s": status.interval_s, "registered": status.registered,
+            "simulated": simulated, "retired": retired,
         })
-    return {"counts": counts, "sensors": sensors}, statuses
+    return {"counts": counts, "set_aside": set_aside, "sensors": sensors}, statuses
 
 
 def air_quality_sites(registry: Registry, seen: Mapping[str, LastSeen]) -> list[str]:

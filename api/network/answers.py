@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.clock import format_ms
 from api.influx import InfluxStore
+from api.network.flags import SensorFlags
 from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen
 from api.network.status import sensor_statuses
 from api.schemas import SensorList, SensorState, SensorStatus
@@ -12,26 +13,34 @@ from sensors.timestamps import now_ms
 from sensors.topics import Domain
 
 
-async def statuses_now(store: InfluxStore, registry: Registry) -> tuple[int, list[SensorStatus]]:
-    """The time of the answer and every known sensor's status at that time.
+async def statuses_now(store: InfluxStore, registry: Registry, flags: SensorFlags | None = None
+                       ) -> tuple[int, list[SensorStatus]]:
+    """The time of the answer and every known sensor's status at that time, with its
+    ``simulated`` and ``retired`` flags.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
     seen = await fetch_last_seen(store)
     now = now_ms()
-    return now, sensor_statuses(registry, seen, now)
+    statuses = sensor_statuses(registry, seen, now)
+    if flags is not None:
+        statuses = [one.model_copy(update={"simulated": one.id in flags.simulated,
+                                           "retired": one.id in flags.retired})
+                    for one in statuses]
+    return now, statuses
 
 
 async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
-                      domain: Domain | None) -> SensorList | None:
+                      domain: Domain | None, flags: SensorFlags | None = None
+                      ) -> SensorList | None:
     """Known sensors, optionally of one site and domain; None when ``site`` is unknown
     (neither registered nor seen in the data).
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    now, statuses = await statuses_now(store, registry)
+    now, statuses = await statuses_now(store, registry, flags)
     if site is not None:
         known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
         if site not in known_sites:
@@ -46,11 +55,12 @@ async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
                       sensors=statuses)
 
 
-async def one_sensor(store: InfluxStore, registry: Registry, sensor_id: str) -> SensorStatus | None:
+async def one_sensor(store: InfluxStore, registry: Registry, sensor_id: str,
+                     flags: SensorFlags | None = None) -> SensorStatus | None:
     """A registered sensor, or one seen in the data; None when neither.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    _, statuses = await statuses_now(store, registry)
+    _, statuses = await statuses_now(store, registry, flags)
     return next((one for one in statuses if one.id == sensor_id), None)

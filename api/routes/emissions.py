@@ -12,10 +12,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.activity.rollups import Source
+from api.activity.scope import sensor_scope
 from api.carbon.emissions import EmissionsQuery, Method, emissions_table
 from api.carbon.emissions import emissions as emissions_answer
 from api.carbon.factors import factor_body
-from api.deps import FactorsDep, SettingsDep, StoreDep
+from api.deps import FactorsDep, FlagCacheDep, SettingsDep, StoreDep
 from api.errors import ParamError
 from api.params import as_validation_error, parse_group_by, parse_interval, parse_window
 from api.render import CSV_MEDIA_TYPE, FastJSONResponse, csv_response, wants_csv
@@ -42,6 +43,7 @@ async def emissions(
     store: StoreDep,
     table: FactorsDep,
     settings: SettingsDep,
+    flags: FlagCacheDep,
     start: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset (default: 24 hours before end)")] = None,
     end: Annotated[str | None, Query(
@@ -56,6 +58,9 @@ async def emissions(
         description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv or json (default: from Accept)")] = None,
+    include_simulated: Annotated[bool, Query(
+        description="also count sensors registered as simulated (smartplace simulate "
+        "--sensors); default: left out")] = False,
     method: Annotated[Method, Query(
         description="annual: DESNZ annual factors; grid_intensity: grid electricity and EV "
         "charging per half-hour at the stored regional intensity (+ T&D), annual factor "
@@ -68,7 +73,9 @@ async def emissions(
                                parse_group_by(group_by), source, method).check()
     except ParamError as exc:
         raise as_validation_error(exc) from exc
-    body, summary = await emissions_answer(store, table, query, settings.grid_region_id)
+    scope = (await flags.get(store)).scope(include_simulated)
+    with sensor_scope(scope):
+        body, summary = await emissions_answer(store, table, query, settings.grid_region_id)
     if not wants_csv(request, output):
         return FastJSONResponse(body)
     suffix = "" if method == "annual" else f"_{method}"

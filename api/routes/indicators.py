@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.activity.rollups import Source
+from api.activity.scope import sensor_scope
 from api.carbon.indicators import indicators as indicators_answer
-from api.deps import FactorsDep, RegistryDep, StoreDep
+from api.deps import FactorsDep, FlagCacheDep, RegistryDep, StoreDep
 from api.errors import ParamError
 from api.params import DAY_S, as_validation_error, parse_window
 from api.render import FastJSONResponse
@@ -32,12 +33,16 @@ async def indicators(
     store: StoreDep,
     table: FactorsDep,
     registry: RegistryDep,
+    flags: FlagCacheDep,
     start: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset (default: 7 days before end)")] = None,
     end: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
     source: Annotated[Source, Query(
         description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
+    include_simulated: Annotated[bool, Query(
+        description="also count sensors registered as simulated (smartplace simulate "
+        "--sensors); default: left out")] = False,
 ) -> FastJSONResponse:
     """Indicators for [start, end) and the equal period before it; nothing is rounded."""
     try:
@@ -45,4 +50,7 @@ async def indicators(
                               default_s=DEFAULT_INDICATOR_RANGE_S)
     except ParamError as exc:
         raise as_validation_error(exc) from exc
-    return FastJSONResponse(await indicators_answer(store, table, registry, window, source))
+    scope = (await flags.get(store)).scope(include_simulated)
+    with sensor_scope(scope):
+        body = await indicators_answer(store, table, registry, window, source)
+    return FastJSONResponse(body)

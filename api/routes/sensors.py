@@ -1,21 +1,41 @@
-"""``GET /api/v1/sensors`` and ``/api/v1/sensors/{sensor_id}``: last seen and status."""
+"""``/api/v1/sensors``: last seen and status, one sensor's readings, and retirement.
+
+Retiring (operator) takes a sensor out of service: it raises no alerts and counts in no
+completeness; its past readings still count where it measured (README, "Simulated and
+retired sensors").
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
 
-from api.deps import RegistryDep, StoreDep
+from api.auth import audited, require_role
+from api.deps import FlagCacheDep, LiveHubDep, RegistryDep, StoreDep
+from api.errors import ParamError
+from api.live.sse import rfc3339_ms
 from api.network.answers import one_sensor, sensor_list
-from api.schemas import SensorList, SensorStatus
-from sensors.topics import Domain
+from api.network.flags import set_retired
+from api.network.readings import sensor_readings
+from api.params import as_validation_error, parse_window
+from api.schemas import RetireIn, SensorFlagOut, SensorList, SensorReadingsOut, SensorStatus
+from sensors.apikeys import ApiKey
+from sensors.timestamps import NS_PER_MS, now_ms
+from sensors.topics import SLUG, Domain
 
 router = APIRouter(tags=["sensors"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     status.HTTP_404_NOT_FOUND: {"description": "unknown site or sensor"},
 }
+_ACTION: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND, status.HTTP_403_FORBIDDEN: {"description": "the key's role is below operator"},
+}
+SensorId = Annotated[str, Path(max_length=200)]
+Operator = Annotated[ApiKey, Depends(require_role("operator"))]
+READINGS_DEFAULT_S = 3600
+READINGS_MAX_S = 7 * 86_400
 
 
 @router.get("/sensors", response_model=SensorList, responses=_NOT_FOUND,
@@ -23,11 +43,12 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 async def list_sensors(
     store: StoreDep,
     registry: RegistryDep,
+    flags: FlagCacheDep,
     domain: Annotated[Domain | None, Query(description="only this domain")] = None,
     site: Annotated[str | None, Query(max_length=200, description="only this site")] = None,
 ) -> SensorList:
     """Registered sensors and any others found in the database (``registered: false``)."""
-    answer = await sensor_list(store, registry, site, domain)
+    answer = await sensor_list(store, registry, site, domain, await flags.get(store))
     if answer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown site {site!r}")
     return answer
@@ -35,13 +56,67 @@ async def list_sensors(
 
 @router.get("/sensors/{sensor_id}", response_model=SensorStatus, responses=_NOT_FOUND,
             summary="One sensor with its last reading and status")
-async def get_sensor(
-    store: StoreDep,
-    registry: RegistryDep,
-    sensor_id: Annotated[str, Path(max_length=200)],
-) -> SensorStatus:
+async def get_sensor(store: StoreDep, registry: RegistryDep, flags: FlagCacheDep,
+                     sensor_id: SensorId) -> SensorStatus:
     """A registered sensor, or one found in the database."""
-    found = await one_sensor(store, registry, sensor_id)
+    found = await one_sensor(store, registry, sensor_id, await flags.get(store))
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     return found
+
+
+@router.get("/sensors/{sensor_id}/readings", response_model=SensorReadingsOut,
+            responses=_NOT_FOUND, summary="One sensor's latest readings and seq gaps")
+async def get_readings(
+    store: StoreDep,
+    sensor_id: SensorId,
+    start: Annotated[str | None, Query(
+        max_length=64, description="RFC 3339 with offset (default: 1 hour before end)")] = None,
+    end: Annotated[str | None, Query(
+        max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
+) -> SensorReadingsOut:
+    """The stored readings in [start, end) (at most 500, the newest), oldest first, and the
+    jumps of ``seq`` among them. At most 7 days."""
+    if not SLUG.fullmatch(sensor_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
+    try:
+        window = parse_window(start, end, now_ms() * NS_PER_MS,
+                              default_s=READINGS_DEFAULT_S, max_s=READINGS_MAX_S)
+    except ParamError as exc:
+        raise as_validation_error(exc) from exc
+    body = await sensor_readings(store, sensor_id, window.start_ns // NS_PER_MS,
+                                 window.end_ns // NS_PER_MS)
+    return SensorReadingsOut.model_validate(body)
+
+
+@router.post("/sensors/{sensor_id}/retire", response_model=SensorFlagOut, responses=_ACTION,
+             summary="Retire a sensor: no alerts, no completeness (operator)")
+async def retire(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep, hub: LiveHubDep,
+                 actor: Operator, sensor_id: SensorId,
+                 body: Annotated[RetireIn | None, Body()] = None) -> SensorFlagOut:
+    """Take the sensor out of service (undo with ``reinstate``)."""
+    return await _set(store, registry, cache, hub, actor, sensor_id, True,
+                      body.reason if body else None)
+
+
+@router.post("/sensors/{sensor_id}/reinstate", response_model=SensorFlagOut,
+             responses=_ACTION, summary="Put a retired sensor back in service (operator)")
+async def reinstate(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep,
+                    hub: LiveHubDep, actor: Operator, sensor_id: SensorId) -> SensorFlagOut:
+    """Alerts and completeness count the sensor again."""
+    return await _set(store, registry, cache, hub, actor, sensor_id, False, None)
+
+
+async def _set(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep, hub: LiveHubDep,
+               actor: ApiKey, sensor_id: str, retired: bool, reason: str | None
+               ) -> SensorFlagOut:
+    if await one_sensor(store, registry, sensor_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
+    at = now_ms()
+    await set_retired(store, sensor_id, retired, actor.name, reason, at)
+    cache.forget()
+    hub.flags.forget()
+    audited(actor, "sensor retired" if retired else "sensor reinstated", sensor=sensor_id,
+            reason=reason)
+    return SensorFlagOut(sensor=sensor_id, retired=retired, by=actor.name, at=rfc3339_ms(at),
+                         reason=reason)

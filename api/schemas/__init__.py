@@ -12,6 +12,15 @@ from api.schemas.air import (
     DaqiOverall,
     DaqiPollutant,
 )
+from api.schemas.alerts import (
+    AcknowledgeIn,
+    AlertActionOut,
+    AlertEventOut,
+    AlertHistoryOut,
+    RetireIn,
+    SensorFlagOut,
+    SilenceIn,
+)
 from api.schemas.carbon import (
     ActivityOut,
     AppliedFactorOut,
@@ -23,10 +32,23 @@ from api.schemas.carbon import (
     IndicatorsOut,
     SourceOut,
 )
-from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
+from api.schemas.network import (
+    Health,
+    InfluxHealth,
+    SensorList,
+    SensorReading,
+    SensorReadingsOut,
+    SensorState,
+    SensorStatus,
+    SeqGapOut,
+)
 
 __all__ = [
+    "AcknowledgeIn",
     "ActivityOut",
+    "AlertActionOut",
+    "AlertEventOut",
+    "AlertHistoryOut",
     "AppliedFactorOut",
     "BackfillOut",
     "Band",
@@ -45,8 +67,14 @@ __all__ = [
     "InfluxHealth",
     "KeyOut",
     "KeysOut",
+    "RetireIn",
+    "SensorFlagOut",
     "SensorList",
+    "SensorReading",
+    "SensorReadingsOut",
     "SensorState",
     "SensorStatus",
+    "SeqGapOut",
+    "SilenceIn",
     "SourceOut",
 ]

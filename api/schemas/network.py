@@ -50,6 +50,10 @@ class SensorStatus(BaseModel):
     status: SensorState = Field(
         description="reporting: age <= 2 intervals; late: <= 3; silent: older or never seen"
     )
+    simulated: bool = Field(False, description="registered as simulated (smartplace simulate "
+                            "--sensors): left out of council figures unless asked for")
+    retired: bool = Field(False, description="retired: raises no alerts, counts in no "
+                          "completeness")
 
 
 class SensorList(BaseModel):
@@ -59,3 +63,36 @@ class SensorList(BaseModel):
     lookback: str = Field(description="how far back last_seen is looked for")
     counts: dict[SensorState, int]
     sensors: list[SensorStatus]
+
+
+class SensorReading(BaseModel):
+    """One stored reading of a sensor."""
+
+    time: str = Field(description="RFC 3339 UTC (the reading's ts)")
+    t_ms: int = Field(description="the same, epoch milliseconds")
+    seq: int | None
+    carrier: str | None = Field(description="energy readings: the carrier")
+    values: dict[str, float | int] = Field(description="the stored fields, by name")
+
+
+class SeqGapOut(BaseModel):
+    """A jump of ``seq``: messages lost before the broker."""
+
+    at: str = Field(description="the reading after the gap")
+    after: str = Field(description="the reading before it")
+    from_seq: int
+    to_seq: int
+    lost: int
+
+
+class SensorReadingsOut(BaseModel):
+    """``GET /api/v1/sensors/{sensor_id}/readings``: oldest first."""
+
+    sensor: str
+    domain: str | None = Field(description="null when there are no readings in the window")
+    start: str
+    end: str
+    limit: int = Field(description="at most this many (the newest) readings")
+    readings: list[SensorReading]
+    seq_gaps: list[SeqGapOut]
+    lost: int = Field(description="messages lost in the window, summed over the gaps")

@@ -75,7 +75,7 @@ def test_influx_outage_mid_stream_loses_nothing_and_memory_stays_bounded(
             nonlocal deepest
             assert proc.alive(), proc.log()
             sample = metrics(proc.settings)
-            deepest = max(deepest, sample["smartplace_ingest_queue_depth"])
+            deepest = max(deepest, sample["smartplace_ingest_queue_messages"])
             now = time.monotonic()
             received.append((now, sample["smartplace_ingest_received_total"]))
             recent = [count for at, count in received if at >= now - 3]

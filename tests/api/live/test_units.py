@@ -42,7 +42,7 @@ NOW_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z
 
 # What a tick computes: the names an error event's "failed" lists (docs/live.md).
 JOBS = ("now", "series:1h", "sensors", "pipeline", "seq_gaps", "dead_letters", "series:24h",
-        "carbon", "daqi")
+        "carbon", "daqi", "flags", "alert_history")
 
 
 def test_frame_has_retry_id_event_and_one_data_line() -> None:
