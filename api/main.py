@@ -33,6 +33,7 @@ from api.routes import (
     indicators,
     live,
     metrics,
+    public,
     rollups,
     sensors,
 )
@@ -112,6 +113,7 @@ def create_app(
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
+    app.state.public_page = None
     # Raises ApiKeysError at start-up when the keys file is unusable.
     app.state.api_keys = settings.api_key_list()
 
@@ -138,6 +140,8 @@ def create_app(
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).
     app.include_router(dashboard.router)
     app.include_router(docs.router)
+    # The residents' page: outside /api/v1, so no key (it shows only what is published).
+    app.include_router(public.router)
 
     return app
 

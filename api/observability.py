@@ -34,6 +34,25 @@ def loggable_path(path: str) -> str:
     return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", path[:MAX_PATH])
 
 
+def route_template(scope: Scope) -> str | None:
+    """The path template of the route that answered (``/api/v1/sensors/{sensor_id}``), or
+    None when no route matched.
+
+    The route in the scope may be an included router's, whose path lacks the router's
+    prefix: the prefix is the part of the request path before the part the route matched.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    pattern = getattr(route, "path_regex", None)
+    if template is None or pattern is None:
+        return None
+    segments = str(scope["path"]).split("/")
+    for cut in range(1, len(segments)):
+        if pattern.fullmatch("/" + "/".join(segments[cut:])):
+            return "/".join(segments[:cut]) + template
+    return str(template)
+
+
 class AccessLog:
     """Logs and measures every HTTP request of the wrapped app."""
 
@@ -61,7 +80,7 @@ class AccessLog:
             self._record(scope, answer, time.perf_counter() - started)
 
     def _record(self, scope: Scope, answer: dict[str, int], seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None)
+        route = route_template(scope)
         status = answer["status"]
         if route not in STREAMS:
             self.metrics.observe_request(scope["method"], route, status, seconds)

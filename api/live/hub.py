@@ -28,13 +28,13 @@ from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live import alerts as al
 from api.live.lifecycle import AlertLedger
+from api.live.series import fetch_series
 from api.live.sse import rfc3339_ms
 from api.live.state import (
     air_quality_sites,
     fetch_carbon,
     fetch_now,
     fetch_pipeline,
-    fetch_series,
     sensors_panel,
     worst_daqi,
 )

@@ -35,6 +35,7 @@ from api.schemas.carbon import (
 from api.schemas.network import (
     Health,
     InfluxHealth,
+    LiveSeriesOut,
     SensorList,
     SensorReading,
     SensorReadingsOut,
@@ -67,6 +68,7 @@ __all__ = [
     "InfluxHealth",
     "KeyOut",
     "KeysOut",
+    "LiveSeriesOut",
     "RetireIn",
     "SensorFlagOut",
     "SensorList",

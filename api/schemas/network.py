@@ -96,3 +96,18 @@ class SensorReadingsOut(BaseModel):
     readings: list[SensorReading]
     seq_gaps: list[SeqGapOut]
     lost: int = Field(description="messages lost in the window, summed over the gaps")
+
+
+class LiveSeriesOut(BaseModel):
+    """``GET /api/v1/live/series``: the ``series`` event's shape for any range."""
+
+    at: str
+    window: Literal["range"]
+    step_s: int = Field(description="bucket length in seconds")
+    start: str = Field(description="the first bucket's start (the range widened to steps)")
+    end: str = Field(description="the last bucket's end")
+    energy_kw: list[list[float | None]] = Field(
+        description="[t_ms, electricity+EV kW, gas kW, solar kW] per bucket")
+    traffic_vph: list[list[float | None]] = Field(
+        description="[t_ms, vehicles/h, bicycles+pedestrians/h] per bucket")
+    no2_ugm3: list[list[float | None]] = Field(description="[t_ms, mean NO2] per bucket")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.types import Message, Receive, Scope, Send
 
 from sensors.lineprotocol import reading_line
 from sensors.readings import Reading
@@ -25,27 +26,46 @@ from sensors.storage import quote_identifier
 from sensors.topics import Topic
 
 
+class ValidatingApp:
+    """The app, with every 200 JSON answer validated against its route's response model.
+
+    The route is the one the router put in the ASGI scope while answering (FastAPI keeps
+    included routers' routes out of ``app.routes``, so they cannot be looked up there).
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.validated = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head: dict[str, Any] = {}
+        body = bytearray()
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                head.update(status=message["status"], headers=dict(message.get("headers", [])))
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        model = getattr(scope.get("route"), "response_model", None)
+        content_type = head.get("headers", {}).get(b"content-type", b"")
+        if (head.get("status") == 200 and content_type.startswith(b"application/json")
+                and isinstance(model, type) and issubclass(model, BaseModel)):
+            model.model_validate_json(bytes(body))
+            self.validated += 1
+
+
 @asynccontextmanager
 async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, with the app's lifespan running around it."""
-    models = [(route, route.response_model) for route in app.routes
-              if isinstance(route, APIRoute) and isinstance(route.response_model, type)
-              and issubclass(route.response_model, BaseModel)]
-
-    async def validate(response: httpx.Response) -> None:
-        if response.status_code != 200 or not response.headers.get(
-                "content-type", "").startswith("application/json"):
-            return
-        for route, model in models:
-            if route.path_regex.match(response.request.url.path):
-                await response.aread()
-                model.model_validate_json(response.content)
-                return
-
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     event_hooks={"response": [validate]}) as client:
+        transport = httpx.ASGITransport(app=ValidatingApp(app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 
 

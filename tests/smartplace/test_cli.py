@@ -1,0 +1,151 @@
+"""The command line a developer meets: options that beat the environment, ``--version``,
+help without value placeholders on flags, and bad settings named as they are set."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from sensors.settings import Settings
+from sensors.version import smartplace_version
+from smartplace.servers import free_port
+from tests.helpers import eventually, settings_env
+
+SMARTPLACE = Path(sys.executable).parent / "smartplace"
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SMARTPLACE_")}
+    return subprocess.run([str(SMARTPLACE), *args], env={**clean, **(env or {})},
+                          capture_output=True, text=True, timeout=60, check=False,
+                          cwd=Path(__file__).parent)
+
+
+def test_version() -> None:
+    done = _run("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"smartplace {smartplace_version()}"
+    assert re.fullmatch(r"smartplace \d+\.\d+\.\d+\S*", done.stdout.strip())
+
+
+@pytest.mark.parametrize("command", [[], ["simulate"], ["api"], ["ingest"], ["demo"],
+                                     ["broker", "accounts"]])
+def test_help_shows_flags_without_a_value_placeholder(command: list[str]) -> None:
+    done = _run(*command, "--help", env={"COLUMNS": "120"})
+    assert done.returncode == 0, done.stderr
+    assert "<bool>" not in done.stdout
+    assert "--help" in done.stdout
+    if command == ["simulate"]:
+        assert re.search(r"--json\s+Print the summary", done.stdout)
+
+
+@pytest.mark.parametrize("command", ["api", "ingest"])
+def test_api_and_ingest_take_host_port_and_log_level(command: str) -> None:
+    done = _run(command, "--help", env={"COLUMNS": "120"})
+    for option in ("--host", "--port", "--log-level"):
+        assert option in done.stdout
+
+
+def test_a_bad_setting_names_the_environment_variable() -> None:
+    done = _run("api", env={"SMARTPLACE_API_PORT": "eighty"})
+    assert done.returncode == 2
+    assert "SMARTPLACE_API_PORT" in done.stderr
+    assert "api_port" not in done.stderr
+    assert "'eighty'" in done.stderr
+    bad_level = _run("ingest", env={"SMARTPLACE_LOG_LEVEL": "LOUD"})
+    assert bad_level.returncode == 2
+    assert "SMARTPLACE_LOG_LEVEL" in bad_level.stderr
+
+
+def test_a_bad_option_is_named_as_the_option() -> None:
+    done = _run("api", "--port", "99999", env={"SMARTPLACE_API_PORT": "8123"})
+    assert done.returncode == 2
+    assert "--port" in done.stderr
+    assert "SMARTPLACE_API_PORT" not in done.stderr
+
+
+def test_secret_values_are_not_repeated_in_the_message() -> None:
+    done = _run("api", env={"SMARTPLACE_ALERT_WEBHOOK_URL": "ftp://hooks.example/t0ps3cret"})
+    assert done.returncode == 2
+    assert "SMARTPLACE_ALERT_WEBHOOK_URL" in done.stderr
+    assert "t0ps3cret" not in done.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_api_options_win_over_the_environment_and_logs_are_clean_json(
+        settings: Settings) -> None:
+    port, env_port = free_port(), free_port()
+    env = {**settings_env(settings), "SMARTPLACE_API_PORT": str(env_port),
+           "SMARTPLACE_API_HOST": "192.0.2.1", "SMARTPLACE_LOG_LEVEL": "WARNING",
+           "SMARTPLACE_LOG_FORMAT": "json", "SMARTPLACE_ROLLUP_INTERVAL_S": "0"}
+    process = subprocess.Popen([str(SMARTPLACE), "api", "--host", "127.0.0.1", "--port",
+                                str(port), "--log-level", "info"], env=env,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        eventually(lambda: _answers(f"http://127.0.0.1:{port}/health"), timeout_s=30,
+                   message="the API on the --port")
+        assert not _answers(f"http://127.0.0.1:{env_port}/health")
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/sensors/no-such-sensor",
+                         timeout=10).status_code == 404
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    lines = [orjson.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert "\x1b" not in stderr  # no terminal colour codes, not even escaped ones
+    assert "\\u001b" not in stderr
+    assert not any("color_message" in line for line in lines)
+    # --log-level info beat SMARTPLACE_LOG_LEVEL=WARNING: info lines are there.
+    assert any(line["level"] == "info" for line in lines)
+    access = [line for line in lines if line["logger"] == "smartplace.access"
+              and line.get("path") == "/api/v1/sensors/no-such-sensor"]
+    assert len(access) == 1, lines
+    entry = access[0]
+    assert entry["status"] == 404
+    assert entry["route"] == "/api/v1/sensors/{sensor_id}"
+    assert entry["method"] == "GET"
+    assert isinstance(entry["duration_ms"], float)
+    assert entry["client"] == "127.0.0.1"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_ingest_port_option_moves_the_metrics_endpoint(settings: Settings) -> None:
+    port = free_port()
+    env = {**settings_env(settings), "SMARTPLACE_LOG_FORMAT": "text"}
+    process = subprocess.Popen([str(SMARTPLACE), "ingest", "--host", "127.0.0.1", "--port",
+                                str(port), "--log-level", "warning"], env=env,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        text = eventually(lambda: _metrics(f"http://127.0.0.1:{port}/metrics"), timeout_s=30,
+                          message="metrics on the --port")
+        assert "smartplace_build_info{" in text
+        assert 'component="ingest"' in text
+        assert "smartplace_ingest_queue_messages" in text
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert " INFO " not in stderr  # --log-level warning
+    assert "\x1b" not in stderr
+
+
+def _metrics(url: str) -> str:
+    try:
+        response = httpx.get(url, timeout=2)
+    except httpx.HTTPError:
+        return ""
+    return response.text if response.status_code == 200 else ""
