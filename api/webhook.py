@@ -7,7 +7,7 @@ only queues (bounded; when full, the oldest waiting notification is given up), a
 worker tasks post, retrying a failed post with exponential backoff (1 s, 2 s, 4 s ...)
 up to ``alert_webhook_attempts`` times. A 2xx answer is a delivery; anything else, a
 time-out or a network error is retried. The URL is a secret (it usually embeds a token):
-it is never logged.
+it is never logged, not even by httpx's own request log (:class:`RedactUrl`).
 
 Besides :mod:`api.influx`, the only module of the API that talks HTTP.
 """
@@ -33,6 +33,20 @@ FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 60.0
 
 
+class RedactUrl(logging.Filter):
+    """Replaces the webhook URL in httpx's records (``HTTP Request: POST <url> ...``)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and any(self._url in str(arg) for arg in record.args):
+            record.msg = record.getMessage().replace(self._url, "<alert webhook>")
+            record.args = None
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """How one notification ended: delivered or given up, after how many attempts."""
@@ -56,12 +70,14 @@ class Notifier:
         self._queue: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue(QUEUE_MAX)
         self._client: httpx.AsyncClient | None = None
         self._workers: list[asyncio.Task[None]] = []
+        self._redact = RedactUrl(url)
         self.given_up = 0
 
     def start(self) -> None:
         """Start the workers on the running loop."""
         if self._workers:
             return
+        logging.getLogger("httpx").addFilter(self._redact)
         self._client = httpx.AsyncClient(timeout=TIMEOUT_S, headers={
             "Content-Type": "application/json", "User-Agent": "smartplace-alerts"})
         loop = asyncio.get_running_loop()
@@ -88,6 +104,7 @@ class Notifier:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        logging.getLogger("httpx").removeFilter(self._redact)
 
     async def _work(self) -> None:
         while True:
