@@ -20,10 +20,14 @@ SBIN_DIRS := /usr/sbin /usr/local/sbin
 # (install scripts off: none of them needs one, and one would phone home).
 DASHBOARD := dashboard
 NPM_STAMP := $(DASHBOARD)/node_modules/.smartplace-installed
+# The ingest benchmark's Node-RED peer (Node-RED + node-red-contrib-influxdb), pinned in
+# bench/nodered/package-lock.json.
+NODERED := bench/nodered
+NODERED_STAMP := $(NODERED)/node_modules/.smartplace-installed
 # The browser the dashboard tests and the latency benchmark drive (Debian's chromium).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv servers dashboard browser demo test test-fast lint bench clean
+.PHONY: help venv servers dashboard browser bench-peers demo test test-fast lint bench clean
 
 help: ## List the targets
 	@echo "smartplace make targets:"
@@ -35,12 +39,14 @@ help: ## List the targets
 	@echo "                'npm ci' (nodejs/npm from apt when"
 	@echo "                missing, as root; otherwise prints the command to run)"
 	@echo "  make browser  install Debian's chromium for the dashboard tests when missing (as root)"
+	@echo "  make bench-peers  install the ingest benchmark's Node-RED peer with 'npm ci'"
+	@echo "                (bench/nodered/package-lock.json; needs Node.js >= 18 and npm)"
 	@echo "  make demo     venv + servers + dashboard, then run 'smartplace demo' (Ctrl-C stops everything)"
 	@echo "  make test     venv + servers + dashboard + browser, then ruff, mypy and pytest"
 	@echo "                (PYTEST_ARGS='...' passes options)"
 	@echo "  make test-fast  the same without the tests marked slow (the quick loop)"
 	@echo "  make lint     venv, then ruff and mypy only"
-	@echo "  make bench    venv + servers + dashboard + browser, then 'python -m bench'"
+	@echo "  make bench    venv + servers + dashboard + browser + bench-peers, then 'python -m bench'"
 	@echo "                (BENCH_ARGS='...' passes options)"
 	@echo "  make clean    remove .venv, .smartplace (demo data and logs) and caches"
 	@echo "  make help     this list"
@@ -122,6 +128,22 @@ $(NPM_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json $(DASHBOA
 	fi; \
 	cd $(DASHBOARD) && npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.smartplace-installed
 
+bench-peers: $(NODERED_STAMP) ## Install the Node-RED benchmark peer from bench/nodered/package-lock.json
+
+# Unlike the dashboard, the benchmark cannot run without it: a missing npm or Node.js is an error.
+$(NODERED_STAMP): $(NODERED)/package.json $(NODERED)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then \
+		echo "error: the benchmark's Node-RED peer needs Node.js >= 18 and npm; install them:" >&2; \
+		echo "" >&2; \
+		echo "    sudo apt-get install nodejs npm" >&2; \
+		echo "" >&2; \
+		exit 1; \
+	fi
+	@node -e 'process.exit(parseInt(process.versions.node, 10) < 18 ? 1 : 0)' || { \
+		echo "error: Node-RED 4 needs Node.js >= 18; 'node' is $$(node --version)" >&2; \
+		exit 1; }
+	cd $(NODERED) && npm ci --no-audit --no-fund && touch node_modules/.smartplace-installed
+
 browser: ## Make sure Debian's chromium is installed (the dashboard tests drive it)
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
 	echo "missing browser: $(CHROMIUM)"; \
@@ -152,10 +174,10 @@ lint: venv ## Lint and type-check only
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: venv servers dashboard browser ## Run the benchmarks
+bench: venv servers dashboard browser bench-peers ## Run the benchmarks
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, demo data and caches
 	rm -rf $(VENV) .smartplace .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
-	rm -rf $(DASHBOARD)/node_modules artifacts
+	rm -rf $(DASHBOARD)/node_modules $(NODERED)/node_modules artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

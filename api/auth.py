@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -30,6 +30,11 @@ api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, scheme_name="ApiKeyHeader",
     description="An API key from SMARTPLACE_API_KEYS as `X-API-Key: <key>`.",
 )
+# What a route behind require_role declares in OpenAPI, so clients know to expect it.
+ROLE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The key's role does not allow this; the answer names the role "
+          "needed and the key's role."},
+}
 # Who "acts" when the API is open (no keys configured).
 OPEN_ACTOR = ApiKey("anonymous", "admin", SecretStr(""))
 

@@ -20,6 +20,7 @@ import orjson
 
 from api.errors import StoreAuthError, StoreError, StoreQueryError, StoreUnavailableError
 from sensors.settings import Settings
+from sensors.storage import quote_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class InfluxStore:
                                          timeout=QUERY_TIMEOUT_S, transport=transport,
                                          verify=settings.influx_verify())
         self.database = settings.influx_database
+        # The API's own database: rollups and its records (docs/storage.md).
+        self.own_database = settings.api_database()
         self._credential_settings = settings.influx_credential_settings()
 
     async def aclose(self) -> None:
@@ -78,9 +81,12 @@ class InfluxStore:
         await self._client.aclose()
 
     async def query(
-        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None = None
+        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None = None,
+        *, own: bool = False,
     ) -> list[list[Series]]:
         """Run statements in one request; return the series of each, in order.
+
+        ``own``: in the API's own database (rollups and its records), not the readings'.
 
         A missing database answers as if it were empty: the ingestor creates it on its
         first write, and until then there is simply no data.
@@ -91,21 +97,24 @@ class InfluxStore:
         """
         try:
             try:
-                return _parse(await self._post(statements, params), len(statements),
+                return _parse(await self._post(statements, params, own), len(statements),
                               self._credential_settings)
             except _NotExecutedError:
                 # InfluxDB 1.6.7 answers a multi-statement query on a missing database with
                 # a bare "not executed"; the first statement alone names the real error.
-                _parse(await self._post(statements[:1], params), 1, self._credential_settings)
+                _parse(await self._post(statements[:1], params, own), 1,
+                       self._credential_settings)
                 raise StoreQueryError("InfluxDB did not execute the query") from None
         except _DatabaseMissingError:
             logger.warning("database %r does not exist yet; answering as empty", self.database)
             return [[] for _ in statements]
 
     async def _post(
-        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None
+        self, statements: Sequence[str], params: Mapping[str, QueryParam] | None,
+        own: bool = False,
     ) -> httpx.Response:
-        form = {"q": ";\n".join(statements), "db": self.database, "epoch": "ms"}
+        database = self.own_database if own else self.database
+        form = {"q": ";\n".join(statements), "db": database, "epoch": "ms"}
         if params:
             form["params"] = orjson.dumps(dict(params)).decode()
         try:
@@ -118,13 +127,14 @@ class InfluxStore:
             raise _unreachable(exc) from exc
 
     async def write(self, lines: Sequence[str], precision: str = "ms") -> None:
-        """Write lines, at most :data:`WRITE_BATCH_LINES` per request.
+        """Write lines to the API's own database, at most :data:`WRITE_BATCH_LINES` per
+        request (the API never writes readings).
 
         Raises:
             StoreUnavailableError: InfluxDB unreachable or 5xx.
             StoreQueryError: InfluxDB refused the write.
         """
-        params = {**self._auth_params, "db": self.database, "precision": precision}
+        params = {**self._auth_params, "db": self.own_database, "precision": precision}
         for first in range(0, len(lines), WRITE_BATCH_LINES):
             body = "\n".join(lines[first:first + WRITE_BATCH_LINES]).encode()
             try:
@@ -136,10 +146,25 @@ class InfluxStore:
                                      f"{response.status_code}): check {self._credential_settings}")
             if response.status_code >= 500:
                 raise StoreUnavailableError(f"InfluxDB answered HTTP {response.status_code}")
+            if response.status_code == 404 and "database not found" in response.text \
+                    and await self._create_own_database():
+                await self.write(lines[first:], precision)
+                return
             if response.status_code != 204:
                 raise StoreQueryError(
                     f"InfluxDB refused a write (HTTP {response.status_code}): "
                     f"{response.text[:300]}")
+
+    async def _create_own_database(self) -> bool:
+        # InfluxDB 1.x, with the right to create one (no auth, or an admin); elsewhere the
+        # database or bucket is made beforehand (docs/storage.md).
+        query = f"CREATE DATABASE {quote_identifier(self.own_database)}"
+        try:
+            response = await self._client.post("/query", params=self._auth_params,
+                                                data={"q": query})
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and "error" not in response.text
 
     async def ping(self) -> Ping:
         """Check that InfluxDB answers; never raises."""
@@ -234,5 +259,6 @@ def _series(raw: dict[str, Any]) -> Series:
 
 
 def _error(payload: dict[str, Any]) -> str:
-    error = payload.get("error")
+    # 1.x and 3.x say {"error": ...}; 2.x says {"code": ..., "message": ...}.
+    error = payload.get("error") or payload.get("message")
     return str(error)[:300] if error else "no error message"

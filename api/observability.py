@@ -49,7 +49,7 @@ def route_template(scope: Scope) -> str | None:
     segments = str(scope["path"]).split("/")
     for cut in range(1, len(segments)):
         if pattern.fullmatch("/" + "/".join(segments[cut:])):
-            return "/".join(segments[:cut]) + template
+            return "/".join(segments[:cut]) + str(template)
     return str(template)
 
 

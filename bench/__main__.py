@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
-from bench import api_latency, broker_persistence, dashboard_latency, ingest_throughput
+from bench import api_latency, broker_persistence, dashboard_latency, drain
+from bench.consumers import AckHandoff, CountOnly, Smartplace
+from bench.drain import Consumer
+
+BASELINE = CountOnly().name
+
+
+def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
+    made: list[Callable[[], Consumer]] = [CountOnly]
+    if args.stages:
+        made += [lambda: AckHandoff("each"), lambda: AckHandoff("batch")]
+    made.append(Smartplace)
+    made += [lambda d=d: Smartplace(code_dir=d) for d in args.compare_with]
+    made += [lambda n=n: Smartplace(workers=n) for n in args.workers if n > 1]
+    return made
 
 
 def _ingest(args: argparse.Namespace) -> None:
-    results = []
-    for run in range(1, args.repeat + 1):
-        result = ingest_throughput.run(args.messages)
-        results.append(result)
-        print(
-            f"run {run}: baseline (paho, count only) {result.baseline_rate:,.0f} msg/s | "
-            f"ingest end to end (validated, stored, acknowledged) {result.ingest_rate:,.0f} msg/s"
-            f" | ratio {result.ratio:.2f}"
-        )
-    ratios = sorted(r.ratio for r in results)
-    median = ratios[len(ratios) // 2]
-    print(f"ingest/baseline ratio (median of {len(ratios)}): {median:.2f} (target >= 0.50)")
+    ratios: dict[str, list[float]] = {}
+    for trial in range(1, args.repeat + 1):
+        consumers = [make() for make in _contenders(args)]
+        results = drain.run(consumers, args.messages, args.sensors)
+        print(f"\ntrial {trial} of {args.repeat}, {args.messages:,} messages, "
+              f"{args.sensors:,} sensors:\n{drain.table(results, BASELINE)}\n", flush=True)
+        base = next(one.rate for one in results if one.name == BASELINE)
+        for one in results:
+            ratios.setdefault(one.name, []).append(one.rate / base)
+    print(f"median ratio to the count-only paho subscriber over {args.repeat} trial(s):")
+    for name, found in ratios.items():
+        found.sort()
+        print(f"  {found[len(found) // 2]:.2f}  {name}")
 
 
 def _api(args: argparse.Namespace) -> None:
@@ -38,7 +55,17 @@ def main() -> None:
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio is shown")
+    parser.add_argument("--sensors", type=int, default=300,
+                        help="distinct sensors the drain's messages come from")
+    parser.add_argument("--workers", type=int, nargs="*", default=[2],
+                        help="also drain with 'smartplace ingest --workers N' for each N")
+    parser.add_argument("--stages", action="store_true",
+                        help="also drain with the manual-ack hand-off alone (before/after)")
+    parser.add_argument("--compare-with", type=Path, metavar="DIR", action="append",
+                        default=[],
+                        help="also drain with the smartplace of another checkout (e.g. a "
+                        "git worktree of an older commit): a before/after in one run")
+    parser.add_argument("--repeat", type=int, default=1, help="trials; median ratios shown")
     parser.add_argument("--api-days", type=int, default=30, help="days of 1-minute data")
     parser.add_argument("--api-sensors", type=int, default=300, help="sensors (a third per domain)")
     parser.add_argument("--api-requests", type=int, default=20,

@@ -17,17 +17,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.ingest_throughput import (
-    BASELINE_ID,
-    PREFIX,
-    _publish,
-    _register_baseline_session,
-    payloads,
-)
+from bench.consumers import register_session
+from bench.messages import PREFIX, payloads, publish
 from smartplace import servers
 from smartplace.broker_auth import BrokerAccount, new_password, publisher_account
 
 INTERVALS = (30, 1)
+BASELINE_ID = "bench-count"
 
 
 @dataclass(frozen=True)
@@ -48,16 +44,16 @@ def run_once(interval_s: int, messages: int) -> PersistenceRun:
     broker = servers.MosquittoServer(workdir, accounts=[baseline, publisher], prefixes=[PREFIX])
     broker.start()
     try:
-        _register_baseline_session(broker.port, 20_000, baseline)
+        register_session(broker.port, baseline, f"{PREFIX}/#")
         batch = payloads(messages)
-        publish_s = _publish(broker.port, publisher, batch)
+        publish_s = publish(broker.port, publisher, batch)
         time.sleep(interval_s if interval_s <= 2 else 0)  # at least one save of the queue
         drain_s = float(subprocess.run(
             [sys.executable, "-m", "bench.count_subscriber", "127.0.0.1", str(broker.port),
              BASELINE_ID, str(messages), "20000"],
             check=True, capture_output=True, text=True, timeout=600,
             env={**os.environ, "BENCH_MQTT_PASSWORD": baseline.password},
-        ).stdout.strip())
+        ).stdout.split()[0])
     finally:
         broker.stop()
         servers.AUTOSAVE_INTERVAL_S = 1

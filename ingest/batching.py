@@ -4,7 +4,7 @@
     -------------------                         -------------
     decode -> Batcher.add (deque append)  ==>   collect a batch (size or time bound)
                                                 write readings, then dead letters
-                                                acknowledge every message, in order
+    send the batch's PUBACKs in one write <==   acknowledge every message, in order
 
 A message is acknowledged to the broker only after the batch that holds it is in
 InfluxDB (as a reading or as a dead letter). While the store is down the writer retries
@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ingest.deadletters import DeadLetter, DeadLetterWriter
@@ -31,8 +31,8 @@ from sensors.reasons import DeadLetterReason
 
 log = logging.getLogger(__name__)
 
-# (mid, qos, connection generation): acknowledges one message on its connection.
-Acknowledge = Callable[[int, int, int], None]
+# Acknowledges stored messages (each on the connection it arrived on), in order.
+Acknowledge = Callable[[Sequence["Item"]], None]
 Decode = Callable[[str, bytes], "Decoded | Rejection"]
 
 
@@ -62,8 +62,11 @@ class Batcher:
         # matters at tens of thousands of messages a second. It needs no bound of its own:
         # the broker never has more than Receive Maximum messages unacknowledged with us.
         self.pending = pending
+        # The writer sleeps on this while it waits (idle, or for a batch to fill); ``add``
+        # sets it only when the writer waits and has enough, so a message costs no lock.
         self._wake = threading.Event()
-        self._writer_idle = False
+        self._writer_waiting = False
+        self._wake_at = 1  # pending messages that end the writer's wait
         self._store = store
         self._dead_letters = dead_letters
         self._retrier = retrier
@@ -99,36 +102,43 @@ class Batcher:
         ``qos0_memory`` waiting messages (QoS 1 is bounded by Receive Maximum)."""
         if item.qos == 0 and self._spool_qos0(item):
             return
-        self.pending.append(item)
-        if self._writer_idle:
+        pending = self.pending
+        pending.append(item)
+        if self._writer_waiting and len(pending) >= self._wake_at:
             self._wake.set()
+
+    def _wait_for(self, count: int, timeout_s: float) -> None:
+        """Sleep until ``count`` messages are pending or ``timeout_s`` passes."""
+        self._wake.clear()
+        self._wake_at = count
+        self._writer_waiting = True
+        # Re-check after announcing the wait: a message may have landed just before.
+        if len(self.pending) < count:
+            self._wake.wait(timeout_s)
+        self._writer_waiting = False
 
     def collect(self, wait_s: float = 0.25) -> list[Item]:
         """The next batch: up to ``batch_size`` items, waiting at most the flush interval
         for it to fill once the first item is there (empty after ``wait_s`` idle)."""
         pending = self.pending
         if not pending and not self._spool_holds():
-            self._writer_idle = True
-            self._wake.clear()
-            if not pending:  # re-check: a message may have landed before the clear
-                self._wake.wait(wait_s)
-            self._writer_idle = False
+            self._wait_for(1, wait_s)
             if not pending and not self._spool_holds():
                 return []
         limit = self._batch_size
         deadline = time.monotonic() + self._flush_interval_s
         batch: list[Item] = []
         popleft = pending.popleft
-        while len(batch) < limit:
-            try:
-                batch.append(popleft())
-            except IndexError:
-                if time.monotonic() >= deadline or self._stop.is_set():
-                    break
-                if self._spool_holds():
-                    break  # no waiting while the spool has messages to replay
-                # Let the batch fill for a moment; short naps keep stop requests prompt.
-                time.sleep(0.002)
+        while True:
+            # Take what is there in one go (popleft never fails: we checked the length).
+            batch.extend(popleft() for _ in range(min(len(pending), limit - len(batch))))
+            left = deadline - time.monotonic()
+            if (len(batch) >= limit or left <= 0 or self._stop.is_set()
+                    or self._spool_holds()):  # no waiting while spooled messages wait
+                break
+            # Let the batch fill: woken when it is full, or at the deadline. Never longer
+            # than a quarter second at a time, so a stop request stays prompt.
+            self._wait_for(limit - len(batch), min(left, 0.25))
         return batch + self._replay(limit - len(batch))
 
     def _spool_holds(self) -> bool:
@@ -175,9 +185,7 @@ class Batcher:
             self._dead_letters.store(dead)
         stats = self._stats
         stats.stored += len(readings) - len(refused)
-        acknowledge = self._acknowledge
-        for item in batch:
-            acknowledge(item.mid, item.qos, item.generation)
+        self._acknowledge(batch)
         if self._replaying and self._spool is not None:
             self._spool.commit()  # the replayed messages are stored: past them for good
         stats.acked += len(batch)

@@ -13,6 +13,13 @@ The subscription asks for retained messages only when it is new (MQTT 5 retain
 handling 1), so a reconnect of the persistent session does not receive them again.
 Connection failures are logged with their cause (a TLS verification failure names the
 CA setting), and a session taken over by another client with the same id says so.
+
+Several ingestors share the load through an MQTT 5 shared subscription
+(``$share/<group>/<prefix>/#``, ``SMARTPLACE_INGEST_SHARE_GROUP``): each keeps its own
+stable id and persistent session, so what the broker queued for a member waits for that
+member to come back. A member retired for good is emptied with ``drain=True``
+(``smartplace ingest drain``): it resumes the session, leaves the group at once, stores
+what was queued, and ends the session (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -22,19 +29,29 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ingest.mqtt_client import FastClient
 from sensors.settings import Settings
 from sensors.topics import subscription
 
 log = logging.getLogger(__name__)
+
+
+def subscription_of(topic: str) -> str:
+    """The topic filter of a subscription, without a ``$share/<group>/`` in front."""
+    if topic.startswith("$share/"):
+        return topic.split("/", 2)[2]
+    return topic
+
 
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 SESSION_TAKEN_OVER = 0x8E  # MQTT 5 DISCONNECT reason: another client connected with our id
@@ -46,22 +63,15 @@ FLAPS_FOR_TAKEOVER = 3
 
 # (mid, qos, connection generation, topic, payload, retained)
 MessageHandler = Callable[[int, int, int, str, bytes, bool], None]
+class Delivery(Protocol):
+    """What acknowledging a received message needs to know about it."""
 
-
-class _Client(mqtt.Client):
-    """paho's client, keeping the error of the latest failed connection attempt (paho's
-    network thread swallows it, and only reports that an attempt failed)."""
-
-    last_connect_error: OSError | None = None
-
-    def reconnect(self) -> MQTTErrorCode:
-        try:
-            result = super().reconnect()
-        except OSError as exc:
-            self.last_connect_error = exc
-            raise
-        self.last_connect_error = None
-        return result
+    @property
+    def mid(self) -> int: ...
+    @property
+    def qos(self) -> int: ...
+    @property
+    def generation(self) -> int: ...
 
 
 def describe_connect_error(error: OSError, endpoint: str) -> str:
@@ -79,10 +89,16 @@ def describe_connect_error(error: OSError, endpoint: str) -> str:
 class MqttConsumer:
     """Receives every message under the topic prefix and acknowledges on request."""
 
-    def __init__(self, settings: Settings, handler: MessageHandler) -> None:
+    def __init__(self, settings: Settings, handler: MessageHandler, *,
+                 drain: bool = False) -> None:
         endpoint = settings.mqtt
         self._endpoint = endpoint
-        self._topic = subscription(settings.topic_prefix)
+        self._topic = subscription(settings.topic_prefix, settings.ingest_share_group)
+        # Drain: unsubscribe instead of subscribing; `unsubscribed` is set once the broker
+        # confirms, after which only messages already queued for the session arrive.
+        self._drain = drain
+        self.unsubscribed = threading.Event()
+        self.unsubscribed_at = 0.0
         self._handler = handler
         self._receive_maximum = settings.ingest_receive_maximum
         self.accepting = True
@@ -98,7 +114,7 @@ class MqttConsumer:
         self._client_id = settings.ingest_client_id
         self._connected_at = 0.0
         self._short_drops: deque[float] = deque(maxlen=FLAPS_FOR_TAKEOVER)
-        client = _Client(
+        client = FastClient(
             CallbackAPIVersion.VERSION2,
             client_id=settings.ingest_client_id,
             protocol=mqtt.MQTTv5,
@@ -113,7 +129,9 @@ class MqttConsumer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.publish_handler = self._on_publish
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_connect_fail = self._on_connect_fail
         self._client = client
 
@@ -128,10 +146,16 @@ class MqttConsumer:
         )
         self._client.loop_start()
 
-    def ack(self, mid: int, qos: int, generation: int) -> None:
-        """Acknowledge a stored message, if it arrived on the current connection."""
-        if qos > 0 and generation == self.generation and self.connected:
-            self._client.ack(mid, qos)
+    def ack_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge stored messages (those of the current connection) in one write."""
+        if not self.connected:
+            return
+        generation = self.generation
+        self._client.send_pubacks([one.mid for one in deliveries
+                                   if one.qos == 1 and one.generation == generation])
+        for one in deliveries:  # the subscription is QoS 1, so a broker never sends 2
+            if one.qos == 2 and one.generation == generation:
+                self._client.ack(one.mid, 2)
 
     def publish(self, topic: str, payload: bytes, timeout_s: float) -> bool:
         """Publish at QoS 1 on this connection; True once the broker acknowledged it (paho
@@ -144,9 +168,14 @@ class MqttConsumer:
         """Ignore further messages; the broker keeps them (unacknowledged) for next time."""
         self.accepting = False
 
-    def close(self) -> None:
-        """Send pending acknowledgements, disconnect and stop the network thread."""
-        self._client.disconnect()
+    def close(self, end_session: bool = False) -> None:
+        """Send pending acknowledgements, disconnect and stop the network thread; with
+        ``end_session``, tell the broker to discard the session (MQTT 5 session expiry 0)."""
+        properties = None
+        if end_session:
+            properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 0
+        self._client.disconnect(properties=properties)
         self._client.loop_stop()
         self.connected = False
 
@@ -171,8 +200,12 @@ class MqttConsumer:
         self.generation += 1
         self.connected = True
         self._connected_at = time.monotonic()
-        client.subscribe(self._topic, options=SubscribeOptions(
-            qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION))
+        if self._drain:
+            # Both forms: the retired member may have run with or without a share group.
+            client.unsubscribe([self._topic, subscription_of(self._topic)])
+        else:
+            client.subscribe(self._topic, options=SubscribeOptions(
+                qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION))
         log.info(
             "connected to broker",
             extra={"broker": self._endpoint.address, "topic": self._topic,
@@ -223,9 +256,22 @@ class MqttConsumer:
             self.last_error = None
         self.subscribed.set()
 
+    def _on_unsubscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                        reason_codes: list[ReasonCode], properties: Properties | None) -> None:
+        log.info("left the subscription; storing what the broker queued for this session",
+                 extra={"topic": self._topic, "reasons": [str(code) for code in reason_codes]})
+        self.unsubscribed_at = time.monotonic()
+        self.unsubscribed.set()
+
     def _on_message(self, client: mqtt.Client, userdata: object,
                     message: mqtt.MQTTMessage) -> None:
+        # paho's path: a message with MQTT 5 properties (or QoS 2).
         if not self.accepting:
             return
         self._handler(message.mid, message.qos, self.generation, message.topic,
                       bytes(message.payload), message.retain)
+
+    def _on_publish(self, mid: int, qos: int, topic: str, payload: bytes,
+                    retained: bool) -> None:
+        if self.accepting:
+            self._handler(mid, qos, self.generation, topic, payload, retained)

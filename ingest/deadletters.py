@@ -1,7 +1,8 @@
 """Bad input: logged once per topic and reason, stored as ``dead_letter`` points, counted.
 
 Every bad message becomes its own point: dead letters get strictly increasing nanosecond
-timestamps, so two arriving in the same nanosecond never overwrite each other. A retained
+timestamps, so two arriving in the same nanosecond never overwrite each other, and the tag
+``ingestor`` (the client id) keeps the series of several ingestors apart. A retained
 message is the exception: the broker hands the same one out again to a new subscription,
 so a bad retained message is stored once per topic and content, however often it comes.
 One that InfluxDB still refuses is appended to ``$SMARTPLACE_SPOOL_DIR/quarantine.jsonl``
@@ -44,8 +45,9 @@ class DeadLetterWriter:
     """Stores dead letters through the ingestor's store (writer thread only)."""
 
     def __init__(self, store: InfluxStore, retrier: Retrier, stats: IngestStats,
-                 spool_dir: Path) -> None:
+                 spool_dir: Path, ingestor: str) -> None:
         self._store = store
+        self._ingestor = ingestor  # tags each dead letter: ingestors never share a series
         self._retrier = retrier
         self._stats = stats
         self._spool_dir = spool_dir
@@ -73,7 +75,7 @@ class DeadLetterWriter:
         dead = [one for one in dead if not self._seen_retained(one)]
         lines = [dead_letter_line(reason=one.reason, domain=one.domain, topic=one.topic,
                                   payload=one.payload, detail=one.detail,
-                                  ts_ns=self._next_ns())
+                                  ts_ns=self._next_ns(), ingestor=self._ingestor)
                  for one in dead]
         refused = self._retrier.run(lambda: self._store.write_keeping_good(lines))
         for index, message in refused.items():

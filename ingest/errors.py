@@ -5,7 +5,9 @@
     │   ├── StoreUnavailableError   network error, timeout, 5xx, 429: retry later
     │   │   └── StoreAuthError      401/403: the credentials are wrong (retried, logged as errors)
     │   └── StoreRejectedError      the store refused the data itself (400): do not retry
-    └── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── DrainError                  a retired member's session could not be resumed
+    └── WorkerError                 a worker process cannot be started or keeps failing
 
 Broker trouble raises nothing: paho's network thread reconnects with backoff by itself.
 """
@@ -31,13 +33,26 @@ class StoreAuthError(StoreUnavailableError):
 
 
 class StoreRejectedError(StoreError):
-    """InfluxDB refused some lines as bad data (HTTP 400)."""
+    """InfluxDB refused some lines as bad data (HTTP 400, 422 on 2.x).
 
-    def __init__(self, message: str) -> None:
+    ``line_errors``: the refused lines by number (1-based, in the posted body) with their
+    errors, when the server names them (InfluxDB 3 does); None otherwise.
+    """
+
+    def __init__(self, message: str, line_errors: dict[int, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.line_errors = line_errors
 
 
 class ShutdownTimeoutError(IngestError):
     """The store stayed unavailable through the shutdown grace period; what is not
     acknowledged stays with the broker."""
+
+
+class DrainError(IngestError):
+    """``smartplace ingest drain`` could not resume the session it was asked to empty."""
+
+
+class WorkerError(IngestError):
+    """A worker of ``smartplace ingest --workers N`` could not be started, or kept dying."""

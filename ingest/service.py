@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from ingest.batching import Batcher, Item
 from ingest.consumer import MqttConsumer
@@ -20,6 +21,7 @@ from ingest.deadletters import DeadLetterWriter
 from ingest.decode import Decoded, MessageDecoder
 from ingest.endpoints import serve_endpoints
 from ingest.errors import (
+    DrainError,
     ShutdownTimeoutError,
     StoreAuthError,
     StoreError,
@@ -37,33 +39,42 @@ from sensors.storage import Measurement
 
 log = logging.getLogger(__name__)
 
+# Drain (``smartplace ingest drain``): the session is empty once everything received is
+# stored and acknowledged and the broker has sent nothing more for this long (it sends
+# the next queued messages as soon as acknowledgements come back).
+DRAIN_QUIET_S = 2.0
+DRAIN_CONNECT_TIMEOUT_S = 60.0
+
 
 class IngestService:
     """The ingestor. Build it with settings, call :meth:`run`, stop it with :meth:`stop`."""
 
-    def __init__(self, settings: Settings, registry: Registry | None = None) -> None:
+    def __init__(self, settings: Settings, registry: Registry | None = None, *,
+                 drain: bool = False) -> None:
         self.settings = settings
+        self.drain = drain
         self.decoder = MessageDecoder(settings.topic_prefix, registry or load_registry())
         self.stats = IngestStats()
         self._stop = threading.Event()
         self.retrier = Retrier(self._stop, self.stats, settings.ingest_max_backoff_s)
         self.store = InfluxStore(settings, deadline=self.retrier.deadline)
-        self.consumer = MqttConsumer(settings, self._on_message)
+        self.consumer = MqttConsumer(settings, self._on_message, drain=drain)
         self.dead_letters = DeadLetterWriter(self.store, self.retrier, self.stats,
-                                             settings.spool_dir)
+                                             settings.spool_dir, settings.ingest_client_id)
         self.pending: deque[Item] = deque()
         self.spool = (Qos0Spool(settings.spool_dir, settings.ingest_spool_max_bytes)
                       if settings.ingest_spool_max_bytes else None)
         self.metrics = IngestMetrics(self.stats, self.pending.__len__,
                                      self.consumer.subscribed.is_set, self._spool_bytes)
         self.batcher = Batcher(
-            self.pending, self.store, self.dead_letters, self.retrier, self.consumer.ack,
+            self.pending, self.store, self.dead_letters, self.retrier, self.consumer.ack_all,
             self.stats, self.metrics, settings.ingest_batch_size,
             settings.ingest_flush_interval_s, self._stop, self.spool,
             settings.ingest_qos0_memory, self.decoder.decode,
         )
         self._next_stats_at = 0.0
         self._stats_auth_failing = False
+        self._last_message_at = 0.0
 
     def _spool_bytes(self) -> int:
         return self.spool.holds if self.spool is not None else 0
@@ -88,6 +99,8 @@ class IngestService:
     def _on_message(self, mid: int, qos: int, generation: int, topic: str, payload: bytes,
                     retained: bool) -> None:
         self.stats.received += 1
+        if self.drain:
+            self._last_message_at = time.monotonic()
         result = self.decoder.decode(topic, payload)
         if isinstance(result, Decoded):
             if result.unknown_fields:
@@ -99,12 +112,36 @@ class IngestService:
 
     # --- writer thread -----------------------------------------------------------------
 
+    def _drained(self, started: float) -> bool:
+        """Drain mode: True once the session is empty (everything stored and acknowledged,
+        nothing new for DRAIN_QUIET_S after leaving the subscription).
+
+        Raises:
+            DrainError: no connection within DRAIN_CONNECT_TIMEOUT_S.
+        """
+        consumer = self.consumer
+        if not consumer.unsubscribed.is_set():
+            if time.monotonic() - started > DRAIN_CONNECT_TIMEOUT_S:
+                raise DrainError(f"could not resume the session of "
+                                 f"{self.settings.ingest_client_id!r}: "
+                                 f"{consumer.last_error or 'the broker did not answer'}")
+            return False
+        stats = self.stats
+        quiet_since = max(self._last_message_at, consumer.unsubscribed_at)
+        return (not self.pending and stats.received == stats.acked + stats.dropped
+                and self._spool_bytes() == 0
+                and time.monotonic() - quiet_since >= DRAIN_QUIET_S)
+
     def stop(self) -> None:
         """Ask :meth:`run` to stop taking messages, flush, acknowledge and return."""
         self._stop.set()
 
-    def run(self) -> int:
+    def run(self, report_port: Callable[[int], None] | None = None) -> int:
         """Ingest until :meth:`stop` (or SIGTERM/SIGINT when run on the main thread).
+
+        Args:
+            report_port: called with the port of ``/metrics`` and ``/ready`` once they
+                are served (a worker serves them on any free port and tells its pool).
 
         Returns:
             The process exit code: 0 after a clean shutdown.
@@ -113,22 +150,31 @@ class IngestService:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: self.stop())
         metrics_server = None
-        if self.settings.metrics_port:
+        if self.settings.metrics_port or report_port is not None:
             metrics_server = serve_endpoints(self.settings.metrics_host,
                                              self.settings.metrics_port,
                                              self.metrics.registry, self.readiness)
+            if report_port is not None:
+                report_port(metrics_server.server_address[1])
         self._ensure_database()
         self.consumer.start()
-        # None unless a feed URL is configured.
-        grid_feed = start_grid_feed(self.settings, self.consumer.publish)
-        log.info("ingest started", extra={"database": self.settings.influx_database})
+        # None unless a feed URL is configured (and never while draining a session).
+        grid_feed = None if self.drain else start_grid_feed(self.settings, self.consumer.publish)
+        log.info("ingest started" if not self.drain else "draining a retired session",
+                 extra={"database": self.settings.influx_database,
+                        "client_id": self.settings.ingest_client_id})
         batcher = self.batcher
+        drained = False
+        started = time.monotonic()
         try:
             while not self._stop.is_set():
                 batch = batcher.collect()
                 if batch:
                     batcher.store(batch)
                 self._maybe_write_stats()
+                if self.drain and self._drained(started):
+                    drained = True
+                    break
             self.consumer.stop_accepting()
             while batch := batcher.collect(wait_s=0.3):
                 batcher.store(batch)
@@ -141,7 +187,9 @@ class IngestService:
             if grid_feed is not None:
                 grid_feed.stop()
             self._maybe_write_stats(force=True)
-            self.consumer.close()
+            # A drain that finished ends the session; an interrupted one keeps it (and what
+            # the broker still holds for it) for the next attempt.
+            self.consumer.close(end_session=drained)
             self.store.close()
             if self.spool is not None:
                 self.spool.close()
@@ -149,11 +197,11 @@ class IngestService:
                 metrics_server.shutdown()
                 metrics_server.server_close()
         log.info(
-            "ingest stopped",
+            "session drained and ended" if drained else "ingest stopped",
             extra={"received": self.stats.received, "stored": self.stats.stored,
                    "dead_letters": sum(self.stats.dead_letters.values())},
         )
-        return 0
+        return 0 if drained or not self.drain else 1
 
     def _ensure_database(self) -> None:
         try:
@@ -163,6 +211,11 @@ class IngestService:
                     "bucket is provisioned); writing anyway",
                     extra={"database": self.settings.influx_database},
                 )
+            retention = self.settings.influx_raw_retention
+            if retention and not self.store.apply_retention(retention):
+                log.warning("could not set the raw readings' retention (on InfluxDB 2.x/3.x "
+                            "set the bucket's retention instead)",
+                            extra={"retention": retention})
         except StoreUnavailableError as exc:
             log.warning("InfluxDB not reachable yet; writes will retry", extra={"error": str(exc)})
 

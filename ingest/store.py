@@ -1,11 +1,11 @@
 """Post line-protocol batches to InfluxDB's v1-compatible HTTP API and classify the answers.
 
-Classification follows Telegraf's influxdb output: 2xx stored; 400 some lines are bad
-(InfluxDB 1.x still stores the good ones); 404 database missing (create it, retry);
-413 batch too large (split); 401/403 the credentials are refused (retried, and reported as
-an error naming the setting); anything else, a timeout or a network error means the store
-is unavailable and the caller retries the whole batch later. The outcome of the latest
-request is kept for the ingestor's readiness check.
+Classification follows Telegraf's influxdb output: 2xx stored; 400 (422 on 2.x) some
+lines are bad (the good ones are stored where the server does so: docs/storage.md); 404
+database missing (create it, retry); 413 batch too large (split); 401/403 the credentials
+are refused (retried, and reported as an error naming the setting); anything else, a
+timeout or a network error means the store is unavailable and the caller retries the
+whole batch later. The outcome of the latest request is kept for the readiness check.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sensors.storage import quote_identifier
 
 WRITE_TIMEOUT_S = 10.0
 MIN_TIMEOUT_S = 0.5
+REPORTED_LINES_CAP = 100
 _TYPE_CONFLICT = re.compile(r'input field \\?"([^"\\]+)\\?" on measurement \\?"([^"\\]+)\\?"')
 
 
@@ -74,11 +75,28 @@ class InfluxStore:
             error = _unreachable(exc)
             self.last_outcome = (False, str(error))
             raise error from exc
-        if response.status_code in (401, 403):
+        # 403 is a write-only account not allowed to create databases: reached, and fine.
+        if response.status_code == 401:
             self.last_outcome = (False, "InfluxDB refused the ingestor's credentials (HTTP "
-                                 f"{response.status_code}); check {self.credential_settings}")
+                                 f"401); check {self.credential_settings}")
         elif response.status_code < 500:
             self.last_outcome = (True, None)
+        return response.status_code == 200 and "error" not in response.text
+
+    def apply_retention(self, duration: str) -> bool:
+        """Keep raw readings for ``duration`` (InfluxDB 1.x: the ``autogen`` policy's
+        duration, so existing points stay where queries look). False where the server
+        refuses (2.x/3.x set a bucket's retention themselves; a write-only account).
+
+        Raises:
+            StoreUnavailableError: the server could not be reached.
+        """
+        query = (f"ALTER RETENTION POLICY \"autogen\" ON {quote_identifier(self.database)} "
+                 f"DURATION {duration}")
+        try:
+            response = self._client.post("/query", data={"q": query}, params=self._auth_params)
+        except httpx.HTTPError as exc:
+            raise _unreachable(exc) from exc
         return response.status_code == 200 and "error" not in response.text
 
     def write(self, lines: Sequence[str]) -> None:
@@ -111,8 +129,10 @@ class InfluxStore:
         if status < 300:
             return
         message = _error_message(response)
-        if status == 400:
-            raise StoreRejectedError(message)
+        # 400: bad lines (1.x and 3.x store the good ones); 422: InfluxDB 2.x's answer to a
+        # partial write (a field type conflict, points outside the retention period).
+        if status in (400, 422):
+            raise StoreRejectedError(message, _line_errors(response))
         if status in (401, 403):
             raise StoreAuthError(
                 f"InfluxDB refused the ingestor's credentials (HTTP {status}: {message}); "
@@ -150,6 +170,11 @@ class InfluxStore:
             return
         except StoreRejectedError as exc:
             message = exc.message
+            if exc.line_errors and len(exc.line_errors) < REPORTED_LINES_CAP:
+                # InfluxDB 3 names the refused lines and has stored the others: done. (It
+                # names at most 100: at the cap some may be unnamed, so narrow as usual.)
+                _reject_numbered(indexed, exc.line_errors, rejected)
+                return
         if len(indexed) == 1:
             rejected[indexed[0][0]] = message
             return
@@ -189,6 +214,32 @@ def _tls_failure(exc: BaseException) -> bool:
     return False
 
 
+def _line_errors(response: httpx.Response) -> dict[int, str] | None:
+    """InfluxDB 3's ``{"error": "partial write...", "data": [{"line_number", ...}]}``."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        return None
+    found = {int(item["line_number"]): str(item.get("error_message", ""))
+             for item in data if isinstance(item, dict)
+             and isinstance(item.get("line_number"), int)}
+    return found or None
+
+
+def _reject_numbered(indexed: list[tuple[int, str]], line_errors: dict[int, str],
+                     rejected: dict[int, str]) -> None:
+    """Mark the items holding the numbered body lines (an item may hold several lines)."""
+    number = 0
+    for index, item in indexed:
+        first, number = number + 1, number + item.count("\n") + 1
+        errors = [line_errors[n] for n in range(first, number + 1) if n in line_errors]
+        if errors:
+            rejected[index] = "; ".join(errors)
+
+
 def _has_field(line: str, measurement: str, field: str) -> bool:
     head = measurement + ","
     if not (line.startswith(head) or line.startswith(measurement + " ")):
@@ -201,6 +252,8 @@ def _error_message(response: httpx.Response) -> str:
         payload = response.json()
     except ValueError:
         return response.text[:500]
-    if isinstance(payload, dict) and isinstance(payload.get("error"), str):
-        return str(payload["error"])[:500]
+    # 1.x and 3.x say {"error": ...}; 2.x says {"code": ..., "message": ...}.
+    for key in ("error", "message"):
+        if isinstance(payload, dict) and isinstance(payload.get(key), str):
+            return str(payload[key])[:500]
     return response.text[:500]

@@ -134,15 +134,18 @@ def reading_line(topic: Topic, reading: Reading, default_link_km: float | None =
 
 
 def dead_letter_line(
-    *, reason: str, domain: str | None, topic: str, payload: bytes, detail: str, ts_ns: int
+    *, reason: str, domain: str | None, topic: str, payload: bytes, detail: str, ts_ns: int,
+    ingestor: str,
 ) -> str:
     """The line for one bad message: the first 4,096 bytes of its payload, as UTF-8.
 
     ``ts_ns`` must be unique per dead letter (the caller hands out strictly increasing
-    nanoseconds) because same series plus same timestamp overwrites in InfluxDB.
+    nanoseconds) because same series plus same timestamp overwrites in InfluxDB; the
+    ``ingestor`` tag keeps the series of two ingestors apart.
     """
     text = payload[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="replace")
-    line = point_line(Measurement.DEAD_LETTER, {"reason": reason, "domain": domain},
+    line = point_line(Measurement.DEAD_LETTER,
+                      {"reason": reason, "domain": domain, "ingestor": ingestor},
                       {"topic": topic, "payload": text, "detail": detail}, ts_ns)
     assert line is not None  # the topic is always there
     return line

@@ -61,7 +61,19 @@ class Settings(BaseSettings):
     topic_prefix: str = DEFAULT_PREFIX
     influx_url: str = "http://127.0.0.1:8086"
     influx_database: str = Field(default="smartplace", min_length=1, max_length=200)
+    # The database the API writes (rollups, and its own records such as alert
+    # acknowledgements) and reads them from: kept for good while raw readings may have a
+    # retention period, and writable with credentials that cannot touch the readings.
+    # None = SMARTPLACE_INFLUX_DATABASE (docs/storage.md, "Retention and least privilege").
+    influx_api_database: str | None = Field(default=None, min_length=1, max_length=200)
+    # How long raw readings are kept (InfluxDB 1.x: the ingestor sets the database's
+    # autogen policy; 2.x/3.x: the bucket's own retention), e.g. 400d or 52w; None =
+    # for ever. Rollups in the API's database are kept for good.
+    influx_raw_retention: str | None = Field(default=None, pattern=r"^\d+[hdw]$")
     influx_token: SecretStr | None = None
+    # A file holding the token (Docker secrets, or compose's per-service tokens made at
+    # InfluxDB's first start); used when SMARTPLACE_INFLUX_TOKEN is unset.
+    influx_token_file: Path | None = None
     influx_username: str | None = None
     influx_password: SecretStr | None = None
     spool_dir: Path = Path(".smartplace/spool")
@@ -82,6 +94,11 @@ class Settings(BaseSettings):
 
     # Ingest tuning (extensions to the contract).
     ingest_client_id: str = Field(default="smartplace-ingest", min_length=1, max_length=64)
+    # Ingestors sharing the load (docs/scaling.md): worker processes of one
+    # `smartplace ingest`, and the MQTT 5 shared-subscription group every ingestor of the
+    # deployment joins (None = a plain subscription; with workers, "smartplace").
+    ingest_workers: int = Field(default=1, ge=1, le=32)
+    ingest_share_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
     ingest_flush_interval_s: float = Field(default=0.2, gt=0, le=60)
     # MQTT 5 Receive Maximum: how many unacknowledged messages the broker may send us.
@@ -207,15 +224,26 @@ class Settings(BaseSettings):
         """The parsed broker URL."""
         return MqttEndpoint(self.mqtt_url)
 
+    def api_database(self) -> str:
+        """The database the API writes its rollups and records to (and reads them from)."""
+        return self.influx_api_database or self.influx_database
+
     def influx_auth(self) -> tuple[dict[str, str], dict[str, str]]:
         """Headers and query parameters that authenticate to InfluxDB's v1 API.
 
-        A token (2.x/3.x, ``Authorization: Token``) wins over a user and password (1.x,
-        ``u``/``p`` parameters); with neither, nothing is sent. The one place every
-        process's InfluxDB client takes its credentials from.
+        A token (2.x/3.x, ``Authorization: Token``; from SMARTPLACE_INFLUX_TOKEN, else the
+        file SMARTPLACE_INFLUX_TOKEN_FILE) wins over a user and password (1.x, ``u``/``p``
+        parameters); with neither, nothing is sent. The one place every process's InfluxDB
+        client takes its credentials from.
+
+        Raises:
+            OSError: the token file cannot be read.
         """
         if self.influx_token is not None:
             return {"Authorization": f"Token {self.influx_token.get_secret_value()}"}, {}
+        if self.influx_token_file is not None:
+            token = self.influx_token_file.read_text(encoding="utf-8").strip()
+            return {"Authorization": f"Token {token}"}, {}
         if self.influx_username and self.influx_password is not None:
             return {}, {"u": self.influx_username, "p": self.influx_password.get_secret_value()}
         return {}, {}
@@ -224,6 +252,8 @@ class Settings(BaseSettings):
         """The settings an operator must check when InfluxDB refuses the credentials."""
         if self.influx_token is not None:
             return "SMARTPLACE_INFLUX_TOKEN"
+        if self.influx_token_file is not None:
+            return f"SMARTPLACE_INFLUX_TOKEN_FILE ({self.influx_token_file})"
         if self.influx_username:
             return "SMARTPLACE_INFLUX_USERNAME and SMARTPLACE_INFLUX_PASSWORD"
         return ("SMARTPLACE_INFLUX_TOKEN (or SMARTPLACE_INFLUX_USERNAME and _PASSWORD): "

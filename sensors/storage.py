@@ -126,7 +126,9 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
     Measurement.ENERGY: ("site", "sensor", "carrier"),
     Measurement.TRANSPORT: ("site", "sensor"),
     Measurement.AIR_QUALITY: ("site", "sensor"),
-    Measurement.DEAD_LETTER: ("reason", "domain"),
+    # ingestor: the client id of the ingestor that stored it, so dead letters of two
+    # ingestors never share a series (and so never overwrite each other).
+    Measurement.DEAD_LETTER: ("reason", "domain", "ingestor"),
     Measurement.INGEST_STATS: ("instance",),
     Measurement.GRID_INTENSITY: ("region", "regionid"),
     Measurement.ACTIVITY_HOURLY: _ACTIVITY_TAGS,

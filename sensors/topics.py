@@ -64,9 +64,12 @@ def build_topic(prefix: str, domain: Domain | str, site: str, sensor: str) -> st
     return f"{normalise_prefix(prefix)}/{Domain(domain).value}/{site}/{sensor}"
 
 
-def subscription(prefix: str) -> str:
-    """The wildcard subscription that covers everything under ``prefix``."""
-    return f"{normalise_prefix(prefix)}/#"
+def subscription(prefix: str, share_group: str | None = None) -> str:
+    """The wildcard subscription that covers everything under ``prefix``; with a group,
+    the MQTT 5 shared subscription ``$share/<group>/<prefix>/#``, which the broker spreads
+    over the group's members (each message to one of them)."""
+    topic = f"{normalise_prefix(prefix)}/#"
+    return f"$share/{share_group}/{topic}" if share_group else topic
 
 
 def domain_of(prefix: str, topic: str) -> Domain | None:

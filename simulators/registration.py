@@ -3,8 +3,11 @@
 A simulator run beside a demo must not change the demo's figures: the sensors it makes up
 are written to the ``sensor_flags`` measurement as ``simulated`` (the API leaves them out
 of every council figure unless asked, README "Simulated and retired sensors"), before the
-first reading is published. The points carry a fixed timestamp, so registering the same
-sensors again overwrites them instead of piling up.
+first reading is published. They go where the API keeps its own records
+(``SMARTPLACE_INFLUX_API_DATABASE``, unset: the readings' database; docs/storage.md), so
+with split databases the simulator's account needs to write that one. The points carry a
+fixed timestamp, so registering the same sensors again overwrites them instead of piling
+up (that database has no retention).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def simulated_lines(sensors: Sequence[Sensor]) -> list[str]:
 
 
 def register_simulated(settings: Settings, sensors: Sequence[Sensor]) -> None:
-    """Write the flags to InfluxDB (creating a missing 1.x database, as the ingestor does).
+    """Write the flags to the API's database (creating a missing 1.x database, as the
+    ingestor does).
 
     Raises:
         RegistrationError: InfluxDB is unreachable or refused the write; the message names
@@ -45,14 +49,15 @@ def register_simulated(settings: Settings, sensors: Sequence[Sensor]) -> None:
     """
     headers, auth = settings.influx_auth()
     body = "\n".join(simulated_lines(sensors)).encode()
-    params = {**auth, "db": settings.influx_database, "precision": "ms"}
+    database = settings.api_database()
+    params = {**auth, "db": database, "precision": "ms"}
     try:
         with httpx.Client(base_url=settings.influx_url, headers=headers, timeout=TIMEOUT_S,
                           verify=settings.influx_verify()) as client:
             response = client.post("/write", params=params, content=body)
             if response.status_code == 404:
                 client.post("/query", params=auth, data={
-                    "q": f"CREATE DATABASE {quote_identifier(settings.influx_database)}"})
+                    "q": f"CREATE DATABASE {quote_identifier(database)}"})
                 response = client.post("/write", params=params, content=body)
     except httpx.HTTPError as exc:
         raise RegistrationError(
@@ -60,6 +65,6 @@ def register_simulated(settings: Settings, sensors: Sequence[Sensor]) -> None:
             "SMARTPLACE_INFLUX_URL") from None
     if response.status_code != 204:
         hint = settings.influx_credential_settings() if response.status_code in (401, 403) \
-            else "SMARTPLACE_INFLUX_URL and SMARTPLACE_INFLUX_DATABASE"
+            else "SMARTPLACE_INFLUX_URL and SMARTPLACE_INFLUX_API_DATABASE (or _DATABASE)"
         raise RegistrationError(
             f"InfluxDB refused the registration (HTTP {response.status_code}): check {hint}")

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from ingest.workers import worker_name
 from sensors.topics import DEFAULT_PREFIX
 from smartplace.broker_auth import (
     BrokerAccount,
@@ -30,11 +31,16 @@ HEALTH_TOPIC = "$SYS/broker/version"
 
 
 def accounts_for(prefix: str, ingest_user: str, ingest_password: str, simulator_user: str,
-                 simulator_password: str, health_password: str | None) -> list[BrokerAccount]:
-    """The accounts a smartplace broker needs (the health account only with a password)."""
+                 simulator_password: str, health_password: str | None,
+                 ingest_workers: int = 1) -> list[BrokerAccount]:
+    """The accounts a smartplace broker needs (the health account only with a password;
+    with workers, one ingest account per worker, ``<user>-<i>``, same password)."""
     ingest = ingest_account(ingest_user, prefix)
+    users = [ingest_user] + ([worker_name(ingest_user, index)
+                              for index in range(1, ingest_workers + 1)]
+                             if ingest_workers > 1 else [])
     accounts = [
-        BrokerAccount(ingest.username, ingest_password, ingest.read, ingest.write),
+        *(BrokerAccount(user, ingest_password, ingest.read, ingest.write) for user in users),
         BrokerAccount(simulator_user, simulator_password,
                       write=publisher_account(simulator_user, prefix).write),
     ]
@@ -58,10 +64,13 @@ def accounts(
         envvar="SMARTPLACE_INGEST_CLIENT_ID",
         help="the ingestor's user name, which is also its client id")] = "smartplace-ingest",
     simulator_user: Annotated[str, typer.Option()] = "smartplace-simulator",
+    ingest_workers: Annotated[int, typer.Option(
+        envvar="SMARTPLACE_INGEST_WORKERS", min=1, max=32,
+        help="accounts for 'smartplace ingest --workers N' too (<user>-1 ... <user>-N)")] = 1,
 ) -> None:
     """Write OUT/passwd (hashed as mosquitto_passwd does) and OUT/acl."""
     found = accounts_for(prefix, ingest_user, ingest_password, simulator_user,
-                         simulator_password, health_password)
+                         simulator_password, health_password, ingest_workers)
     out.mkdir(parents=True, exist_ok=True)
     (out / "passwd").write_text(password_file(found))
     (out / "acl").write_text(acl_file(found, [prefix]))

@@ -8,6 +8,7 @@ bounds are bound parameters; every statement is bounded in time.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,25 +153,34 @@ async def fetch_received(store: InfluxStore, window: TimeWindow,
         if plan.day_lo < plan.day_hi:
             pieces.append((RECEIVED_DAILY, plan.day_lo * NS_PER_MS, plan.day_hi * NS_PER_MS))
         pieces.sort(key=lambda piece: piece[1])
-    statements: list[str] = []
-    domains: list[Domain] = []
+    # Raw pieces from the readings' database, rolled-up ones from the API's own: two
+    # requests, answers put back in time order before they are combined.
+    requests: dict[bool, tuple[list[str], list[tuple[int, Domain]]]] = {False: ([], []),
+                                                                        True: ([], [])}
     params: dict[str, QueryParam] = {}
     for index, (table, start_ns, end_ns) in enumerate(pieces):
         params[f"s{index}"], params[f"e{index}"] = start_ns, end_ns
         bounds = f"time >= $s{index} AND time < $e{index}"
+        statements, order = requests[table is not None]
         if table is None:
             for domain, statement in RECEIVED_STATEMENTS:
                 statements.append(statement.replace(_WINDOW, bounds))
-                domains.append(domain)
+                order.append((index, domain))
         else:
             for domain, select in RECEIVED_ROLLED:
                 statements.append(
                     f"SELECT {select} FROM {table} "  # noqa: S608
                     f"WHERE domain = '{domain.value}' AND {bounds} GROUP BY sensor, site")
-                domains.append(domain)
-    answers = await store.query(statements, params)
+                order.append((index, domain))
+    asked = [(own, order) for own, (statements, order) in requests.items() if statements]
+    replies = await asyncio.gather(*(store.query(requests[own][0], params, own=own)
+                                     for own, _ in asked))
+    answered = [(index, domain, series)
+                for (_, order), answers in zip(asked, replies, strict=True)
+                for (index, domain), series in zip(order, answers, strict=True)]
+    answered.sort(key=lambda one: one[0])
     merged: dict[Domain, dict[tuple[str, str], dict[str, Any]]] = {d: {} for d in Domain}
-    for domain, series_list in zip(domains, answers, strict=True):  # pieces in time order
+    for _, domain, series_list in answered:  # pieces in time order
         for series in series_list:
             key = (series.tags.get("sensor", ""), series.tags.get("site", ""))
             for row in series.rows():

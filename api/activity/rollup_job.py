@@ -155,7 +155,7 @@ async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
                   for domain in ("energy", "transport")),
                 f"SELECT {RECEIVED_DAILY_SELECT} FROM {Measurement.RECEIVED_HOURLY} "  # noqa: S608
                 f"WHERE {bounds} GROUP BY domain, sensor, site"]
-        answers = await store.query(statements, params)
+        answers = await store.query(statements, params, own=True)  # the hourly tier
         lines: list[str] = []
         for index, (day, _) in enumerate(chunk):
             energy, transport, received = answers[3 * index:3 * index + 3]

@@ -94,7 +94,7 @@ async def read_coverage(store: InfluxStore) -> Coverage | None:
     """
     (series,) = await store.query([
         f"SELECT since_ms, until_ms FROM {Measurement.ROLLUP_STATE} "  # noqa: S608
-        "WHERE time >= 0 AND time < now() + 1d ORDER BY time DESC LIMIT 1"])
+        "WHERE time >= 0 AND time < now() + 1d ORDER BY time DESC LIMIT 1"], own=True)
     for one in series:
         for row in one.rows():
             if row.get("since_ms") is not None and row.get("until_ms") is not None:
@@ -225,7 +225,7 @@ async def _read_rollups(store: InfluxStore, spans: list[_Span], tags: str
                                  bucket == EACH, tags),
                 rollup_statement(measurement, "transport", ACTIVITY_TRANSPORT_FIELDS, index,
                                  bucket == EACH, tags)]
-        answers = await store.query(statements, params)
+        answers = await store.query(statements, params, own=True)
         for index, (_, bucket, start, _) in enumerate(chunk):
             for one in answers[2 * index] + answers[2 * index + 1]:
                 _rollup_series(one, bucket, start, carriers, energy, transport)

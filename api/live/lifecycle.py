@@ -151,7 +151,7 @@ class AlertLedger:
         if alert_id is not None:
             statement = statement.replace("WHERE ", "WHERE alert_id = $alert AND ", 1)
             params["alert"] = alert_id
-        (series,) = await self._store.query([statement], params)
+        (series,) = await self._store.query([statement], params, own=True)
         rows = [(one.tags.get("alert_id", ""), one.tags.get("event", ""), row)
                 for one in series for row in one.rows()]
         return sorted(rows, key=lambda item: (int(item[2]["time"]), item[1]))

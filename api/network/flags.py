@@ -80,7 +80,7 @@ async def fetch_flags(store: InfluxStore, registry: Registry) -> SensorFlags:
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    (series,) = await store.query([_ALL_FLAGS])
+    (series,) = await store.query([_ALL_FLAGS], own=True)
     rows = [(one.tags.get("sensor", ""), row) for one in series for row in one.rows()]
     return _from_rows(rows, registry)
 

@@ -9,7 +9,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request
 
-from api.auth import require_api_key, require_role
+from api.auth import ROLE_RESPONSES, require_api_key, require_role
 from api.schemas import KeyOut, KeysOut
 from sensors.apikeys import ApiKey
 
@@ -22,7 +22,8 @@ async def me(actor: Annotated[ApiKey, Depends(require_api_key)]) -> KeyOut:
     return KeyOut(name=actor.name, role=actor.role)
 
 
-@router.get("/auth/keys", response_model=KeysOut, summary="Every key's name and role (admin)")
+@router.get("/auth/keys", response_model=KeysOut, responses=ROLE_RESPONSES,
+            summary="Every key's name and role (admin)")
 async def keys(request: Request,
                actor: Annotated[ApiKey, Depends(require_role("admin"))]) -> KeysOut:
     """The configured keys, by name and role; never the keys themselves."""

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.activity.rollup_job import backfill
-from api.auth import audited, require_role
+from api.auth import ROLE_RESPONSES, audited, require_role
 from api.clock import format_ms
 from api.deps import StoreDep
 from api.errors import ParamError
@@ -22,6 +22,7 @@ router = APIRouter(tags=["rollups"])
 
 
 @router.post("/rollups/backfill", response_model=BackfillOut,
+             responses={**ROLE_RESPONSES, 503: {"description": "InfluxDB unavailable"}},
              summary="Recompute the rollups of a window (operator)")
 async def rollup_backfill(
     store: StoreDep,

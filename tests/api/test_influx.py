@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.errors import StoreQueryError, StoreUnavailableError
+from api.errors import StoreAuthError, StoreQueryError, StoreUnavailableError
 from api.influx import InfluxStore
 from api.main import create_app
 from sensors.settings import Settings
@@ -116,3 +116,20 @@ async def test_not_executed_is_explained_by_the_first_statement() -> None:
 
     with pytest.raises(StoreQueryError, match="did not execute"):
         await _store(odd).query(["SELECT 1", "SELECT 2"])
+
+
+@pytest.mark.parametrize(("status", "body", "error", "says"), [
+    # InfluxDB 2.x's v1 /query answers errors as {"code", "message"}.
+    (400, {"code": "invalid", "message": "failed to parse query: found SOMETHING"},
+     StoreQueryError, "failed to parse query"),
+    (401, {"code": "unauthorized", "message": "unauthorized access"}, StoreAuthError,
+     "SMARTPLACE_INFLUX_USERNAME"),
+    # InfluxDB 3 answers with {"error": ...}.
+    (400, {"error": "error while planning query: table 'x' not found"}, StoreQueryError,
+     "table 'x' not found"),
+])
+async def test_error_answers_of_2x_and_3x_keep_their_message(
+        status: int, body: dict[str, str], error: type[Exception], says: str) -> None:
+    store = _store(lambda request: httpx.Response(status, json=body))
+    with pytest.raises(error, match=says):
+        await store.query(["SELECT 1"])

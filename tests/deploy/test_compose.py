@@ -105,12 +105,17 @@ def _compose_problems(compose: dict[str, Any]) -> list[str]:
         # The bucket is the v1 database (virtual DBRP mapping, retention policy autogen).
         if env.get("SMARTPLACE_INFLUX_DATABASE") != influx_env["DOCKER_INFLUXDB_INIT_BUCKET"]:
             problems.append(f"{name} writes another database than the bucket")
-        if env.get("SMARTPLACE_INFLUX_TOKEN") != influx_env.get(
-                "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"):
-            problems.append(f"{name} does not use the token InfluxDB is set up with")
+        problems += _token_problems(name, service)
         if name != "api" and "mosquitto" not in service.get("depends_on", {}):
             problems.append(f"{name} does not wait for the broker")
     problems += _broker_account_problems(services)
+    influx_volumes = services["influxdb"]["volumes"]
+    if f"./{TOKENS_SCRIPT.relative_to(ROOT)}:/docker-entrypoint-initdb.d/smartplace-tokens.sh:ro" \
+            not in influx_volumes:
+        problems.append("InfluxDB does not run deploy/influxdb/tokens.sh at its first start")
+    own = _environment(services["influxdb"]).get("API_BUCKET")
+    if _environment(services["api"]).get("SMARTPLACE_INFLUX_API_DATABASE") != own:
+        problems.append("the API's own database is not the bucket tokens.sh creates")
     if _environment(services["api"]).get("SMARTPLACE_API_HOST") != "0.0.0.0":
         problems.append("the API listens on loopback inside its container")
     text = (ROOT / "docker-compose.yml").read_text()
@@ -119,6 +124,29 @@ def _compose_problems(compose: dict[str, Any]) -> list[str]:
     volumes = services["mosquitto"]["volumes"]
     if f"./{BROKER_CONF.relative_to(ROOT)}:/mosquitto/config/mosquitto.conf:ro" not in volumes:
         problems.append("the broker does not run the repository's mosquitto.conf")
+    return problems
+
+
+TOKENS_SCRIPT = ROOT / "deploy" / "influxdb" / "tokens.sh"
+TOKENS_DIR = "/var/lib/smartplace-tokens"
+# Which services talk to InfluxDB, and the token tokens.sh makes for each.
+SERVICE_TOKENS = {"ingest": "ingest.token", "api": "api.token"}
+
+
+def _token_problems(name: str, service: dict[str, Any]) -> list[str]:
+    """A service that talks to InfluxDB uses its own token, made by tokens.sh."""
+    env = _environment(service)
+    if name not in SERVICE_TOKENS:
+        return [f"{name} has InfluxDB credentials it does not need"] if any(
+            key.startswith("SMARTPLACE_INFLUX_TOKEN") for key in env) else []
+    problems = []
+    token_file = f"{TOKENS_DIR}/{SERVICE_TOKENS[name]}"
+    if env.get("SMARTPLACE_INFLUX_TOKEN_FILE") != token_file or "SMARTPLACE_INFLUX_TOKEN" in env:
+        problems.append(f"{name} does not use its own token {token_file}")
+    if f'"$out/{SERVICE_TOKENS[name]}"' not in TOKENS_SCRIPT.read_text():
+        problems.append(f"tokens.sh does not make {SERVICE_TOKENS[name]}")
+    if f"influxdb-tokens:{TOKENS_DIR}:ro" not in service.get("volumes", []):
+        problems.append(f"{name} does not mount the tokens volume read-only")
     return problems
 
 
@@ -186,12 +214,12 @@ def _grafana_problems(compose: dict[str, Any]) -> list[str]:
         problems.append("Grafana does not speak InfluxQL to the compose InfluxDB")
     if datasource["jsonData"]["dbName"] != influx_env["DOCKER_INFLUXDB_INIT_BUCKET"]:
         problems.append("Grafana reads another database than the bucket")
-    token = re.fullmatch(r"Token \$\{([A-Z_]+)\}",
-                         datasource["secureJsonData"]["httpHeaderValue1"])
     grafana = services["grafana"]
-    if token is None or _environment(grafana).get(token.group(1)) != influx_env[
-            "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"]:
-        problems.append("Grafana's data source token is not InfluxDB's")
+    if datasource["secureJsonData"]["httpHeaderValue1"] != (
+            f"Token $__file{{{TOKENS_DIR}/grafana.token}}") \
+            or '"$out/grafana.token"' not in TOKENS_SCRIPT.read_text() \
+            or f"influxdb-tokens:{TOKENS_DIR}:ro" not in grafana["volumes"]:
+        problems.append("Grafana does not read its own read-only token")
     mounts = _mounts(grafana)
     (provider,) = _yaml(GRAFANA / "provisioning" / "dashboards" / "smartplace.yml")["providers"]
     folder = mounts.get(provider["options"]["path"])

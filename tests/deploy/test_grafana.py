@@ -324,7 +324,7 @@ def _recent_lines(now_ms: int) -> list[str]:
     for step in range(1, 10):
         lines.append(dead_letter_line(
             reason=DeadLetterReason.FIELD_MISSING.value, domain=None, topic="t", payload=b"{}",
-            detail="d", ts_ns=(now_ms - step * 1000) * 1_000_000))
+            detail="d", ts_ns=(now_ms - step * 1000) * 1_000_000, ingestor="ingest"))
     return lines
 
 

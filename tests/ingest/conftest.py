@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,13 +16,12 @@ def ingest_process(settings: Settings, tmp_path: Path) -> Iterator[Callable[...,
     """Factory for ingestor child processes; any left running is killed at teardown."""
     made: list[IngestProcess] = []
 
-    def make(**overrides: object) -> IngestProcess:
-        proc = IngestProcess(settings.model_copy(update=overrides), tmp_path / "ingest.log")
+    def make(*args: str, **overrides: object) -> IngestProcess:
+        proc = IngestProcess(settings.model_copy(update=overrides), tmp_path / "ingest.log",
+                             args)
         made.append(proc)
         return proc
 
     yield make
     for proc in made:
-        if proc.alive():
-            proc.signal(signal.SIGKILL)
-            proc.wait()
+        proc.kill_all()

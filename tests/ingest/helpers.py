@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import signal
 import subprocess
@@ -63,11 +65,13 @@ def readings(prefix: str, count: int, seed: int = 7) -> list[tuple[str, bytes, d
 
 
 class IngestProcess:
-    """``python -m smartplace ingest`` as a child process with the test's settings."""
+    """``python -m smartplace ingest [ARGS]`` as a child process with the test's settings,
+    in a process group of its own (so a pool's workers go with it at teardown)."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -79,8 +83,9 @@ class IngestProcess:
         """Start it without waiting (for one that cannot report, or must not succeed)."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "smartplace", "ingest"], env=settings_env(self.settings),
-                stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "smartplace", "ingest", *self.args],
+                env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def signal(self, signum: signal.Signals) -> None:
@@ -90,6 +95,13 @@ class IngestProcess:
     def wait(self, timeout_s: float = 30) -> int:
         assert self.process is not None
         return self.process.wait(timeout_s)
+
+    def kill_all(self) -> None:
+        """SIGKILL the process and everything it started."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -92,8 +92,9 @@ def test_string_field_quoting(raw: str, quoted: str) -> None:
 def test_dead_letter_truncates_payload_and_replaces_invalid_utf8() -> None:
     payload = b"\xff" + b"x" * 5000
     line = dead_letter_line(reason="payload_not_utf8", domain="energy", topic="t/energy/a/b",
-                            payload=payload, detail="bad", ts_ns=5)
-    assert line.startswith("dead_letter,domain=energy,reason=payload_not_utf8 topic=")
+                            payload=payload, detail="bad", ts_ns=5, ingestor="ingest a=1")
+    assert line.startswith(
+        r"dead_letter,domain=energy,ingestor=ingest\ a\=1,reason=payload_not_utf8 topic=")
     assert "\ufffd" + "x" * 4095 + '"' in line
     assert "x" * 4096 not in line
     assert line.endswith(" 5")

@@ -57,7 +57,7 @@ def _sample_lines() -> list[str]:
                          {"ts": TS, "seq": 1, **dict.fromkeys(AIR_QUALITY_FIELDS, 10.0)})),
         dead_letter_line(reason=DeadLetterReason.PAYLOAD_NOT_JSON.value, domain="energy",
                          topic="x/energy/site-a/meter-1", payload=b"nope", detail="not-json",
-                         ts_ns=TS),
+                         ts_ns=TS, ingestor="ingest-1"),
         stats, *grid_lines(feed),
     ]
 
@@ -80,7 +80,8 @@ def test_the_readings_schema_is_the_contract_one() -> None:
         set(AirQualityReading.model_fields) - ignored)
     assert set(FIELDS[Measurement.DEAD_LETTER]) == {"topic", "payload", "detail"}
     assert TAGS[Measurement.ENERGY] == ("site", "sensor", "carrier")
-    assert TAGS[Measurement.DEAD_LETTER] == ("reason", "domain")
+    # The contract's tags, and the ingestor that stored it (an extension, issue 13).
+    assert TAGS[Measurement.DEAD_LETTER] == ("reason", "domain", "ingestor")
     assert set(FIELDS) == set(TAGS) == set(Measurement)
     assert TAG_VALUES["carrier"] == {c.value for c in Carrier}
     assert TAG_VALUES["reason"] == {r.value for r in DeadLetterReason}

@@ -84,7 +84,8 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
         async with api_client(app) as client:
             alerts = await _alerts(app)
             alert = _active(alerts)[ALERT]
-            assert alert["acknowledged"] is None and alert["silenced"] is None
+            assert alert["acknowledged"] is None
+            assert alert["silenced"] is None
             assert alerts["attention"] == 1
             # The message gives the last reading on the London clock, not in UTC.
             last = datetime.fromtimestamp((_now_ms() - 10 * 60_000) / 1000, LONDON)

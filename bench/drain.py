@@ -1,0 +1,140 @@
+"""The drain benchmark: several consumers, one queue of messages each, timed in one run.
+
+Method: every consumer registers a persistent session (or a shared-subscription group)
+on one broker and goes offline; N QoS 1 messages are published once and the broker
+queues them for every consumer. Each consumer is then started alone and timed while it
+drains its queue, from its first message to its last (stored, for those that store),
+and charged the CPU its processes used in that time. Ratios are taken against the
+count-only paho subscriber of the same run, because these machines are shared and
+noisy: only figures from one run compare.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from bench.messages import PREFIX, Totals, payloads, publish, totals
+from smartplace.broker_auth import BrokerAccount, publisher_account
+from smartplace.servers import InfluxServer, MosquittoServer
+
+RECEIVE_MAXIMUM = 20_000
+
+
+@dataclass(frozen=True)
+class Drained:
+    """What one consumer did with its queue."""
+
+    name: str
+    messages: int
+    seconds: float
+    cpu_seconds: float
+    stored: int | None = None  # None: the consumer stores nothing (the baselines)
+    problems: tuple[str, ...] = ()  # content that did not arrive as published
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def cpu_ms_per_1k(self) -> float:
+        return self.cpu_seconds * 1000 / (self.messages / 1000)
+
+    @property
+    def lost(self) -> int:
+        return 0 if self.stored is None else self.messages - self.stored
+
+
+@dataclass
+class Bench:
+    """The servers and the published messages every consumer drains."""
+
+    workdir: Path
+    broker: MosquittoServer
+    store: InfluxServer
+    messages: list[tuple[str, bytes]] = field(default_factory=list)
+    expected: Totals = field(default_factory=Totals)
+    prefix: str = PREFIX
+
+
+class Consumer(Protocol):
+    """One contender: its broker accounts, its session set-up, and its timed drain."""
+
+    name: str
+
+    def accounts(self) -> list[BrokerAccount]: ...
+
+    def register(self, bench: Bench) -> None: ...
+
+    def drain(self, bench: Bench) -> Drained: ...
+
+
+def check_content(bench: Bench, database: str) -> tuple[int, tuple[str, ...]]:
+    """How many readings ``database`` holds, and what differs from what was published."""
+    answer = httpx.get(f"{bench.store.url}/query", timeout=60, params={
+        "db": database, "q": "SELECT count(seq) AS n FROM energy, transport, air_quality; "
+        "SELECT sum(energy_kwh) AS kwh FROM energy; "
+        "SELECT sum(count_car) + sum(count_motorcycle) + sum(count_van) + sum(count_hgv) + "
+        "sum(count_bus) + sum(count_bicycle) + sum(count_pedestrian) AS vehicles "
+        "FROM transport; SELECT sum(no2_ugm3) AS no2 FROM air_quality"}).json()
+    results = answer["results"]
+    counts = {series["name"]: int(series["values"][0][1])
+              for series in results[0].get("series", [])}
+
+    def one(index: int) -> float:
+        series = results[index].get("series")
+        return float(series[0]["values"][0][1] or 0) if series else 0.0
+
+    expected = bench.expected
+    problems = [f"{name}: {counts.get(name, 0)} of {count}"
+                for name, count in sorted(expected.by_measurement.items())
+                if counts.get(name, 0) != count]
+    for label, got, want in (("energy_kwh sum", one(1), expected.energy_kwh),
+                             ("vehicle counts sum", one(2), float(expected.vehicles)),
+                             ("no2_ugm3 sum", one(3), expected.no2_ugm3)):
+        if abs(got - want) > 1e-6 * max(1.0, abs(want)):
+            problems.append(f"{label}: {got:,.1f}, published {want:,.1f}")
+    return sum(counts.values()), tuple(problems)
+
+
+def run(consumers: Sequence[Consumer], messages: int = 100_000, sensors: int = 300,
+        workdir: Path | None = None) -> list[Drained]:
+    """Queue ``messages`` for every consumer on fresh servers, then drain each in turn."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="smartplace-bench-"))
+    publisher = publisher_account("bench-publisher", PREFIX)
+    accounts = [publisher] + [one for consumer in consumers for one in consumer.accounts()]
+    broker = MosquittoServer(workdir, accounts=accounts, prefixes=[PREFIX])
+    store = InfluxServer(workdir)
+    broker.start()
+    store.start()
+    try:
+        bench = Bench(workdir, broker, store)
+        for consumer in consumers:
+            consumer.register(bench)
+        bench.messages = payloads(messages, sensors)
+        bench.expected = totals(bench.messages)
+        seconds = publish(broker.port, publisher, bench.messages)
+        print(f"published {messages:,} QoS 1 messages from {sensors:,} sensors in "
+              f"{seconds:.1f}s ({messages / seconds:,.0f}/s), queued for "
+              f"{len(consumers)} consumers", flush=True)
+        return [consumer.drain(bench) for consumer in consumers]
+    finally:
+        broker.stop()
+        store.stop()
+
+
+def table(results: Sequence[Drained], baseline: str) -> str:
+    """The results as a Markdown table, ratios against ``baseline``'s rate."""
+    base = next(one.rate for one in results if one.name == baseline)
+    lines = ["| consumer | msg/s | vs count-only paho | CPU ms per 1k msgs | lost | notes |",
+             "|---|---|---|---|---|---|"]
+    for one in results:
+        lost = "-" if one.stored is None else f"{one.lost:,}"
+        lines.append(f"| {one.name} | {one.rate:,.0f} | {one.rate / base:.2f} | "
+                     f"{one.cpu_ms_per_1k:,.0f} | {lost} | {'; '.join(one.problems)} |")
+    return "\n".join(lines)
