@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import re
 
 import pytest
@@ -86,6 +87,10 @@ async def test_every_metric_name_carries_its_unit() -> None:
             for sample in family.samples:
                 names.add(sample.name)
     assert "smartplace_ingest_batch_lines_bucket" in names
+    (build,) = [sample for family in ingest.registry.collect() for sample in family.samples
+                if sample.name == "smartplace_build_info"]
+    assert build.labels == {"component": "ingest", "version": smartplace_version(),
+                            "python_version": platform.python_version()}
     assert "smartplace_ingest_queue_messages" in names
     for name in sorted(names):
         assert name.startswith("smartplace_"), name

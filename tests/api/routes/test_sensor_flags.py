@@ -8,6 +8,7 @@ operator retires a sensor: no completeness expects it, its past readings still c
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.main import create_app
@@ -58,15 +59,23 @@ def _minutes(sensor: str, kwh: float) -> list[tuple[Topic, Reading, float | None
 def db(settings: Settings, influx: InfluxServer) -> Settings:
     create_database(influx.url, settings.influx_database)
     # meter-a 1 kWh a minute for the hour; meter-b 2 kWh for the first 30 minutes only
-    # (half of its expected readings); the simulator's sensor 100 kWh a minute, and once
-    # just now (so that the sensor list sees it).
+    # (half of its expected readings); the simulator's sensor 100 kWh a minute. meter-b and
+    # the simulator's sensor also reported once, 10 minutes ago: both silent now.
+    recent = [(Topic(Domain.ENERGY, "alpha", sensor),
+               EnergyReading(ts=now_ms() - 600_000, carrier=Carrier.ELECTRICITY,
+                             energy_kwh=1.0, interval_s=60), None)
+              for sensor in ("meter-b", SIMULATED.id)]
     write_readings(influx.url, settings.influx_database,
                    _minutes("meter-a", 1.0) + _minutes("meter-b", 2.0)[:30]
-                   + _minutes(SIMULATED.id, 100.0) + [(
-                       Topic(Domain.ENERGY, "alpha", SIMULATED.id),
-                       EnergyReading(ts=now_ms() - 30_000, carrier=Carrier.ELECTRICITY,
-                                     energy_kwh=1.0, interval_s=60), None)])
+                   + _minutes(SIMULATED.id, 100.0) + recent)
     return settings.model_copy(update={"api_keys": SecretStr(KEYS), "rollup_interval_s": 0})
+
+
+async def _silent(app: FastAPI) -> set[str]:
+    """The sensors the live poller raises a sensor_silent alert for."""
+    events = await app.state.live_hub.tick()
+    (alerts,) = [event.data for event in events if event.name == "alerts"]
+    return {alert["sensor"] for alert in alerts["active"] if alert["kind"] == "sensor_silent"}
 
 
 def _completeness(body: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -101,6 +110,7 @@ async def test_simulated_sensors_are_left_out_unless_asked_for(db: Settings) -> 
         flags = {one["id"]: (one["simulated"], one["retired"]) for one in listed["sensors"]}
         assert flags == {"meter-a": (False, False), "meter-b": (False, False),
                          SIMULATED.id: (True, False)}
+        assert await _silent(app) == {"meter-b"}  # the simulated one raises no alert
 
 
 async def test_a_retired_sensor_counts_in_no_completeness_but_its_readings_count(
@@ -109,6 +119,7 @@ async def test_a_retired_sensor_counts_in_no_completeness_but_its_readings_count
     app = create_app(db, registry=_registry())
     window = {"start": START, "end": END}
     async with api_client(app) as client:
+        assert await _silent(app) == {"meter-b"}
         refused = await client.post("/api/v1/sensors/meter-b/retire", headers=VIEWER,
                                     json={"reason": "removed"})
         assert refused.status_code == 403
@@ -120,6 +131,7 @@ async def test_a_retired_sensor_counts_in_no_completeness_but_its_readings_count
         assert done.status_code == 200
         assert done.json()["by"] == "duty"
         assert done.json()["retired"] is True
+        assert await _silent(app) == set()  # retired: its alert clears, none is raised
 
         indicators = (await client.get("/api/v1/indicators", params=window,
                                        headers=VIEWER)).json()
