@@ -111,8 +111,12 @@ def describe(sensor: Sensor) -> SensorLine:
         setting = f"{sensor.setting} " if sensor.setting else ""
         what = f"a {setting}air-quality monitor"
     minutes = sensor.interval_s / 60
-    every = (f"every {sensor.interval_s} seconds" if sensor.interval_s < 120
-             else f"every {minutes:g} minutes")
+    if sensor.interval_s == 60:
+        every = "every minute"
+    elif sensor.interval_s < 120:
+        every = f"every {sensor.interval_s} seconds"
+    else:
+        every = f"every {minutes:g} minutes"
     return SensorLine(what, every)
 
 

@@ -49,7 +49,7 @@ _PAGE = """<!doctype html>
 <title>{title}</title>
 <link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml">
 {head}</head>
-<body>
+<body style="margin:0">
 {body}
 </body>
 </html>
