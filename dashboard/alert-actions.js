@@ -11,12 +11,19 @@ const KIND_WORDS = {
   raised: "raised", cleared: "cleared", acknowledged: "acknowledged", silenced: "silenced",
   unsilenced: "silence ended", notified: "notification sent", notify_failed: "notification failed",
 };
+const SAID_FOR_MS = 20_000;
 let silencing = null; // the alert the silence dialog is for
+let sayTimer = null;
 
+/** Report how an action went; the line clears itself, the wall screen is not a log. */
 function say(text) {
   const status = $("#alert-action-status");
   setText(status, text);
   status.dataset.shown = text ? "true" : "false";
+  clearTimeout(sayTimer);
+  if (text) {
+    sayTimer = setTimeout(() => say(""), SAID_FOR_MS);
+  }
 }
 
 function path(alertId, action) {

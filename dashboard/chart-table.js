@@ -2,7 +2,7 @@
 // chart's "Table" button (a real button with aria-expanded). The table is only built while
 // it is open, and rebuilt when the chart gets new data.
 
-import { TIME_ZONE, formatNumber, isNumber } from "./format.js";
+import { TIME_ZONE, formatNumber, isNumber, stepWords } from "./format.js";
 
 const rowTime = new Intl.DateTimeFormat("en-GB", {
   timeZone: TIME_ZONE, weekday: "short", day: "numeric", month: "short",
@@ -44,7 +44,7 @@ export class ChartTable {
   render() {
     const table = document.createElement("table");
     const caption = document.createElement("caption");
-    const step = this.meta?.stepS ? `, ${stepText(this.meta.stepS)} steps` : "";
+    const step = this.meta?.stepS ? `, ${stepWords(this.meta.stepS)} steps` : "";
     caption.textContent = `${this.kind.title} (${this.kind.unit}), ${this.meta?.label || ""}${step}, newest first`;
     const head = table.createTHead().insertRow();
     for (const name of ["Time (UK)", ...this.kind.series.map((spec) => spec.label)]) {
@@ -69,11 +69,4 @@ export class ChartTable {
     table.prepend(caption);
     this.box.replaceChildren(table);
   }
-}
-
-function stepText(seconds) {
-  if (seconds < 3600) {
-    return `${seconds / 60}-minute`;
-  }
-  return seconds < 86400 ? `${seconds / 3600}-hour` : "1-day";
 }

@@ -6,7 +6,7 @@
 import { apiRequest } from "./api.js";
 import { staticLegends } from "./chart-legend.js";
 import { ChartSet } from "./charts.js";
-import { fromLondonInput, parseTime, setText, shortTime, toLondonInput } from "./format.js";
+import { fromLondonInput, parseTime, setText, shortTime, stepWords, toLondonInput } from "./format.js";
 import { $, setAsOf, state } from "./state.js";
 
 const UPLOT_MODULE = "/dashboard/vendor/uplot/uPlot.esm.js";
@@ -93,12 +93,6 @@ function capitalise(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function stepWords(seconds) {
-  if (seconds < 3600) {
-    return `${seconds / 60}-minute`;
-  }
-  return seconds < 86400 ? `${seconds / 3600}-hour` : "1-day";
-}
 
 function setUpPicker() {
   const picker = $(".range-picker");

@@ -69,6 +69,21 @@ function timeTicks(u, splits) {
   });
 }
 
+/** uPlot's axes as every chart here draws them: UK times (the day at midnight), compact values. */
+export function chartAxes() {
+  const lines = { grid: { stroke: GRID_COLOUR, width: 1 }, ticks: { stroke: GRID_COLOUR, width: 1 } };
+  return [
+    { stroke: AXIS_COLOUR, font: AXIS_FONT, values: timeTicks, ...lines },
+    {
+      stroke: AXIS_COLOUR, font: AXIS_FONT, size: 52, ...lines,
+      values: (u, splits) => {
+        const step = splits.length > 1 ? splits[1] - splits[0] : 1;
+        return splits.map((value) => formatCompact(value, step));
+      },
+    },
+  ];
+}
+
 /** Rows `[[t_ms, a, b, ...], ...]` to uPlot's columns `[[t_s...], [a...], [b...]]`. */
 export function toColumns(rows, seriesCount) {
   const sorted = Array.isArray(rows) ? [...rows].sort((a, b) => a[0] - b[0]) : [];
@@ -119,20 +134,7 @@ class TrendChart {
         x: { time: true, range: (u, min, max) => this.xRange(min, max) },
         y: { range: yRange },
       },
-      axes: [
-        {
-          stroke: AXIS_COLOUR, font: AXIS_FONT, values: timeTicks,
-          grid: { stroke: GRID_COLOUR, width: 1 }, ticks: { stroke: GRID_COLOUR, width: 1 },
-        },
-        {
-          stroke: AXIS_COLOUR, font: AXIS_FONT, size: 52,
-          values: (u, splits) => {
-            const step = splits.length > 1 ? splits[1] - splits[0] : 1;
-            return splits.map((value) => formatCompact(value, step));
-          },
-          grid: { stroke: GRID_COLOUR, width: 1 }, ticks: { stroke: GRID_COLOUR, width: 1 },
-        },
-      ],
+      axes: chartAxes(),
       series: [
         {},
         ...this.kind.series.map((spec) => ({

@@ -163,3 +163,11 @@ export function fromLondonInput(text) {
   const first = guess - offsetAt(guess);
   return new Date(guess - offsetAt(first));
 }
+
+/** A bucket length in words: 60 -> "1-minute", 900 -> "15-minute", 3600 -> "1-hour". */
+export function stepWords(seconds) {
+  if (seconds < 3600) {
+    return `${seconds / 60}-minute`;
+  }
+  return seconds < 86400 ? `${seconds / 3600}-hour` : "1-day";
+}

@@ -4,7 +4,7 @@
 
 import { apiRequest } from "./api.js";
 import { uPlotLoaded } from "./charts-panel.js";
-import { OKABE_ITO } from "./charts.js";
+import { OKABE_ITO, chartAxes } from "./charts.js";
 import { TIME_ZONE, clockTime, formatDuration, formatNumber, isNumber, parseTime, setText, shortTime } from "./format.js";
 import { $, now, siteName } from "./state.js";
 
@@ -68,7 +68,9 @@ function readingsTable(domain, readings) {
     row.append(when);
     row.insertCell().textContent = reading.seq ?? "—";
     for (const name of fields) {
-      row.insertCell().textContent = formatNumber(reading.values[name]);
+      const value = reading.values[name];
+      // Counts and intervals are whole numbers: shown as sent, not as "60.0".
+      row.insertCell().textContent = Number.isInteger(value) ? String(value) : formatNumber(value);
     }
   }
   table.dataset.domain = domain;
@@ -118,7 +120,7 @@ function drawChart(box, domain, readings) {
   chart = new uPlot({
     width: Math.max(280, box.clientWidth - 8), height: 180, legend: { show: false },
     tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), TIME_ZONE),
-    axes: [{ stroke: "#aab6c2" }, { stroke: "#aab6c2", size: 52 }],
+    axes: chartAxes(),
     series: [{}, ...spec.series.map(([label], i) => ({ label, stroke: colours[i], width: 2 }))],
   }, data, plot);
 }

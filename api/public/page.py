@@ -80,11 +80,12 @@ class PublicPage:
     carbon: MonthCarbon | None = None
     carbon_published: bool = False
     sensors: dict[str, list[SensorLine]] = field(default_factory=dict)
+    unavailable: bool = False
 
     @property
     def published(self) -> bool:
         """Whether the operator publishes anything at all."""
-        return bool(self.air) or self.carbon_published
+        return bool(self.air) or self.carbon_published or self.unavailable
 
 
 def _in_service(registry: Registry, flags: SensorFlags, site: str) -> list[Sensor]:

@@ -4,7 +4,9 @@ Server-rendered HTML with one style sheet and no script, so that it works on any
 without JavaScript and on a slow connection. It shows only what the operator publishes
 (``SMARTPLACE_PUBLIC_SITES``, ``SMARTPLACE_PUBLIC_CARBON``); the content is
 :func:`api.public.page.public_page`. The page is computed at most once a minute
-(:data:`CACHE_S`) however many residents read it, and browsers may keep it as long.
+(:data:`CACHE_S`) however many residents read it, and browsers may keep it as long. When
+InfluxDB does not answer, residents get the last page computed (however old: it says
+when it was updated), or a page saying the figures are unavailable (503), never JSON.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import FactorsDep, FlagCacheDep, RegistryDep, SettingsDep, StoreDep
-from api.public.page import public_page
+from api.errors import StoreError
+from api.public.page import PublicPage, public_page
 from api.public.render import render_page, style_sheet
 from sensors.timestamps import now_ms
 
@@ -31,8 +34,14 @@ async def page(request: Request, store: StoreDep, registry: RegistryDep, table: 
     """Air quality now, carbon this month, the sensors."""
     cached: tuple[float, str] | None = getattr(request.app.state, "public_page", None)
     if cached is None or time.monotonic() - cached[0] > CACHE_S:
-        content = await public_page(store, registry, table, settings,
-                                    await flags.get(store), now_ms())
+        try:
+            content = await public_page(store, registry, table, settings,
+                                        await flags.get(store), now_ms())
+        except StoreError:
+            if cached is not None:
+                return HTMLResponse(cached[1], headers=_HEADERS)
+            return HTMLResponse(render_page(PublicPage(now_ms(), unavailable=True)),
+                                status_code=503, headers={"Retry-After": str(CACHE_S)})
         cached = (time.monotonic(), render_page(content))
         request.app.state.public_page = cached
     return HTMLResponse(cached[1], headers=_HEADERS)
