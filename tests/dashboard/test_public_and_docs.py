@@ -134,7 +134,7 @@ def test_the_public_page_shows_only_what_is_published(stack: Stack) -> None:
     assert httpx.get(f"{stack.url}/api/v1/sensors", timeout=10).status_code == 401
     assert 'data-site="town-hall" data-band="high"' in html
     assert 'data-site="station" data-band="low"' in html
-    assert "merseyway" not in html and "Merseyway" not in html
+    assert "merseyway" not in html.lower()
     assert "index 7 out of 10" in html
     assert "nitrogen dioxide" in html
     # DEFRA's advice for High, in our words, for everyone and for people at risk.
