@@ -42,31 +42,47 @@ export class ChartTable {
   }
 
   render() {
-    const table = document.createElement("table");
-    const caption = document.createElement("caption");
     const step = this.meta?.stepS ? `, ${stepWords(this.meta.stepS)} steps` : "";
-    caption.textContent = `${this.kind.title} (${this.kind.unit}), ${this.meta?.label || ""}${step}, newest first`;
-    const head = table.createTHead().insertRow();
-    for (const name of ["Time (UK)", ...this.kind.series.map((spec) => spec.label)]) {
-      const cell = document.createElement("th");
-      cell.scope = "col";
-      cell.textContent = name;
-      head.append(cell);
-    }
-    const body = table.createTBody();
+    const caption = `${this.kind.title} (${this.kind.unit}), ${this.meta?.label || ""}${step}, newest first`;
     const [times = [], ...values] = this.columns || [];
+    const rows = [];
     for (let i = times.length - 1; i >= 0; i -= 1) {
-      const row = body.insertRow();
-      const when = document.createElement("th");
-      when.scope = "row";
-      when.textContent = rowTime.format(new Date(times[i] * 1000));
-      row.append(when);
-      for (const column of values) {
-        const cell = row.insertCell();
-        cell.textContent = isNumber(column[i]) ? formatNumber(column[i]) : "no data";
-      }
+      rows.push([rowTime.format(new Date(times[i] * 1000)),
+        ...values.map((column) => (isNumber(column[i]) ? formatNumber(column[i]) : "no data"))]);
     }
-    table.prepend(caption);
-    this.box.replaceChildren(table);
+    const headers = ["Time (UK)", ...this.kind.series.map((spec) => spec.label)];
+    this.box.replaceChildren(buildTable(caption, headers, rows));
   }
+}
+
+/**
+ * A <table> with a caption, column headers, and rows whose first cell heads its row.
+ * @param {string} captionText
+ * @param {string[]} headers
+ * @param {string[][]} rows
+ */
+export function buildTable(captionText, headers, rows) {
+  const table = document.createElement("table");
+  const caption = document.createElement("caption");
+  caption.textContent = captionText;
+  table.append(caption);
+  const head = table.createTHead().insertRow();
+  for (const name of headers) {
+    const cell = document.createElement("th");
+    cell.scope = "col";
+    cell.textContent = name;
+    head.append(cell);
+  }
+  const body = table.createTBody();
+  for (const [first, ...rest] of rows) {
+    const row = body.insertRow();
+    const header = document.createElement("th");
+    header.scope = "row";
+    header.textContent = first;
+    row.append(header);
+    for (const text of rest) {
+      row.insertCell().textContent = text;
+    }
+  }
+  return table;
 }

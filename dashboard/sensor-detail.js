@@ -3,6 +3,7 @@
 // reinstate. Data: GET /api/v1/sensors/{id} and /api/v1/sensors/{id}/readings.
 
 import { apiRequest } from "./api.js";
+import { buildTable } from "./chart-table.js";
 import { uPlotLoaded } from "./charts-panel.js";
 import { OKABE_ITO, chartAxes } from "./charts.js";
 import { TIME_ZONE, clockTime, formatDuration, formatNumber, isNumber, parseTime, setText, shortTime } from "./format.js";
@@ -49,40 +50,28 @@ function sourceText(sensor) {
 }
 
 function readingsTable(domain, readings) {
-  const table = document.createElement("table");
   const fields = [...new Set(readings.flatMap((r) => Object.keys(r.values)))];
-  table.innerHTML = `<caption>The last ${Math.min(LAST_READINGS, readings.length)} readings, newest first</caption>`;
-  const head = table.createTHead().insertRow();
-  for (const name of ["Time (UK)", "seq", ...fields]) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = name;
-    head.append(th);
-  }
-  const body = table.createTBody();
-  for (const reading of readings.slice(-LAST_READINGS).reverse()) {
-    const row = body.insertRow();
-    const when = document.createElement("th");
-    when.scope = "row";
-    when.textContent = clockTime(parseTime(reading.time));
-    row.append(when);
-    row.insertCell().textContent = reading.seq ?? "—";
-    for (const name of fields) {
-      const value = reading.values[name];
-      // Counts and intervals are whole numbers: shown as sent, not as "60.0".
-      row.insertCell().textContent = Number.isInteger(value) ? String(value) : formatNumber(value);
-    }
-  }
+  const shown = readings.slice(-LAST_READINGS).reverse();
+  // Counts and intervals are whole numbers: shown as sent, not as "60.0".
+  const text = (value) => (Number.isInteger(value) ? String(value) : formatNumber(value));
+  const rows = shown.map((reading) => [clockTime(parseTime(reading.time)), String(reading.seq ?? "—"),
+    ...fields.map((name) => text(reading.values[name]))]);
+  const table = buildTable(`The last ${shown.length} readings, newest first`,
+    ["Time (UK)", "seq", ...fields], rows);
   table.dataset.domain = domain;
   return table;
 }
 
-function gapsBlock(gaps, lost) {
+/** A <div class=...> that starts with an <h3>. */
+function block(className, title) {
   const box = document.createElement("div");
-  box.className = "gaps";
-  const title = document.createElement("h3");
-  title.textContent = "Gaps in seq (messages lost before the broker)";
-  box.append(title);
+  box.className = className;
+  box.append(Object.assign(document.createElement("h3"), { textContent: title }));
+  return box;
+}
+
+function gapsBlock(gaps, lost) {
+  const box = block("gaps", "Gaps in seq (messages lost before the broker)");
   if (!gaps.length) {
     box.append(Object.assign(document.createElement("p"), { textContent: "None in the last hour." }));
     return box;
@@ -139,21 +128,15 @@ async function retire(sensorId, retired) {
 }
 
 function actions(sensor) {
-  const box = document.createElement("div");
-  box.className = "sensor-actions";
-  const title = document.createElement("h3");
-  title.textContent = "Operator";
-  box.append(title);
-  if (sensor.retired) {
-    const button = Object.assign(document.createElement("button"), { type: "button", textContent: "Reinstate sensor" });
-    button.addEventListener("click", () => retire(sensor.id, false));
-    box.append(button);
-  } else {
+  const box = block("sensor-actions", "Operator");
+  if (!sensor.retired) {
     box.insertAdjacentHTML("beforeend", '<label for="retire-reason">Reason for retiring (optional)</label><input id="retire-reason" type="text" maxlength="500">');
-    const button = Object.assign(document.createElement("button"), { type: "button", textContent: "Retire sensor" });
-    button.addEventListener("click", () => retire(sensor.id, true));
-    box.append(button);
   }
+  const button = Object.assign(document.createElement("button"), {
+    type: "button", textContent: sensor.retired ? "Reinstate sensor" : "Retire sensor",
+  });
+  button.addEventListener("click", () => retire(sensor.id, !sensor.retired));
+  box.append(button);
   box.append(Object.assign(document.createElement("p"), { id: "sensor-action-status", role: "status" }));
   return box;
 }

@@ -21,9 +21,10 @@ from pydantic import BaseModel
 from starlette.types import Message, Receive, Scope, Send
 
 from sensors.lineprotocol import reading_line
-from sensors.readings import Reading
+from sensors.readings import Carrier, Reading
+from sensors.registry import Registry, Sensor, Site
 from sensors.storage import quote_identifier
-from sensors.topics import Topic
+from sensors.topics import Domain, Topic
 
 
 class ValidatingApp:
@@ -88,3 +89,16 @@ def write_readings(
         content="\n".join(lines).encode(), timeout=10,
     )
     assert response.status_code == 204, response.text
+
+
+def meter(sensor_id: str, site: str = "alpha") -> Sensor:
+    """An electricity meter reporting every minute."""
+    return Sensor(id=sensor_id, site=site, domain=Domain.ENERGY, interval_s=60,
+                  carrier=Carrier.ELECTRICITY)
+
+
+def meters_registry(*sensor_ids: str) -> Registry:
+    """A registry of one site, ``alpha``, with an electricity meter per id."""
+    site = Site(id="alpha", name="Alpha", lat=53.4, lon=-2.16, kind="test")
+    return Registry(network="test", sites=(site,),
+                    sensors=tuple(meter(sensor_id) for sensor_id in sensor_ids))

@@ -18,11 +18,11 @@ from api.live.alerts import Alert
 from api.live.lifecycle import Acknowledgement, AlertLedger, notification
 from api.main import create_app
 from sensors.readings import Carrier, EnergyReading
-from sensors.registry import Registry, Sensor, Site
+from sensors.registry import Registry
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import api_client, create_database, write_readings
+from tests.api.helpers import api_client, create_database, meters_registry, write_readings
 from tests.api.live.webhook_receiver import Receiver, webhook_receiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -35,10 +35,7 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def _registry() -> Registry:
-    site = Site(id="alpha", name="Alpha", lat=53.4, lon=-2.16, kind="test")
-    return Registry(network="test", sites=(site,), sensors=(
-        Sensor(id="meter-a", site="alpha", domain=Domain.ENERGY, interval_s=60,
-               carrier=Carrier.ELECTRICITY),))
+    return meters_registry("meter-a")
 
 
 def _reading(ts_ms: int) -> tuple[Topic, EnergyReading, None]:

@@ -15,13 +15,13 @@ from api.main import create_app
 from api.params import parse_time
 from sensors.factors import load_factors
 from sensors.readings import Carrier, EnergyReading, Reading
-from sensors.registry import Registry, Sensor, Site
+from sensors.registry import Registry
 from sensors.settings import Settings
 from sensors.timestamps import now_ms
 from sensors.topics import Domain, Topic
 from simulators.registration import register_simulated
 from smartplace.servers import InfluxServer
-from tests.api.helpers import api_client, create_database, write_readings
+from tests.api.helpers import api_client, create_database, meter, meters_registry, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -34,17 +34,10 @@ GRID = FACTORS.value("electricity.generation", 2025) + FACTORS.value("electricit
 
 
 def _registry() -> Registry:
-    site = Site(id="alpha", name="Alpha", lat=53.4, lon=-2.16, kind="test")
-    return Registry(network="test", sites=(site,), sensors=(
-        Sensor(id="meter-a", site="alpha", domain=Domain.ENERGY, interval_s=60,
-               carrier=Carrier.ELECTRICITY),
-        Sensor(id="meter-b", site="alpha", domain=Domain.ENERGY, interval_s=60,
-               carrier=Carrier.ELECTRICITY),
-    ))
+    return meters_registry("meter-a", "meter-b")
 
 
-SIMULATED = Sensor(id="sim-energy-0001", site="alpha", domain=Domain.ENERGY, interval_s=60,
-                   carrier=Carrier.ELECTRICITY)
+SIMULATED = meter("sim-energy-0001")
 
 
 def _minutes(sensor: str, kwh: float) -> list[tuple[Topic, Reading, float | None]]:

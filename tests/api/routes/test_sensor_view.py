@@ -9,26 +9,17 @@ import pytest
 from api.main import create_app
 from api.params import parse_time
 from sensors.readings import Carrier, EnergyReading, Reading
-from sensors.registry import Registry, Sensor, Site
 from sensors.settings import Settings
 from sensors.timestamps import now_ms
 from sensors.topics import Domain, Topic
 from simulators.registration import register_simulated
 from smartplace.servers import InfluxServer
-from tests.api.helpers import api_client, create_database, write_readings
+from tests.api.helpers import api_client, create_database, meter, meters_registry, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 WEEK_START, WEEK_END = "2025-06-01T00:00:00Z", "2025-06-08T00:00:00Z"
-SIMULATED = Sensor(id="sim-energy-0001", site="alpha", domain=Domain.ENERGY, interval_s=60,
-                   carrier=Carrier.ELECTRICITY)
-
-
-def _registry() -> Registry:
-    site = Site(id="alpha", name="Alpha", lat=53.4, lon=-2.16, kind="test")
-    return Registry(network="test", sites=(site,), sensors=(
-        Sensor(id="meter-a", site="alpha", domain=Domain.ENERGY, interval_s=60,
-               carrier=Carrier.ELECTRICITY),))
+SIMULATED = meter("sim-energy-0001")
 
 
 def _energy(sensor: str, ts_ms: int, kwh: float, seq: int | None = None
@@ -51,7 +42,7 @@ async def test_the_latest_readings_and_their_seq_gaps(db: Settings) -> None:
     seqs = [0, 1, 2, 3, 6, 7, 8, 0, 1, 2]
     write_readings(db.influx_url, db.influx_database, [
         _energy("meter-a", first + k * 60_000, 0.5 + k, seq) for k, seq in enumerate(seqs)])
-    app = create_app(db, registry=_registry())
+    app = create_app(db, registry=meters_registry("meter-a"))
     async with api_client(app) as client:
         answer = (await client.get("/api/v1/sensors/meter-a/readings")).json()
         empty = (await client.get("/api/v1/sensors/meter-a/readings", params={
@@ -83,7 +74,7 @@ async def test_a_week_of_charts_in_half_hour_steps_without_simulated_sensors(
         _energy("meter-a", monday + (k + 1) * 60_000, float(k + 1)) for k in range(3)]
         + [_energy(SIMULATED.id, monday + 60_000, 100.0)])
     register_simulated(db, [SIMULATED])
-    app = create_app(db, registry=_registry())
+    app = create_app(db, registry=meters_registry("meter-a"))
     async with api_client(app) as client:
         week = (await client.get("/api/v1/live/series", params={
             "start": WEEK_START, "end": WEEK_END})).json()
