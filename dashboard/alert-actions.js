@@ -1,5 +1,5 @@
 // What an operator does about alerts: acknowledge, silence until a time, end a silence,
-// and read the history (POST/DELETE /api/v1/alerts/{id}/..., GET /api/v1/alerts/history;
+// and read the history (POST /api/v1/alerts/{id}/..., GET /api/v1/alerts/history;
 // acting needs a key with the operator role). The API answers every open screen with the
 // new state at once, so the buttons only report how the request went.
 
@@ -60,8 +60,8 @@ export function bindAlertActions(item, alert, cleared) {
       button("Acknowledge", () => act(`Acknowledging ${name()}`, id(), "acknowledge",
         { method: "POST", body: {} }), "acknowledge"),
       button("Silence…", () => openSilence(id(), name()), "silence"),
-      button("End silence", () => act(`Ending the silence of ${name()}`, id(), "silence",
-        { method: "DELETE" }), "unsilence"),
+      button("End silence", () => act(`Ending the silence of ${name()}`, id(), "unsilence",
+        { method: "POST" }), "unsilence"),
     );
   }
   $('[data-action="acknowledge"]', box).hidden = Boolean(alert.acknowledged);

@@ -68,7 +68,7 @@ def run_worker(settings: Settings, report: multiprocessing.connection.Connection
 def ingest(
     context: typer.Context,
     workers: Annotated[int | None, typer.Option(
-        min=1, max=32, help="worker processes on one shared subscription "
+        metavar="N", min=1, max=32, help="worker processes on one shared subscription "
         "(default SMARTPLACE_INGEST_WORKERS, 1)")] = None,
     host: Annotated[str | None, typer.Option(
         "--host", metavar="ADDRESS", show_default=False,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi.exceptions import RequestValidationError
 
 from api.auth import audited, require_role
 from api.deps import LiveHubDep
 from api.errors import ParamError
 from api.live.alerts import ALERT_ID
 from api.live.sse import rfc3339_ms
-from api.params import as_validation_error, parse_time, parse_window
+from api.params import as_validation_error, body_docs, json_body, parse_time, parse_window
 from api.schemas import AcknowledgeIn, AlertActionOut, AlertHistoryOut, SilenceIn
 from sensors.apikeys import ApiKey
 from sensors.timestamps import NS_PER_MS, now_ms
@@ -31,12 +32,16 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 AlertId = Annotated[str, Path(max_length=80, pattern=ALERT_ID.pattern,
                               description="e.g. sensor_silent:aq-a6-roadside")]
 Operator = Annotated[ApiKey, Depends(require_role("operator"))]
+# Read after the key check (api/params.py, json_body), hence declared after Operator.
+AcknowledgeBody = Annotated[AcknowledgeIn | None, Depends(json_body(AcknowledgeIn))]
+SilenceBody = Annotated[SilenceIn | None, Depends(json_body(SilenceIn))]
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertActionOut,
-             responses=_ERRORS, summary="Acknowledge an active alert (operator)")
+             responses=_ERRORS, summary="Acknowledge an active alert (operator)",
+             openapi_extra=body_docs(AcknowledgeIn, required=False))
 async def acknowledge(hub: LiveHubDep, actor: Operator, alert_id: AlertId,
-                      body: Annotated[AcknowledgeIn | None, Body()] = None) -> AlertActionOut:
+                      body: AcknowledgeBody) -> AlertActionOut:
     """Record who has seen the alert; it holds until the alert clears."""
     alert = hub.alert(alert_id)
     if alert is None:
@@ -52,16 +57,20 @@ async def acknowledge(hub: LiveHubDep, actor: Operator, alert_id: AlertId,
 
 
 @router.post("/alerts/{alert_id}/silence", response_model=AlertActionOut, responses=_ERRORS,
-             summary="Silence an alert until a time (operator)")
+             summary="Silence an alert until a time (operator)",
+             openapi_extra=body_docs(SilenceIn, required=True))
 async def silence(hub: LiveHubDep, actor: Operator, alert_id: AlertId,
-                  body: SilenceIn) -> AlertActionOut:
+                  body: SilenceBody) -> AlertActionOut:
     """No notifications and no attention for the alert until ``until`` (or ``minutes``
     from now), whether it clears and comes back meanwhile or not."""
+    if body is None:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",),
+                                       "msg": "Field required", "input": None}])
     now = now_ms()
     try:
         until_ms = _until(body, now)
     except ParamError as exc:
-        raise as_validation_error(exc) from exc
+        raise as_validation_error(exc, "body") from exc
     quiet = await hub.ledger.silence_until(alert_id, hub.alert(alert_id), until_ms,
                                            actor.name, body.note, now)
     audited(actor, "alert silenced", alert_id=alert_id, until=rfc3339_ms(until_ms))
@@ -71,8 +80,10 @@ async def silence(hub: LiveHubDep, actor: Operator, alert_id: AlertId,
                           note=quiet.note)
 
 
-@router.delete("/alerts/{alert_id}/silence", response_model=AlertActionOut, responses=_ERRORS,
-               summary="End an alert's silence now (operator)")
+# A path of its own rather than DELETE on .../silence: Starlette's 405 on a path served by
+# two routes lists only one route's methods in Allow.
+@router.post("/alerts/{alert_id}/unsilence", response_model=AlertActionOut, responses=_ERRORS,
+             summary="End an alert's silence now (operator)")
 async def unsilence(hub: LiveHubDep, actor: Operator, alert_id: AlertId) -> AlertActionOut:
     """Notifications and attention again from now on."""
     now = now_ms()

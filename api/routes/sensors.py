@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from api.auth import audited, require_role
 from api.deps import FlagCacheDep, LiveHubDep, RegistryDep, StoreDep
@@ -18,7 +18,7 @@ from api.live.sse import rfc3339_ms
 from api.network.answers import one_sensor, sensor_list
 from api.network.flags import set_retired
 from api.network.readings import sensor_readings
-from api.params import as_validation_error, parse_window
+from api.params import as_validation_error, body_docs, json_body, parse_window
 from api.schemas import RetireIn, SensorFlagOut, SensorList, SensorReadingsOut, SensorStatus
 from sensors.apikeys import ApiKey
 from sensors.timestamps import NS_PER_MS, now_ms
@@ -34,6 +34,8 @@ _ACTION: dict[int | str, dict[str, Any]] = {
 }
 SensorId = Annotated[str, Path(max_length=200)]
 Operator = Annotated[ApiKey, Depends(require_role("operator"))]
+# Read after the key check (api/params.py, json_body), hence declared after Operator.
+RetireBody = Annotated[RetireIn | None, Depends(json_body(RetireIn))]
 READINGS_DEFAULT_S = 3600
 READINGS_MAX_S = 7 * 86_400
 
@@ -90,10 +92,10 @@ async def get_readings(
 
 
 @router.post("/sensors/{sensor_id}/retire", response_model=SensorFlagOut, responses=_ACTION,
-             summary="Retire a sensor: no alerts, no completeness (operator)")
+             summary="Retire a sensor: no alerts, no completeness (operator)",
+             openapi_extra=body_docs(RetireIn, required=False))
 async def retire(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep, hub: LiveHubDep,
-                 actor: Operator, sensor_id: SensorId,
-                 body: Annotated[RetireIn | None, Body()] = None) -> SensorFlagOut:
+                 actor: Operator, sensor_id: SensorId, body: RetireBody) -> SensorFlagOut:
     """Take the sensor out of service (undo with ``reinstate``)."""
     return await _set(store, registry, cache, hub, actor, sensor_id, True,
                       body.reason if body else None)

@@ -35,8 +35,8 @@ def test_version() -> None:
     assert re.fullmatch(r"smartplace \d+\.\d+\.\d+\S*", done.stdout.strip())
 
 
-@pytest.mark.parametrize("command", [[], ["simulate"], ["api"], ["ingest"], ["demo"],
-                                     ["broker", "accounts"]])
+@pytest.mark.parametrize("command", [[], ["simulate"], ["api"], ["ingest"], ["ingest", "drain"],
+                                     ["demo"], ["broker", "accounts"]])
 def test_help_shows_flags_without_a_value_placeholder(command: list[str]) -> None:
     done = _run(*command, "--help", env={"COLUMNS": "120"})
     assert done.returncode == 0, done.stderr

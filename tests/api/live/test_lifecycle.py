@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -84,9 +84,10 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
             assert alert["acknowledged"] is None
             assert alert["silenced"] is None
             assert alerts["attention"] == 1
-            # The message gives the last reading on the London clock, not in UTC.
-            last = datetime.fromtimestamp((_now_ms() - 10 * 60_000) / 1000, LONDON)
-            assert f"{last:%H:%M}" in str(alert["message"])
+            # The message gives the last reading (since - 3 intervals) on the London clock.
+            since = datetime.fromisoformat(str(alert["since"]))
+            last = (since - timedelta(minutes=3)).astimezone(LONDON)
+            assert f"{last:%H:%M:%S}" in str(alert["message"])
             assert last.tzname() in str(alert["message"])
             assert not re.search(r"\d{4}-\d{2}-\d{2}T", str(alert["message"]))
             await _eventually(lambda: receiver.events() == ["raised"])
@@ -139,10 +140,10 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
             assert alert["silenced"]["until"] == until  # type: ignore[index]
             await anyio.sleep(0.5)
             assert len(receiver.bodies) == sent_before_restart  # the same occurrence: no re-send
-            ended = await client.delete(f"/api/v1/alerts/{ALERT}/silence", headers=OPERATOR)
+            ended = await client.post(f"/api/v1/alerts/{ALERT}/unsilence", headers=OPERATOR)
             assert ended.status_code == 200
-            assert (await client.delete(f"/api/v1/alerts/{ALERT}/silence",
-                                        headers=OPERATOR)).status_code == 404
+            assert (await client.post(f"/api/v1/alerts/{ALERT}/unsilence",
+                                      headers=OPERATOR)).status_code == 404
             # The sensor reports again: the alert clears, and the receiver hears of it.
             write_readings(db.influx_url, db.influx_database, [_reading(_now_ms() - 1000)])
             restarted.state.flags.forget()
@@ -204,6 +205,28 @@ async def test_the_webhook_url_is_never_logged(db: Settings,
     assert "gave up" in caplog.text
     assert "s3cret" not in caplog.text
     assert "/hooks/" not in caplog.text
+
+
+async def test_the_key_is_checked_before_the_body(db: Settings) -> None:
+    app = create_app(db, registry=_registry())
+    garbage = b"\xff{not json"
+    json_type = {"Content-Type": "application/json"}
+    async with api_client(app) as client:
+        await _alerts(app)
+        for path in (f"/api/v1/alerts/{ALERT}/acknowledge", f"/api/v1/alerts/{ALERT}/silence",
+                     "/api/v1/sensors/meter-a/retire"):
+            answers = [await client.post(path, content=garbage, headers={**json_type, **key})
+                       for key in ({}, VIEWER, OPERATOR)]
+            assert [one.status_code for one in answers] == [401, 403, 422], path
+            assert answers[2].json()["detail"][0]["loc"][0] == "body"
+        unknown = await client.post(f"/api/v1/alerts/{ALERT}/acknowledge", headers=OPERATOR,
+                                    json={"note": "x", "by": "someone else"})
+        assert unknown.status_code == 422
+        empty = await client.post(f"/api/v1/alerts/{ALERT}/silence", headers=OPERATOR)
+        assert empty.status_code == 422
+        both = await client.post(f"/api/v1/alerts/{ALERT}/silence", headers=OPERATOR,
+                                 json={"minutes": 5, "until": "2030-01-01T00:00:00Z"})
+        assert both.json()["detail"][0]["loc"] == ["body", "until"]
 
 
 def test_an_acknowledgement_holds_for_its_occurrence_only() -> None:
