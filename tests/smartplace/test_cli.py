@@ -7,29 +7,48 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from typer.testing import CliRunner
 
 from sensors.settings import Settings
 from sensors.version import smartplace_version
+from smartplace.cli import app
 from smartplace.servers import free_port
 from tests.helpers import eventually, settings_env
 
 SMARTPLACE = Path(sys.executable).parent / "smartplace"
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SMARTPLACE_")}
-    return subprocess.run([str(SMARTPLACE), *args], env={**clean, **(env or {})},
-                          capture_output=True, text=True, timeout=60, check=False,
-                          cwd=Path(__file__).parent)
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_version() -> None:
-    done = _run("--version")
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Ran]:
+    """Run the command in process (the real program is run by the slow tests below),
+    with no SMARTPLACE_ variable of this environment and no .env file."""
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Ran:
+        cleared: dict[str, str | None] = {
+            name: None for name in os.environ if name.startswith("SMARTPLACE_")}
+        result = CliRunner().invoke(app, list(args), env={**cleared, **(env or {})})
+        return Ran(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+def test_version(run: Callable[..., Ran]) -> None:
+    done = run("--version")
     assert done.returncode == 0
     assert done.stdout.strip() == f"smartplace {smartplace_version()}"
     assert re.fullmatch(r"smartplace \d+\.\d+\.\d+\S*", done.stdout.strip())
@@ -37,8 +56,9 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("command", [[], ["simulate"], ["api"], ["ingest"], ["ingest", "drain"],
                                      ["demo"], ["broker", "accounts"]])
-def test_help_shows_flags_without_a_value_placeholder(command: list[str]) -> None:
-    done = _run(*command, "--help", env={"COLUMNS": "120"})
+def test_help_shows_flags_without_a_value_placeholder(command: list[str],
+                                                      run: Callable[..., Ran]) -> None:
+    done = run(*command, "--help", env={"COLUMNS": "120"})
     assert done.returncode == 0, done.stderr
     assert "<bool>" not in done.stdout
     assert "--help" in done.stdout
@@ -47,32 +67,33 @@ def test_help_shows_flags_without_a_value_placeholder(command: list[str]) -> Non
 
 
 @pytest.mark.parametrize("command", ["api", "ingest"])
-def test_api_and_ingest_take_host_port_and_log_level(command: str) -> None:
-    done = _run(command, "--help", env={"COLUMNS": "120"})
+def test_api_and_ingest_take_host_port_and_log_level(command: str,
+                                                     run: Callable[..., Ran]) -> None:
+    done = run(command, "--help", env={"COLUMNS": "120"})
     for option in ("--host", "--port", "--log-level"):
         assert option in done.stdout
 
 
-def test_a_bad_setting_names_the_environment_variable() -> None:
-    done = _run("api", env={"SMARTPLACE_API_PORT": "eighty"})
+def test_a_bad_setting_names_the_environment_variable(run: Callable[..., Ran]) -> None:
+    done = run("api", env={"SMARTPLACE_API_PORT": "eighty"})
     assert done.returncode == 2
     assert "SMARTPLACE_API_PORT" in done.stderr
     assert "api_port" not in done.stderr
     assert "'eighty'" in done.stderr
-    bad_level = _run("ingest", env={"SMARTPLACE_LOG_LEVEL": "LOUD"})
+    bad_level = run("ingest", env={"SMARTPLACE_LOG_LEVEL": "LOUD"})
     assert bad_level.returncode == 2
     assert "SMARTPLACE_LOG_LEVEL" in bad_level.stderr
 
 
-def test_a_bad_option_is_named_as_the_option() -> None:
-    done = _run("api", "--port", "99999", env={"SMARTPLACE_API_PORT": "8123"})
+def test_a_bad_option_is_named_as_the_option(run: Callable[..., Ran]) -> None:
+    done = run("api", "--port", "99999", env={"SMARTPLACE_API_PORT": "8123"})
     assert done.returncode == 2
     assert "--port" in done.stderr
     assert "SMARTPLACE_API_PORT" not in done.stderr
 
 
-def test_secret_values_are_not_repeated_in_the_message() -> None:
-    done = _run("api", env={"SMARTPLACE_ALERT_WEBHOOK_URL": "ftp://hooks.example/t0ps3cret"})
+def test_secret_values_are_not_repeated_in_the_message(run: Callable[..., Ran]) -> None:
+    done = run("api", env={"SMARTPLACE_ALERT_WEBHOOK_URL": "ftp://hooks.example/t0ps3cret"})
     assert done.returncode == 2
     assert "SMARTPLACE_ALERT_WEBHOOK_URL" in done.stderr
     assert "t0ps3cret" not in done.stderr
