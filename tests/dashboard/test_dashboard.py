@@ -36,7 +36,7 @@ from tests.dashboard.helpers import (
 from tests.helpers import as_publisher, eventually, influx_count
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator
+    from playwright.sync_api import Locator, Page
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -137,6 +137,8 @@ def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
     board.screenshot("dashboard-1366x768-full.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width == LAPTOP["width"], width
+    assert _overlaps(page) == [], "schematic labels overlap each other or a marker"
+    assert _clipped(page) == [], "text cut off at 1366x768"
     for panel in ("#map", "#alerts", "#pipeline"):  # the charts follow below the fold
         box = page.locator(panel).bounding_box()
         assert box is not None
@@ -152,6 +154,41 @@ def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
 
 
 CHARTS = ("energy", "traffic", "no2")
+
+
+def _overlaps(page: Page) -> list[str]:
+    """Site labels that overlap another label or a sensor's marker on the schematic."""
+    found: list[str] = page.evaluate("""() => {
+        const box = (el) => el.getBoundingClientRect();
+        const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom
+            && b.top < a.bottom;
+        const labels = [...document.querySelectorAll('#schematic .site-label')];
+        const marks = [...document.querySelectorAll('#schematic .sensor use, #schematic .more')];
+        const out = [];
+        labels.forEach((label, i) => {
+            labels.slice(i + 1).forEach((other) => {
+                if (hit(box(label), box(other))) {
+                    out.push(`${label.textContent} / ${other.textContent}`);
+                }
+            });
+            marks.forEach((mark) => {
+                if (hit(box(label), box(mark))) out.push(`${label.textContent} / a marker`);
+            });
+        });
+        return out;
+    }""")
+    return found
+
+
+def _clipped(page: Page) -> list[str]:
+    """Text in the tiles and panel heads cut off by its box (screen-reader text aside)."""
+    found: list[str] = page.evaluate("""() => [...document.querySelectorAll(
+            '.tile *, .panel-head *, .top *')]
+        .filter((el) => el.children.length === 0 && el.textContent.trim()
+            && !el.closest('.sr-only')
+            && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
+        .map((el) => el.textContent.trim())""")
+    return found
 
 
 def _charts_show(board: Dashboard, label: str) -> None:
