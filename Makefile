@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 # Written after a successful install; older than pyproject.toml = install again.
 VENV_STAMP := $(VENV)/.smartplace-installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): most tests wait on real servers, so two share 2 cores well;
+# each has its own mosquitto and influxd. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 BENCH_ARGS ?=
 # The Debian packages that provide the servers, and the binaries they must provide.
 APT_PACKAGES := mosquitto influxdb openssl
@@ -163,12 +166,12 @@ demo: venv servers dashboard ## Run the whole system on this machine
 test: venv servers dashboard browser ## Lint, type-check and run every test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: venv servers dashboard ## Lint, type-check and run the tests not marked slow
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 lint: venv ## Lint and type-check only
 	$(BIN)/ruff check .

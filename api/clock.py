@@ -120,6 +120,17 @@ def london_days(lo: int, hi: int) -> tuple[int, int]:
     return (first, last) if first < last else (lo, lo)
 
 
+def days_touching(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+    """(midnight, next midnight) of each London day that ``[start_ms, end_ms)`` touches."""
+    days = []
+    day = DAY.bucket_start_ms(start_ms)
+    while day < end_ms:
+        following = DAY.bucket_end_ms(day)
+        days.append((day, following))
+        day = following
+    return days
+
+
 def london_year(ms: int) -> int:
     """The Europe/London calendar year of an instant (epoch milliseconds)."""
     return datetime.fromtimestamp(ms // 1000, LONDON).year
@@ -172,3 +183,77 @@ def london_text(ms: int) -> str:
     """A moment for people in Stockport: ``Thu 26 Nov 14:05:09 GMT`` (``BST`` in summer)."""
     local = datetime.fromtimestamp(ms / 1000, LONDON)
     return f"{local:%a %d %b %H:%M:%S} {local.tzname()}"
+
+
+def london_midnight_ns(year: int, month: int, day: int) -> int:
+    """Epoch nanoseconds of 00:00 London time on a date."""
+    return int(datetime(year, month, day, tzinfo=LONDON).timestamp()) * NS_PER_S
+
+
+def shift_london(ns: int, *, days: int = 0, years: int = 0) -> int:
+    """The same London wall-clock time ``days`` days or ``years`` years away.
+
+    A week back across a clock change is 167 or 169 hours, so that 09:00 stays 09:00;
+    29 February moves to 28 February in a year without one. Sub-second parts are kept.
+    """
+    seconds, fraction = divmod(ns, NS_PER_S)
+    local = datetime.fromtimestamp(seconds, LONDON)
+    naive = local.replace(tzinfo=None) + timedelta(days=days)
+    if years:
+        try:
+            naive = naive.replace(year=naive.year + years)
+        except ValueError:  # 29 February
+            naive = naive.replace(year=naive.year + years, day=28)
+    # fold=0: an ambiguous October 01:xx resolves to its first (BST) occurrence.
+    return int(naive.replace(tzinfo=LONDON).timestamp()) * NS_PER_S + fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A named reporting period on the London calendar.
+
+    ``fy2025`` is the UK financial year 1 April 2025 to 31 March 2026; ``2025`` a
+    calendar year; ``2025-11`` a calendar month. ``factor_year`` is the DESNZ factor set
+    the period is priced with (docs/methodology.md, "Financial years").
+    """
+
+    kind: Literal["financial_year", "year", "month"]
+    year: int
+    month: int = 1
+
+    @property
+    def text(self) -> str:
+        """The period as it is written in a URL."""
+        if self.kind == "financial_year":
+            return f"fy{self.year}"
+        return str(self.year) if self.kind == "year" else f"{self.year}-{self.month:02d}"
+
+    @property
+    def window(self) -> TimeWindow:
+        """[start, end) in epoch nanoseconds, London midnights."""
+        if self.kind == "financial_year":
+            return TimeWindow(london_midnight_ns(self.year, 4, 1),
+                              london_midnight_ns(self.year + 1, 4, 1))
+        if self.kind == "year":
+            return TimeWindow(london_midnight_ns(self.year, 1, 1),
+                              london_midnight_ns(self.year + 1, 1, 1))
+        following = (self.year + self.month // 12, self.month % 12 + 1)
+        return TimeWindow(london_midnight_ns(self.year, self.month, 1),
+                          london_midnight_ns(*following, 1))
+
+    @property
+    def factor_year(self) -> int:
+        """DESNZ's rule: a calendar year (or month) uses that year's set; an April to March
+        year uses the set of the year it starts in ("the 2024 factors should be applied to
+        data in reporting year 01/04/24 - 31/03/25")."""
+        return self.year
+
+    def previous(self) -> Period:
+        """The period of the same kind just before (fy2024, 2024, 2025-10)."""
+        if self.kind == "month":
+            return Period("month", self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+        return Period(self.kind, self.year - 1, self.month)
+
+    def previous_year(self) -> Period:
+        """The same period a year earlier."""
+        return Period(self.kind, self.year - 1, self.month)

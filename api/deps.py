@@ -6,6 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from api.cache import AnswerCache
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
 from api.network.flags import FlagCache
@@ -34,6 +35,11 @@ def _running(request: Request, name: str) -> object:
     if found is None:
         raise RuntimeError(f"app.state.{name} is not set: run the app with its lifespan")
     return found
+
+
+def get_answers(request: Request) -> AnswerCache:
+    """The cache of computed answers (:mod:`api.cache`)."""
+    return cast(AnswerCache, request.app.state.answers)
 
 
 def get_store(request: Request) -> InfluxStore:
@@ -65,3 +71,4 @@ FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
 LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]
 FlagCacheDep = Annotated[FlagCache, Depends(get_flag_cache)]
+AnswersDep = Annotated[AnswerCache, Depends(get_answers)]

@@ -5,7 +5,10 @@
     │   ├── StoreUnavailableError    network error, timeout, 5xx
     │   │   └── StoreAuthError       InfluxDB refused the API's credentials (401/403)
     │   └── StoreQueryError          InfluxDB answered, but with an error for a statement
-    └── ParamError                   a query parameter is invalid (HTTP 422)
+    ├── ParamError                   a query parameter is invalid (HTTP 422)
+    ├── InventoryFileError           a DESNZ local-authority CSV that cannot be read
+    ├── BudgetFileError              SMARTPLACE_CARBON_BUDGET_FILE is not a valid budget
+    └── ReportError                  a report cannot be rendered (e.g. no Chromium for PDF)
 """
 
 from __future__ import annotations
@@ -43,3 +46,15 @@ class ParamError(ApiError):
         self.name = name
         self.message = message
         self.value = value
+
+
+class InventoryFileError(ApiError):
+    """A DESNZ local-authority greenhouse gas CSV that is not in the published layout."""
+
+
+class BudgetFileError(ApiError):
+    """The carbon budget file cannot be read or is not a valid budget."""
+
+
+class ReportError(ApiError):
+    """A report cannot be rendered in the format asked for (the message says why)."""

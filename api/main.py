@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from api.activity.scheduler import RollupScheduler
 from api.auth import require_api_key
+from api.cache import AnswerCache
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
@@ -22,6 +23,7 @@ from api.live.lifecycle import AlertLedger
 from api.metrics import ApiMetrics
 from api.network.flags import FlagCache
 from api.observability import AccessLog
+from api.reconciliation.budget import load_budget
 from api.routes import (
     access,
     air_quality,
@@ -34,6 +36,8 @@ from api.routes import (
     live,
     metrics,
     public,
+    reconciliation,
+    reports,
     rollups,
     sensors,
 )
@@ -80,7 +84,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = InfluxStore(settings)
         # Hourly activity rollups (api/activity/); off when rollup_interval_s is 0.
-        scheduler = RollupScheduler(store, settings, app.state.metrics.observe_rollup)
+        scheduler = RollupScheduler(store, settings, app.state.metrics.observe_rollup,
+                                    on_run=app.state.answers.invalidate)
         notifier, ledger = _alert_ledger(settings, store, app.state.metrics)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store, ledger,
                       app.state.flags)
@@ -92,6 +97,7 @@ def create_app(
             yield
         finally:
             await close_streams(app)
+            await app.state.answers.aclose()
             await scheduler.stop()
             if notifier is not None:
                 await notifier.aclose()
@@ -112,8 +118,11 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
+    # Raises BudgetFileError at start-up when the budget file is invalid.
+    app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None
     app.state.public_page = None
+    app.state.answers = AnswerCache(settings.api_cache_s)
     # Raises ApiKeysError at start-up when the keys file is unusable.
     app.state.api_keys = settings.api_key_list()
 
@@ -134,6 +143,8 @@ def create_app(
     v1.include_router(access.router)
     v1.include_router(rollups.router)
     v1.include_router(alerts.router)
+    v1.include_router(reconciliation.router)
+    v1.include_router(reports.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(v1)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from api.carbon.pricing import GROUP_KEYS
-from api.clock import INTERVALS, Interval, TimeWindow, format_ns
+from api.clock import INTERVALS, Interval, Period, TimeWindow, format_ns
 from api.errors import ParamError
 from sensors.timestamps import NS_PER_S, parse_rfc3339_ns
 
@@ -30,6 +30,16 @@ MAX_RANGE_S = 366 * DAY_S
 MAX_BUCKETS = 10_000
 
 _SPACED_OFFSET = re.compile(r"\d \d{2}:\d{2}$")
+_PERIOD = re.compile(r"^(?:fy(?P<fy>\d{4})|(?P<year>\d{4})(?:-(?P<month>\d{2}))?)$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+PeriodQuery = Annotated[str | None, Query(
+    max_length=16, description="fy2025 (1 April 2025 to 31 March 2026, London), 2025 or "
+    "2025-11; instead of start/end; priced with one DESNZ factor set by DESNZ's rule")]
+FactorYearQuery = Annotated[int | None, Query(
+    ge=FIRST_YEAR, le=LAST_YEAR, description="price every activity with this year's DESNZ "
+    "factor set (default: the period's set by DESNZ's rule, else each activity's own "
+    "year)")]
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -152,3 +162,39 @@ def parse_group_by(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+
+
+def parse_period(text: str, name: str = "period") -> Period:
+    """``fy2025`` (1 April 2025 to 31 March 2026), ``2025`` or ``2025-11``, London time.
+
+    Raises:
+        ParamError: any other text, or a year outside 2000..2100.
+    """
+    found = _PERIOD.match(text.strip().lower())
+    if found is None:
+        raise ParamError(name, "must be fy<year> (a UK financial year, April to March), "
+                         "<year> or <year>-<month>, e.g. fy2025, 2025, 2025-11", text)
+    year = int(found["fy"] or found["year"])
+    month = int(found["month"] or 1)
+    if not FIRST_YEAR <= year <= LAST_YEAR or not 1 <= month <= 12:
+        raise ParamError(name, f"year must be {FIRST_YEAR} to {LAST_YEAR}, month 01 to 12",
+                         text)
+    if found["fy"]:
+        return Period("financial_year", year)
+    return Period("month", year, month) if found["month"] else Period("year", year)
+
+
+def parse_period_window(period: str | None, start: str | None, end: str | None,
+                        now_ns: int, *, default_s: int = DEFAULT_RANGE_S
+                        ) -> tuple[TimeWindow, Period | None]:
+    """The window of ``period``, or of ``start``/``end`` (never both).
+
+    Raises:
+        ParamError: both a period and start/end, or either is invalid.
+    """
+    if period is None:
+        return parse_window(start, end, now_ns, default_s=default_s), None
+    if start or end:
+        raise ParamError("period", "give either period or start/end, not both", period)
+    named = parse_period(period)
+    return named.window, named

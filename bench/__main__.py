@@ -6,9 +6,18 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import api_latency, broker_persistence, dashboard_latency, drain
+from bench import (
+    api_latency,
+    api_load,
+    broker_persistence,
+    dashboard_latency,
+    drain,
+    live_rate,
+    scale,
+)
 from bench.consumers import AckHandoff, CountOnly, Smartplace
 from bench.drain import Consumer
+from bench.nodered_peer import NodeRed
 
 BASELINE = CountOnly().name
 
@@ -17,6 +26,8 @@ def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
     made: list[Callable[[], Consumer]] = [CountOnly]
     if args.stages:
         made += [lambda: AckHandoff("each"), lambda: AckHandoff("batch")]
+    if not args.skip_nodered:
+        made.append(NodeRed)
     made.append(Smartplace)
     made += [lambda d=d: Smartplace(code_dir=d) for d in args.compare_with]
     made += [lambda n=n: Smartplace(workers=n) for n in args.workers if n > 1]
@@ -49,9 +60,21 @@ def _dashboard(args: argparse.Namespace) -> None:
     print(dashboard_latency.run(samples=args.dashboard_samples).summary())
 
 
+def _live(args: argparse.Namespace) -> None:
+    results = live_rate.run(args.live_rates, args.live_seconds, args.live_workers,
+                            args.live_publishers)
+    print(f"\nlive rate, {args.live_seconds:g} s per rate:\n{live_rate.table(results)}\n")
+
+
+def _scale(args: argparse.Namespace) -> None:
+    rows = scale.run(args.scale_sensors, args.messages)
+    print(f"\nscale, {args.messages:,} messages per drain:\n{scale.table(rows)}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
-    parser.add_argument("--only", choices=("ingest", "broker", "api", "dashboard", "all"),
+    parser.add_argument("--only", choices=("ingest", "broker", "api", "load", "dashboard",
+                                           "live", "scale", "all"),
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
@@ -59,6 +82,8 @@ def main() -> None:
                         help="distinct sensors the drain's messages come from")
     parser.add_argument("--workers", type=int, nargs="*", default=[2],
                         help="also drain with 'smartplace ingest --workers N' for each N")
+    parser.add_argument("--skip-nodered", action="store_true",
+                        help="leave out the Node-RED peer (installed by 'make bench-peers')")
     parser.add_argument("--stages", action="store_true",
                         help="also drain with the manual-ack hand-off alone (before/after)")
     parser.add_argument("--compare-with", type=Path, metavar="DIR", action="append",
@@ -71,8 +96,22 @@ def main() -> None:
     parser.add_argument("--api-requests", type=int, default=20,
                         help="timed requests per endpoint and source")
     parser.add_argument("--api-warmups", type=int, default=2, help="untimed requests first")
+    parser.add_argument("--load-clients", type=int, default=50,
+                        help="concurrent clients of the API load benchmark")
+    parser.add_argument("--load-seconds", type=float, default=30.0,
+                        help="seconds each server is under load")
     parser.add_argument("--dashboard-samples", type=int, default=20,
                         help="publish-to-screen samples in headless Chromium")
+    parser.add_argument("--live-rates", type=float, nargs="+", default=[5000, 10000, 8000],
+                        help="target publish rates (msg/s) of the live-rate benchmark")
+    parser.add_argument("--live-seconds", type=float, default=30, help="publishing per rate")
+    parser.add_argument("--live-workers", type=int, nargs="+", default=[1],
+                        help="ingestor processes to run each rate with (1: one process; "
+                        "N: 'smartplace ingest --workers N')")
+    parser.add_argument("--live-publishers", type=int, default=1,
+                        help="publisher processes sharing each rate")
+    parser.add_argument("--scale-sensors", type=int, nargs="+", default=[300, 3000, 30000],
+                        help="distinct sensor counts of the scale benchmark")
     args = parser.parse_args()
 
     if args.only in ("ingest", "all"):
@@ -83,6 +122,12 @@ def main() -> None:
         _dashboard(args)
     if args.only in ("api", "all"):
         _api(args)
+    if args.only in ("load", "all"):
+        print(api_load.run(args.load_clients, args.load_seconds, args.api_sensors))
+    if args.only in ("live", "all"):
+        _live(args)
+    if args.only in ("scale", "all"):
+        _scale(args)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,7 @@ class Smartplace:
 
     def register(self, bench: Bench) -> None:
         process = self._start(bench)
+        # With workers: 1 once every one has its session, before messages are queued.
         wait_for(lambda: metric(self.metrics_port, "smartplace_ingest_mqtt_subscribed") == 1,
                  60, f"{self.name} subscribed", 0.2)
         self._stop(process)

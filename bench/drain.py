@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
 from bench.messages import PREFIX, Totals, payloads, publish, totals
+from bench.procstat import cpu_seconds
 from smartplace.broker_auth import BrokerAccount, publisher_account
 from smartplace.servers import InfluxServer, MosquittoServer
 
@@ -36,6 +37,9 @@ class Drained:
     cpu_seconds: float
     stored: int | None = None  # None: the consumer stores nothing (the baselines)
     problems: tuple[str, ...] = ()  # content that did not arrive as published
+    # The servers' CPU over the whole drain (start-up and shut-down of the consumer too).
+    store_cpu_seconds: float = 0.0
+    broker_cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -44,6 +48,9 @@ class Drained:
     @property
     def cpu_ms_per_1k(self) -> float:
         return self.cpu_seconds * 1000 / (self.messages / 1000)
+
+    def per_1k(self, seconds: float) -> float:
+        return seconds * 1000 / (self.messages / 1000)
 
     @property
     def lost(self) -> int:
@@ -122,19 +129,33 @@ def run(consumers: Sequence[Consumer], messages: int = 100_000, sensors: int = 3
         print(f"published {messages:,} QoS 1 messages from {sensors:,} sensors in "
               f"{seconds:.1f}s ({messages / seconds:,.0f}/s), queued for "
               f"{len(consumers)} consumers", flush=True)
-        return [consumer.drain(bench) for consumer in consumers]
+        return [_drain_one(bench, consumer) for consumer in consumers]
     finally:
         broker.stop()
         store.stop()
 
 
+def _drain_one(bench: Bench, consumer: Consumer) -> Drained:
+    servers = [bench.store.process, bench.broker.process]
+    pids = [process.pid for process in servers if process is not None]
+    before = [cpu_seconds(pid) for pid in pids]
+    drained = consumer.drain(bench)
+    if len(pids) != 2:
+        return drained
+    store, broker = (cpu_seconds(pid) - then for pid, then in zip(pids, before, strict=True))
+    return replace(drained, store_cpu_seconds=store, broker_cpu_seconds=broker)
+
+
 def table(results: Sequence[Drained], baseline: str) -> str:
     """The results as a Markdown table, ratios against ``baseline``'s rate."""
     base = next(one.rate for one in results if one.name == baseline)
-    lines = ["| consumer | msg/s | vs count-only paho | CPU ms per 1k msgs | lost | notes |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| consumer | msg/s | vs count-only paho | CPU ms per 1k msgs | influxd / "
+             "mosquitto CPU ms per 1k | lost | notes |", "|---|---|---|---|---|---|---|"]
     for one in results:
         lost = "-" if one.stored is None else f"{one.lost:,}"
+        servers = (f"{one.per_1k(one.store_cpu_seconds):,.0f} / "
+                   f"{one.per_1k(one.broker_cpu_seconds):,.0f}")
         lines.append(f"| {one.name} | {one.rate:,.0f} | {one.rate / base:.2f} | "
-                     f"{one.cpu_ms_per_1k:,.0f} | {lost} | {'; '.join(one.problems)} |")
+                     f"{one.cpu_ms_per_1k:,.0f} | {servers} | {lost} | "
+                     f"{'; '.join(one.problems)} |")
     return "\n".join(lines)

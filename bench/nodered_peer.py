@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from bench.drain import Bench, Drained, check_content, run, table
+from bench.messages import PREFIX
+from smartplace.broker_auth import BrokerAccount, new_password
 from smartplace.servers import free_port
 
 NODERED_DIR = Path(__file__).resolve().parent / "nodered"
@@ -268,62 +271,46 @@ class NodeRedPeer:
             process.wait()
 
 
-def _self_check(messages: int, flatten_counts: bool, batch_size: int) -> None:
-    """Own servers; baseline and Node-RED sessions registered, messages queued, both drained."""
-    import sys
-    import tempfile
+@dataclass
+class NodeRed:
+    """The Node-RED peer as a contender of :func:`bench.drain.run`."""
 
-    from bench.ingest_throughput import (
-        BASELINE_ID,
-        PREFIX,
-        _publish,
-        _register_baseline_session,
-        payloads,
-    )
-    from sensors.settings import Settings
-    from smartplace.broker_auth import BrokerAccount, new_password, publisher_account
-    from smartplace.servers import InfluxServer, MosquittoServer
+    flatten_counts: bool = True
+    batch_size: int = 1000
+    account: BrokerAccount = field(default_factory=lambda: BrokerAccount(
+        "bench-nodered", new_password(), read=(f"{PREFIX}/#",)))
+    database: str = "nodered"
+    _peer: NodeRedPeer | None = None
 
-    workdir = Path(tempfile.mkdtemp(prefix="smartplace-nodered-"))
-    baseline = BrokerAccount(BASELINE_ID, new_password(), read=(f"{PREFIX}/#",))
-    nodered = BrokerAccount("bench-nodered", new_password(), read=(f"{PREFIX}/#",))
-    publisher = publisher_account("bench-publisher", PREFIX)
-    broker = MosquittoServer(workdir, accounts=[baseline, nodered, publisher], prefixes=[PREFIX])
-    store = InfluxServer(workdir)
-    receive_maximum = Settings(_env_file=None).ingest_receive_maximum
-    broker.start()
-    store.start()
-    try:
-        peer = NodeRedPeer(workdir, "127.0.0.1", broker.port, nodered.username,
-                           nodered.password, PREFIX, store.url, "nodered",
-                           flatten_counts=flatten_counts, batch_size=batch_size)
-        _register_baseline_session(broker.port, receive_maximum, baseline)
-        peer.register()
-        publish_s = _publish(broker.port, publisher, payloads(messages))
-        print(f"published {messages:,} QoS 1 messages in {publish_s:.1f}s; queued for both")
-        baseline_s = float(subprocess.run(
-            [sys.executable, "-m", "bench.count_subscriber", "127.0.0.1", str(broker.port),
-             BASELINE_ID, str(messages), str(receive_maximum)],
-            check=True, capture_output=True, text=True, timeout=600,
-            env={**os.environ, "BENCH_MQTT_PASSWORD": baseline.password},
-        ).stdout.strip())
-        run = peer.drain(messages)
-    finally:
-        broker.stop()
-        store.stop()
-    baseline_rate = messages / baseline_s
-    print(f"baseline (paho, count only) {baseline_rate:,.0f} msg/s | Node-RED "
-          f"(stored in InfluxDB) {run.rate:,.0f} msg/s, {run.cpu_ms_per_1k:.0f} CPU-ms per 1k"
-          f" | ratio {run.rate / baseline_rate:.2f} | stored {run.stored:,} of {messages:,}"
-          f" (lost {messages - run.stored:,})")
-    if run.stored != messages:
-        raise SystemExit(f"benchmark: Node-RED stored {run.stored} of {messages}; "
-                         f"logs in {workdir}")
-    shutil.rmtree(workdir)
+    @property
+    def name(self) -> str:
+        counts = "counts flattened" if self.flatten_counts else "drops the nested counts"
+        return (f"Node-RED 4.1.8 + node-red-contrib-influxdb batch (acks on receipt; "
+                f"{counts})")
+
+    def accounts(self) -> list[BrokerAccount]:
+        return [self.account]
+
+    def register(self, bench: Bench) -> None:
+        self._peer = NodeRedPeer(bench.workdir, "127.0.0.1", bench.broker.port,
+                                 self.account.username, self.account.password, bench.prefix,
+                                 bench.store.url, self.database,
+                                 flatten_counts=self.flatten_counts, batch_size=self.batch_size)
+        self._peer.register()
+
+    def drain(self, bench: Bench) -> Drained:
+        assert self._peer is not None, "register() first"
+        run = self._peer.drain(len(bench.messages))
+        stored, problems = check_content(bench, self.database)
+        return Drained(self.name, len(bench.messages), run.seconds, run.cpu_seconds,
+                       stored, problems)
 
 
 def main() -> None:
+    """Self-check: the count-only baseline and Node-RED on their own servers."""
     import argparse
+
+    from bench.consumers import CountOnly
 
     parser = argparse.ArgumentParser(description="Node-RED peer self-check")
     parser.add_argument("--messages", type=int, default=20_000)
@@ -331,7 +318,9 @@ def main() -> None:
     parser.add_argument("--drop-counts", action="store_true",
                         help="the stock mapping: transport counts are not stored")
     args = parser.parse_args()
-    _self_check(args.messages, not args.drop_counts, args.batch_size)
+    baseline = CountOnly()
+    results = run([baseline, NodeRed(not args.drop_counts, args.batch_size)], args.messages)
+    print(table(results, baseline.name))
 
 
 if __name__ == "__main__":

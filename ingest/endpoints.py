@@ -83,9 +83,11 @@ def _fetch(port: int, path: str) -> tuple[int, bytes]:
         return 0, str(exc).encode()
 
 
-def sum_expositions(texts: list[str]) -> list[Metric]:
+def sum_expositions(texts: list[str], members: int | None = None) -> list[Metric]:
     """The metric families of several Prometheus expositions, each sample summed over them
-    (``_created`` samples: the earliest; families in ``_ALL_OF``: the smallest)."""
+    (``_created`` samples: the earliest; families in ``_ALL_OF``: the smallest, and 0
+    unless all ``members`` (default: one per text) answered)."""
+    members = len(texts) if members is None else members
     families: dict[str, Metric] = {}
     values: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[float]] = {}
     for text in texts:
@@ -100,7 +102,7 @@ def sum_expositions(texts: list[str]) -> list[Metric]:
         if sample_name.endswith("_created"):
             value = min(found)
         elif family_name in _ALL_OF:
-            value = min(found) if len(found) == len(texts) else 0.0
+            value = min(found) if len(found) == members else 0.0
         else:
             value = sum(found)
         out[family_name].add_sample(sample_name, dict(labels), value)
@@ -119,12 +121,14 @@ class WorkerEndpoints(Collector):
 
     def collect(self) -> Iterator[Metric]:
         texts = []
-        for port in self._ports().values():
+        ports = self._ports()
+        for port in ports.values():
             if port is not None:
                 status, body = _fetch(port, "/metrics")
                 if status == 200:
                     texts.append(body.decode("utf-8"))
-        yield from sum_expositions(texts)
+        # A worker still starting (no port yet) or not answering is not subscribed.
+        yield from sum_expositions(texts, members=len(ports))
         up = CounterMetricFamily("smartplace_ingest_worker_restarts",
                                  "Times a worker process was started again", labels=["worker"])
         for name, count in sorted(self._restarts().items()):

@@ -10,15 +10,15 @@ environment. Answers and audit logs name the key (``name``), never show it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from sensors.errors import SensorsError
+from sensors.jsonfile import read_json_file
 
 Role = Literal["viewer", "operator", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
@@ -77,14 +77,8 @@ def load_key_file(path: Path) -> list[ApiKey]:
     Raises:
         ApiKeysError: the file cannot be read or is not a valid keys file.
     """
-    try:
-        parsed = _KeysFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise ApiKeysError(f"SMARTPLACE_API_KEYS_FILE {path}: cannot read ({exc.strerror})"
-                           ) from None
-    except (ValueError, ValidationError) as exc:
-        raise ApiKeysError(f"SMARTPLACE_API_KEYS_FILE {path}: not a valid keys file: {exc}"
-                           ) from None
+    parsed = read_json_file(path, _KeysFile, "SMARTPLACE_API_KEYS_FILE", "keys file",
+                            ApiKeysError)
     return [ApiKey(entry.name, entry.role, entry.key) for entry in parsed.keys]
 
 

@@ -1,9 +1,10 @@
 """The emission-factor table: packaged DESNZ sets per year, plus an operator's overrides.
 
 Pure data: the factors, their units, their year and where each number comes from
-(``sensors/data/factors.json``: DESNZ 2024 and 2025 conversion factors; the bus rows are
-derived, see ``docs/methodology.md``). The arithmetic that applies them lives in
-``api/indicators.py``.
+(``sensors/data/factors.json``: DESNZ 2024, 2025 and 2026 conversion factors, with the
+CO2 part of each row where a copy gives it; the bus rows are derived, see
+``docs/methodology.md``). The arithmetic that applies them lives in
+``api/carbon/pricing.py`` and ``api/carbon/parts.py``.
 
 A factor id may have one row per year. Activity of calendar year ``Y`` uses, for each
 id, the row of the latest year not after ``Y``; activity older than every row of an id
@@ -14,7 +15,6 @@ that id's nearest earlier row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
@@ -24,12 +24,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sensors.errors import FactorFileError
+from sensors.jsonfile import read_json_file
 from sensors.readings import Carrier, VehicleClass
 
 ELECTRICITY_GENERATION = "electricity.generation"
 ELECTRICITY_TD = "electricity.td"
 GAS = "gas"
 VEHICLE_PREFIX = "vehicle."
+WTT_PREFIX = "wtt."  # well-to-tank rows: "wtt.<id of the factor they are upstream of>"
+CAR = f"{VEHICLE_PREFIX}car"
+# DESNZ's per-fuel rows for an average car (Business travel - land), usable in a fleet mix.
+CAR_FUELS = ("petrol", "diesel", "hybrid", "plugin_hybrid", "battery_electric")
 
 # Contract section 6: these ids must always be in force.
 REQUIRED_IDS = (
@@ -56,6 +61,67 @@ CARRIER_FACTORS: dict[Carrier, tuple[str, ...]] = {
 Origin = Literal["packaged", "override"]
 
 
+def wtt_id(factor_id: str) -> str:
+    """The id of the well-to-tank row upstream of ``factor_id`` (``wtt.gas``, ...)."""
+    return f"{WTT_PREFIX}{factor_id}"
+
+
+def car_fuel_id(fuel: str) -> str:
+    """The id of DESNZ's average-car row for one fuel (``vehicle.car.petrol``, ...)."""
+    return f"{CAR}.{fuel}"
+
+
+class FleetMix(BaseModel):
+    """Shares of car vehicle-km by fuel (petrol, diesel, ...), adding up to 1.
+
+    The car factor of a year is then the share-weighted mean of DESNZ's per-fuel average-car
+    rows of that year (docs/methodology.md, "Cars: the fleet mix").
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    shares: tuple[tuple[str, float], ...]
+
+    @model_validator(mode="after")
+    def _valid(self) -> FleetMix:
+        fuels = [fuel for fuel, _ in self.shares]
+        unknown = sorted(set(fuels) - set(CAR_FUELS))
+        if unknown:
+            raise ValueError(f"unknown fuel(s) {unknown}; known: {', '.join(CAR_FUELS)}")
+        if len(fuels) != len(set(fuels)):
+            raise ValueError("a fuel is named twice")
+        if any(not 0 <= share <= 1 for _, share in self.shares):
+            raise ValueError("every share must be between 0 and 1")
+        if abs(sum(share for _, share in self.shares) - 1) > 1e-6:
+            raise ValueError("the shares must add up to 1")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> FleetMix:
+        """``petrol=0.55,diesel=0.3,...`` (the SMARTPLACE_CAR_FLEET_MIX syntax).
+
+        Raises:
+            ValueError: not ``fuel=share`` pairs, an unknown fuel, or shares not adding to 1.
+        """
+        pairs: list[tuple[str, float]] = []
+        for item in (part.strip() for part in text.split(",")):
+            fuel, sep, share = item.partition("=")
+            if not sep:
+                raise ValueError(f"{item!r} is not fuel=share")
+            try:
+                pairs.append((fuel.strip(), float(share)))
+            except ValueError:
+                raise ValueError(f"{item!r}: the share is not a number") from None
+        try:
+            return cls(shares=tuple(pairs))
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(error["msg"]) for error in exc.errors())) from None
+
+    def text(self) -> str:
+        """The mix in the syntax it is configured with."""
+        return ",".join(f"{fuel}={share:g}" for fuel, share in self.shares)
+
+
 def vehicle_factor_id(vehicle_class: VehicleClass) -> str | None:
     """The factor id of a vehicle class, or None for classes that emit nothing."""
     if vehicle_class in ZERO_EMISSION_CLASSES:
@@ -70,6 +136,9 @@ class EmissionFactor(BaseModel):
 
     id: str = Field(min_length=1)
     value: float = Field(ge=0, allow_inf_nan=False)
+    # The CO2 part of ``value`` (DESNZ's "kg CO2e of CO2 per unit"); None where no checked
+    # copy gives it, so that a CO2-only figure says it is incomplete instead of guessing.
+    co2_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     unit: str
     scope: str
     source: str = Field(min_length=1)
@@ -135,6 +204,13 @@ class _OverrideFile(BaseModel):
     note: str = ""
     factors: tuple[EmissionFactor, ...]
 
+    @model_validator(mode="after")
+    def _each_row_once(self) -> _OverrideFile:
+        keys = [(row.id, row.year) for row in self.factors]
+        if len(keys) != len(set(keys)):
+            raise ValueError("the override file names an (id, year) more than once")
+        return self
+
 
 @cache
 def load_factors() -> FactorTable:
@@ -146,13 +222,10 @@ def load_factors() -> FactorTable:
 def merge_overrides(table: FactorTable, rows: Iterable[EmissionFactor], label: str) -> FactorTable:
     """The table with ``rows`` replacing rows of the same (id, year) and adding the others.
 
-    Raises:
-        ValueError: the merged table is invalid (e.g. an (id, year) twice in ``rows``).
+    ``rows`` name each (id, year) once (the override file's model checks it).
     """
     overrides = [row.model_copy(update={"origin": "override"}) for row in rows]
     keys = [(row.id, row.year) for row in overrides]
-    if len(keys) != len(set(keys)):
-        raise ValueError("the override file names an (id, year) more than once")
     by_key = dict(zip(keys, overrides, strict=True))
     merged = [by_key.pop((f.id, f.year), f) for f in table.factors]
     merged.extend(by_key.values())
@@ -171,13 +244,6 @@ def load_factor_table(override_file: Path | None) -> FactorTable:
     table = load_factors()
     if override_file is None:
         return table
-    try:
-        raw = json.loads(override_file.read_text(encoding="utf-8"))
-        parsed = _OverrideFile.model_validate(raw)
-        return merge_overrides(table, parsed.factors, override_file.name)
-    except OSError as exc:
-        raise FactorFileError(
-            f"SMARTPLACE_FACTORS_FILE {override_file}: cannot read ({exc.strerror})") from None
-    except (ValueError, ValidationError) as exc:
-        raise FactorFileError(
-            f"SMARTPLACE_FACTORS_FILE {override_file}: not a valid factor file: {exc}") from None
+    parsed = read_json_file(override_file, _OverrideFile, "SMARTPLACE_FACTORS_FILE",
+                            "factor file", FactorFileError)
+    return merge_overrides(table, parsed.factors, override_file.name)

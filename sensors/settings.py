@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sensors.apikeys import ApiKey, all_keys
+from sensors.factors import FleetMix
 from sensors.topics import DEFAULT_PREFIX, SLUG, normalise_prefix
 
 ENV_PREFIX = "SMARTPLACE_"
@@ -127,10 +128,22 @@ class Settings(BaseSettings):
     # Emission factors: a JSON file of rows that replace packaged rows of the same id and
     # year or add new ones (docs/methodology.md); None = the packaged DESNZ table only.
     factors_file: Path | None = None
+    # Cars priced at a fleet mix of DESNZ's per-fuel rows, e.g. "petrol=0.55,diesel=0.33,
+    # hybrid=0.06,plugin_hybrid=0.02,battery_electric=0.04"; None = the unknown-fuel average.
+    car_fleet_mix: str | None = None
+    # A CO2 budget (e.g. the Tyndall Centre's for the borough) as a JSON file, shown at
+    # /api/v1/budget (docs/methodology.md, "Carbon budget"); None = no budget.
+    carbon_budget_file: Path | None = None
+    # The headless Chromium that prints PDF reports; None = chromium (or chromium-browser,
+    # google-chrome) on PATH. HTML and CSV reports need no browser.
+    chromium_path: Path | None = None
     # Hourly activity rollups (docs/methodology.md, "Rollups"): how often the API's job
     # runs (0 = never) and how many complete hours each run recomputes for late readings.
     rollup_interval_s: float = Field(default=300, ge=0, le=86_400)
     rollup_lookback_h: int = Field(default=6, ge=1, le=168)
+    # How long the API serves a computed /emissions or /indicators answer to identical
+    # requests (docs/scaling.md, "The API under load"); 0 = compute every request.
+    api_cache_s: float = Field(default=5, ge=0, le=300)
 
     # The grid carbon-intensity feed (docs/methodology.md): a NESO regional endpoint the
     # ingestor fetches on a schedule ({from} and {regionid} are filled in); None = off.
@@ -178,6 +191,19 @@ class Settings(BaseSettings):
     @classmethod
     def _prefix(cls, value: str) -> str:
         return normalise_prefix(value)
+
+    @field_validator("car_fleet_mix")
+    @classmethod
+    def _fleet_mix(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            FleetMix.parse(value)
+            return value
+        return None
+
+    @property
+    def fleet_mix(self) -> FleetMix | None:
+        """The configured car fleet mix (None: the unknown-fuel average car row)."""
+        return FleetMix.parse(self.car_fleet_mix) if self.car_fleet_mix else None
 
     @field_validator("mqtt_url")
     @classmethod

@@ -38,6 +38,10 @@ class Measurement(StrEnum):
     ROLLUP_STATE = "activity_rollup_state"
     SENSOR_FLAGS = "sensor_flags"
     ALERT_EVENTS = "alert_events"
+    # The DESNZ local-authority greenhouse gas statistics, imported by `smartplace
+    # reconcile import` (docs/methodology.md, "Reconciliation with the official inventory").
+    LA_INVENTORY = "la_inventory"
+    LA_INVENTORY_EDITION = "la_inventory_edition"
 
 
 # Field names shared by several measurements (the readings use the payload's names).
@@ -138,6 +142,8 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
     Measurement.ROLLUP_STATE: (),
     Measurement.SENSOR_FLAGS: ("sensor",),
     Measurement.ALERT_EVENTS: ("alert_id", "event"),
+    Measurement.LA_INVENTORY: ("la", "edition", "sector", "subsector", "gas"),
+    Measurement.LA_INVENTORY_EDITION: ("edition",),
 }
 
 FIELDS: dict[Measurement, dict[str, FieldType]] = {
@@ -157,6 +163,13 @@ FIELDS: dict[Measurement, dict[str, FieldType]] = {
     Measurement.ROLLUP_STATE: dict.fromkeys(("since_ms", "until_ms", "run_at_ms"), "integer"),
     Measurement.SENSOR_FLAGS: SENSOR_FLAG_FIELDS,
     Measurement.ALERT_EVENTS: ALERT_EVENT_FIELDS,
+    Measurement.LA_INVENTORY: {"la_name": "string", "territorial_kt": "float",
+                               "within_scope_kt": "float", "population_k": "float",
+                               "area_km2": "float"},
+    Measurement.LA_INVENTORY_EDITION: {"file_name": "string", "file_sha256": "string",
+                                       "rows": "integer", "first_year": "integer",
+                                       "last_year": "integer", "imported_at_ms": "integer",
+                                       "layout": "string"},
 }
 
 def quote_identifier(name: str) -> str:

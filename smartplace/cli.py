@@ -18,6 +18,8 @@ from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
 from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
 from smartplace.options import LogLevelOption, listen_settings, load_settings
+from smartplace.reconcile import app as reconcile_app
+from smartplace.report import report_command
 
 app = typer.Typer(
     cls=PlainFlagsGroup,
@@ -63,6 +65,8 @@ def api(
 app.command(cls=PlainFlagsCommand)(simulate)
 app.add_typer(broker_app, name="broker")
 app.add_typer(ingest_app, name="ingest")
+app.command("report")(report_command)
+app.add_typer(reconcile_app, name="reconcile")
 
 
 @app.command(cls=PlainFlagsCommand)

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from api.clock import london_year
 from api.main import create_app
 from ingest.service import IngestService
+from sensors.factors import load_factors
 from sensors.readings import VehicleClass
 from sensors.settings import Settings
 from simulators.engine import SimulationOptions, run_simulation
@@ -60,7 +62,10 @@ async def test_simulated_readings_become_traceable_emissions(
         assert by_domain.status_code == 200
 
     factor = {entry["id"]: entry["value"] for entry in body["factors"]}
-    assert all(entry["source"] and entry["year"] == 2025 for entry in body["factors"])
+    # Each factor in force is the packaged row for the readings' (London) year.
+    table, year = load_factors(), london_year(now_ms)
+    assert all(entry["source"] and entry["year"] == table.factor(entry["id"], year).year
+               for entry in body["factors"])
     energy = influx_rows(url, db, "SELECT carrier, energy_kwh FROM energy")
     transport = influx_rows(url, db, "SELECT * FROM transport")
     grid = factor["electricity.generation"] + factor["electricity.td"]

@@ -25,7 +25,8 @@ FORBIDDEN = {
     "simulators": {"ingest", "api", "smartplace"},
     "smartplace": set(),
 }
-API_FEATURES = ("activity", "carbon", "air", "network", "live", "public")
+API_FEATURES = ("activity", "carbon", "air", "network", "live", "public", "reports",
+                "reconciliation")
 
 
 def imports_of(path: Path) -> list[tuple[str, int]]:

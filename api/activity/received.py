@@ -132,7 +132,7 @@ async def fetch_received(store: InfluxStore, window: TimeWindow,
                          source: Source = "raw") -> list[StoredReadings]:
     """Readings stored per sensor in the window, in every domain (one request).
 
-    With ``source`` rollup (or auto, for windows over two days) the hours inside the
+    With ``source`` rollup or auto the whole hours inside the
     rollup coverage are read from ``received_daily`` / ``received_hourly`` (whole London
     days / remaining hours) and the cut edges raw; the pieces are combined exactly
     (counts summed, seq range widened, the latest ``interval_s`` kept), so the answer is

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
 from api.activity.received import RECEIVED_DAILY_SELECT, received_statements
-from api.activity.rollups import Coverage, read_coverage
-from api.clock import DAY, HOUR_MS, TimeWindow, ceil_hour, floor_hour
+from api.activity.rollups import Coverage, forget_coverage, read_coverage
+from api.clock import HOUR_MS, TimeWindow, ceil_hour, days_touching, floor_hour
 from api.influx import InfluxStore, QueryParam, Series
 from sensors.lineprotocol import point_line
 from sensors.settings import Settings
@@ -71,6 +71,7 @@ async def _write_coverage(store: InfluxStore, coverage: Coverage, now_ms: int) -
     }, coverage.until_ms)
     assert line is not None
     await store.write([line])
+    forget_coverage(store)
 
 
 def _series_lines(measurement: Measurement, series_list: list[Series],
@@ -118,17 +119,6 @@ async def rollup_hours(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     return written
 
 
-def _days(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
-    """The London days [midnight, next midnight) touching [start_ms, end_ms)."""
-    days = []
-    day = DAY.bucket_start_ms(start_ms)
-    while day < end_ms:
-        following = DAY.bucket_end_ms(day)
-        days.append((day, following))
-        day = following
-    return days
-
-
 async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     """Recompute the daily tier for the London days touching [start_ms, end_ms) from the
     hourly tier (a day only partly rolled up is written too, and never read until whole
@@ -140,7 +130,7 @@ async def rollup_days(store: InfluxStore, start_ms: int, end_ms: int) -> int:
     sums = {domain: ", ".join(f"sum({name}) AS {name}" for name in fields)
             for domain, fields in (("energy", ACTIVITY_ENERGY_FIELDS),
                                    ("transport", ACTIVITY_TRANSPORT_FIELDS))}
-    days = _days(start_ms, end_ms)
+    days = days_touching(start_ms, end_ms)
     written = 0
     for first in range(0, len(days), _DAYS_PER_REQUEST):
         chunk = days[first:first + _DAYS_PER_REQUEST]
@@ -177,9 +167,9 @@ async def backfill(store: InfluxStore, start_ms: int, end_ms: int,
     """
     lo, hi = floor_hour(start_ms), min(ceil_hour(end_ms), floor_hour(now_ms))
     if lo >= hi:
-        return await read_coverage(store)
+        return await read_coverage(store, fresh=True)
     ranges = [(lo, hi)]
-    coverage = await read_coverage(store)
+    coverage = await read_coverage(store, fresh=True)
     if coverage is not None:
         if hi < coverage.since_ms:
             ranges.append((hi, coverage.since_ms))
@@ -204,7 +194,7 @@ async def run_rollup(store: InfluxStore, settings: Settings, now_ms: int) -> Cov
     """
     end = floor_hour(now_ms)
     start = end - settings.rollup_lookback_h * HOUR_MS
-    coverage = await read_coverage(store)
+    coverage = await read_coverage(store, fresh=True)
     if coverage is not None and coverage.until_ms < start <= coverage.until_ms + MAX_CATCHUP_MS:
         start = coverage.until_ms
     if coverage is not None and coverage.since_ms <= start <= coverage.until_ms:

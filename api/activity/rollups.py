@@ -9,15 +9,17 @@ raw (docs/methodology.md, "Rollups").
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+from weakref import WeakKeyDictionary
 
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
 from api.activity.scope import sensor_filter
 from api.clock import (
-    HOUR_MS,
     Interval,
     TimeWindow,
     ceil_hour,
@@ -42,7 +44,12 @@ from sensors.storage import (
 from sensors.timestamps import NS_PER_MS
 
 HOURLY, DAILY = Measurement.ACTIVITY_HOURLY, Measurement.ACTIVITY_DAILY
-AUTO_ROLLUP_MIN_MS = 2 * 24 * HOUR_MS  # source=auto reads rollups for windows longer than this
+# One request reads the coverage for each part of its answer, concurrently (/indicators:
+# three times): one read serves them, remembered this long per store; the rollup job
+# forgets it when it records a new coverage.
+COVERAGE_MEMO_S = 1.0
+_coverage_memo: WeakKeyDictionary[InfluxStore, tuple[float, asyncio.Task[Coverage | None]]] \
+    = WeakKeyDictionary()
 _STATEMENTS_PER_REQUEST = 200
 
 Source = Literal["auto", "raw", "rollup"]
@@ -86,12 +93,28 @@ class Plan:
         return [part for part in parts if part.start_ns < part.end_ns]
 
 
-async def read_coverage(store: InfluxStore) -> Coverage | None:
-    """The rolled-up range recorded by the last run, or None before any run.
+def forget_coverage(store: InfluxStore) -> None:
+    """Drop the remembered coverage (a run has just recorded a new one)."""
+    _coverage_memo.pop(store, None)
+
+
+async def read_coverage(store: InfluxStore, *, fresh: bool = False) -> Coverage | None:
+    """The rolled-up range recorded by the last run, or None before any run; remembered
+    for :data:`COVERAGE_MEMO_S` unless ``fresh``.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
+    now = time.monotonic()
+    memo = _coverage_memo.get(store)
+    if fresh or memo is None or now - memo[0] >= COVERAGE_MEMO_S or (
+            memo[1].done() and memo[1].exception() is not None):
+        memo = (now, asyncio.ensure_future(_query_coverage(store)))
+        _coverage_memo[store] = memo
+    return await asyncio.shield(memo[1])
+
+
+async def _query_coverage(store: InfluxStore) -> Coverage | None:
     (series,) = await store.query([
         f"SELECT since_ms, until_ms FROM {Measurement.ROLLUP_STATE} "  # noqa: S608
         "WHERE time >= 0 AND time < now() + 1d ORDER BY time DESC LIMIT 1"], own=True)
@@ -114,7 +137,7 @@ async def plan_read(store: InfluxStore, window: TimeWindow, source: Source,
     """
     start_ms = -(-window.start_ns // NS_PER_MS)
     end_ms = window.end_ns // NS_PER_MS
-    if source == "raw" or (source == "auto" and end_ms - start_ms <= AUTO_ROLLUP_MIN_MS):
+    if source == "raw":
         return None
     coverage = await read_coverage(store)
     if coverage is None:
@@ -131,11 +154,13 @@ async def read_activity(store: InfluxStore, window: TimeWindow, interval: Interv
                         source: Source, group_by: Sequence[str] | None = None) -> ActivityRead:
     """Activity in the window for ``interval`` (None: one bucket), raw or from rollups.
 
-    ``raw`` reads raw data only. ``rollup`` reads the window's complete hours inside the
-    coverage from rollups (whole London days from the daily tier when the buckets are
-    days, months or the whole window) and the rest raw; ``auto`` does so for windows
-    longer than two days. Both give the same activity (to float rounding) when the
-    rollups are current.
+    ``raw`` reads raw data only. ``rollup`` and ``auto`` read the window's complete hours
+    inside the coverage from rollups (whole London days from the daily tier when the
+    buckets are days, months or the whole window) and the rest raw; ``rollup`` refuses
+    buckets under an hour, which ``auto`` reads raw. Raw and rollups give the same
+    activity (to float rounding) when the rollups are current; long windows must come
+    from rollups on InfluxDB 3, which limits the files one query may read
+    (docs/storage.md).
 
     ``group_by``: the keys the caller will group by (None: all). Rollups are then summed
     by InfluxDB across the sensors (and sites) the keys do not name, per domain and

@@ -29,11 +29,14 @@ class RollupScheduler:
     """Starts and stops the rollup job with the app's lifespan."""
 
     def __init__(self, store: InfluxStore, settings: Settings,
-                 observe: Callable[[str, float], None] | None = None) -> None:
-        """``observe(outcome, seconds)`` is told of every run (``ok`` or ``failed``)."""
+                 observe: Callable[[str, float], None] | None = None,
+                 on_run: Callable[[], None] | None = None) -> None:
+        """``observe(outcome, seconds)`` is told of every run (``ok``, ``failed`` or
+        ``cancelled``); ``on_run()`` after each successful one."""
         self._store = store
         self._observe = observe
         self._settings = settings
+        self._on_run = on_run  # told after each run: answers read before it are stale
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
 
@@ -65,6 +68,8 @@ class RollupScheduler:
         try:
             await run_rollup(self._store, self._settings, now_ms())
             outcome = "ok"
+            if self._on_run is not None:
+                self._on_run()
         except asyncio.CancelledError:
             outcome = "cancelled"  # the app is stopping: not a failure of the job
             raise

@@ -12,16 +12,18 @@ of them: a route (or the live poller) sets it for the work it does, with
 - :func:`expected` says whether completeness expects a sensor.
 
 Outside any :func:`sensor_scope` every sensor counts (the scope of a script or a test).
+Cached answers (api/cache.py) are keyed by their scope as well as their request.
 A ``contextvars.ContextVar`` carries it: each request and the poller's task have their
 own, and tasks started inside (``asyncio.gather``) inherit it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 from api.influx import QueryParam
 
@@ -51,6 +53,16 @@ def sensor_scope(scope: SensorScope) -> Iterator[SensorScope]:
         yield scope
     finally:
         _current.reset(token)
+
+
+T = TypeVar("T")
+
+
+async def scoped(scope: SensorScope, work: Awaitable[T]) -> T:
+    """``await work`` inside ``sensor_scope(scope)``, wherever it is awaited (the answer
+    cache may compute an answer in a task of its own)."""
+    with sensor_scope(scope):
+        return await work
 
 
 def current_scope() -> SensorScope:

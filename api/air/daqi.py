@@ -1,4 +1,4 @@
-"""The UK Daily Air Quality Index (DAQI): bands, breakpoints and window arithmetic.
+"""The UK Daily Air Quality Index (DAQI): bands, breakpoints, data capture and windows.
 
 Pure functions only (no I/O): :mod:`api.air.queries` reads the aggregates from InfluxDB
 and hands them here. Source of the breakpoints: DEFRA, UK-AIR, "Daily Air Quality Index",
@@ -31,9 +31,29 @@ BREAKPOINTS: dict[str, tuple[int, ...]] = {
 
 BANDS = ("Low", "Moderate", "High", "Very High")
 
-# An hour counts towards a multi-hour mean only with this many readings: 75% of an hour
-# for monitors reporting every 15 minutes (the slowest interval the network expects).
-MIN_READINGS_PER_HOUR = 3
+# DEFRA's data capture rule: an averaging unit (an hour, or 15 minutes for SO2) is valid
+# with 75 % of the readings its monitor is expected to send in it; an 8- or 24-hour mean
+# with 75 % of its hours valid.
+CAPTURE_NUMERATOR, CAPTURE_DENOMINATOR = 3, 4
+
+
+def needed_readings(unit_ms: int, interval_ms: int) -> int:
+    """Readings a monitor reporting every ``interval_ms`` must send in a unit of ``unit_ms``:
+    75 % of those expected, rounded up, at least one (60 s readings: 45 an hour, 12 per
+    15 minutes).
+
+    Raises:
+        ValueError: the interval is not positive.
+    """
+    if interval_ms <= 0:
+        raise ValueError(f"a reporting interval must be positive, not {interval_ms!r}")
+    expected_times_capture = CAPTURE_NUMERATOR * unit_ms
+    return max(1, -(-expected_times_capture // (CAPTURE_DENOMINATOR * interval_ms)))
+
+
+def needed_units(units: int) -> int:
+    """Valid units a longer period needs: 75 % of them, rounded up (18 of 24 hours)."""
+    return -(-CAPTURE_NUMERATOR * units // CAPTURE_DENOMINATOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +63,20 @@ class Window:
     Attributes:
         name: ``1h``, ``15m``, ``8h`` or ``24h``.
         length_ms: how far back from ``at`` the window reaches.
-        bucket_ms: the aggregate the window is built from (hourly or 15-minute).
-        min_per_bucket: readings a bucket needs to count.
-        min_buckets: valid buckets the window needs (75% of its hours for 8h and 24h).
+        bucket_ms: the averaging unit the window is built from (hourly or 15-minute).
+        min_buckets: valid units the window needs (75% of its hours for 8h and 24h).
     """
 
     name: str
     length_ms: int
     bucket_ms: int
-    min_per_bucket: int
     min_buckets: int
 
 
-WINDOW_1H = Window("1h", HOUR_MS, HOUR_MS, MIN_READINGS_PER_HOUR, 1)
-WINDOW_15M = Window("15m", 15 * MINUTE_MS, 15 * MINUTE_MS, 1, 1)
-WINDOW_8H = Window("8h", 8 * HOUR_MS, HOUR_MS, MIN_READINGS_PER_HOUR, 6)
-WINDOW_24H = Window("24h", 24 * HOUR_MS, HOUR_MS, MIN_READINGS_PER_HOUR, 18)
+WINDOW_1H = Window("1h", HOUR_MS, HOUR_MS, 1)
+WINDOW_15M = Window("15m", 15 * MINUTE_MS, 15 * MINUTE_MS, 1)
+WINDOW_8H = Window("8h", 8 * HOUR_MS, HOUR_MS, needed_units(8))
+WINDOW_24H = Window("24h", 24 * HOUR_MS, HOUR_MS, needed_units(24))
 
 WINDOWS: dict[str, Window] = {
     "no2": WINDOW_1H,
@@ -71,7 +89,7 @@ WINDOWS: dict[str, Window] = {
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """The readings of one bucket (all monitors of a site pooled): how many, their mean."""
+    """The readings of one bucket: how many, their mean."""
 
     count: int
     mean: float
@@ -79,6 +97,53 @@ class Aggregate:
 
 Buckets = Mapping[int, Aggregate]
 """Aggregates keyed by the bucket's start (epoch ms); buckets without readings are absent."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollutantBuckets:
+    """One pollutant at one site, per averaging unit.
+
+    Attributes:
+        valid: the units with 75 % capture, each the pool of the monitors that had it
+            (a mean weighted by their readings).
+        counts: every reading per unit, valid or not (the answer's ``readings``).
+        needed: readings per unit the site's main monitor (most readings) needs; None
+            when its reporting interval is unknown.
+    """
+
+    valid: Buckets
+    counts: Mapping[int, int]
+    needed: int | None = None
+
+
+EMPTY = PollutantBuckets({}, {})
+
+
+def pool(per_sensor: Mapping[str, Buckets], intervals_ms: Mapping[str, int | None],
+         bucket_ms: int) -> PollutantBuckets:
+    """Pool a site's monitors unit by unit, each monitor only where it has 75 % capture.
+
+    A monitor whose interval is unknown (None, or absent) is never valid: without the
+    number of readings it should have sent, its capture cannot be judged.
+    """
+    valid_parts: dict[int, list[Aggregate]] = {}
+    counts: dict[int, int] = {}
+    for sensor, buckets in per_sensor.items():
+        interval = intervals_ms.get(sensor)
+        need = needed_readings(bucket_ms, interval) if interval else None
+        for start, one in buckets.items():
+            counts[start] = counts.get(start, 0) + one.count
+            if need is not None and one.count >= need:
+                valid_parts.setdefault(start, []).append(one)
+    valid = {start: Aggregate(sum(p.count for p in parts),
+                              math.fsum(p.count * p.mean for p in parts)
+                              / sum(p.count for p in parts))
+             for start, parts in valid_parts.items()}
+    main = max(per_sensor, key=lambda s: (sum(b.count for b in per_sensor[s].values()), s),
+               default=None)
+    interval = intervals_ms.get(main) if main is not None else None
+    return PollutantBuckets(valid, counts,
+                            needed_readings(bucket_ms, interval) if interval else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +163,7 @@ class PollutantIndex:
     window_end_ms: int
     readings: int
     reason: str | None = None
+    needed: int | None = None  # readings per unit for 75 % capture (the main monitor's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,19 +227,30 @@ def band_for_index(index: int) -> str:
     return BANDS[min((index - 1) // 3, 3)]
 
 
-def pollutant_index(pollutant: str, at_ms: int, buckets: Buckets) -> PollutantIndex:
+def _shortfall(window: Window, readings: int, valid_units: int, needed: int | None) -> str:
+    if window.min_buckets > 1:
+        return (f"insufficient data: {valid_units} hours with 75 % data capture, "
+                f"{window.min_buckets} needed")
+    if needed is not None:
+        return f"insufficient data: {readings} readings, {needed} needed (75 % capture)"
+    if readings:
+        return (f"insufficient data: {readings} readings, but the monitor's reporting "
+                "interval is unknown (not registered, and too few readings to measure it)")
+    return "insufficient data: no readings"
+
+
+def pollutant_index(pollutant: str, at_ms: int, data: PollutantBuckets) -> PollutantIndex:
     """The pollutant's index over its window ``[at - length, at)``.
 
     Args:
         pollutant: one of :data:`POLLUTANTS`.
         at_ms: the end of the window (epoch ms).
-        buckets: the pollutant's aggregates at its window's bucket size (hourly, or 15-minute
-            for SO2), aligned so that ``at_ms`` is a bucket boundary.
+        data: the pollutant's units at its window's bucket size (hourly, or 15-minute for
+            SO2), aligned so that ``at_ms`` is a bucket boundary (:func:`pool`).
 
     Returns:
-        For 1h and 15m windows, the bucket's mean, valid with at least ``min_per_bucket``
-        readings. For 8h and 24h windows, the mean of the hourly means of the hours with
-        at least 3 readings, valid with at least 6 (8h) or 18 (24h) such hours.
+        For 1h and 15m windows, the unit's mean, valid with 75 % capture. For 8h and 24h
+        windows, the mean of the valid hourly means, valid with 6 (8h) or 18 (24h) of them.
 
     Raises:
         ValueError: an unknown pollutant.
@@ -182,23 +259,19 @@ def pollutant_index(pollutant: str, at_ms: int, buckets: Buckets) -> PollutantIn
     if window is None:
         raise ValueError(f"unknown pollutant {pollutant!r}; known: {', '.join(POLLUTANTS)}")
     start_ms = at_ms - window.length_ms
-    present = [buckets[s] for s in range(start_ms, at_ms, window.bucket_ms) if s in buckets]
-    readings = sum(one.count for one in present)
-    valid = [one for one in present if one.count >= window.min_per_bucket]
+    starts = range(start_ms, at_ms, window.bucket_ms)
+    readings = sum(data.counts.get(s, 0) for s in starts)
+    valid = [data.valid[s] for s in starts if s in data.valid]
     if len(valid) < window.min_buckets:
-        if window.min_buckets == 1:
-            reason = f"insufficient data: {readings} readings, {window.min_per_bucket} needed"
-        else:
-            reason = (f"insufficient data: {len(valid)} hours with at least "
-                      f"{window.min_per_bucket} readings, {window.min_buckets} needed")
         return PollutantIndex(pollutant, None, None, None, window.name, start_ms, at_ms,
-                              readings, reason)
-    # Mean of bucket means, as DEFRA averages hourly means: an hour with more readings
+                              readings, _shortfall(window, readings, len(valid), data.needed),
+                              data.needed)
+    # Mean of unit means, as DEFRA averages hourly means: an hour with more readings
     # (or more monitors) weighs no more than any other hour.
     mean = math.fsum(one.mean for one in valid) / len(valid)
     index = index_for(pollutant, mean)
     return PollutantIndex(pollutant, index, band_for_index(index), mean, window.name,
-                          start_ms, at_ms, readings)
+                          start_ms, at_ms, readings, None, data.needed)
 
 
 def overall(indices: Mapping[str, PollutantIndex]) -> tuple[int | None, str | None]:
@@ -210,15 +283,15 @@ def overall(indices: Mapping[str, PollutantIndex]) -> tuple[int | None, str | No
     return worst, band_for_index(worst)
 
 
-def site_index(site: str, at_ms: int, buckets: Mapping[str, Buckets]) -> SiteIndex:
+def site_index(site: str, at_ms: int, buckets: Mapping[str, PollutantBuckets]) -> SiteIndex:
     """Every pollutant's index at ``at_ms`` and the overall index.
 
     Args:
         site: the site id (carried through).
         at_ms: the moment (epoch ms); each window ends there.
-        buckets: per pollutant, its aggregates (see :func:`pollutant_index`); a missing
-            pollutant has no readings.
+        buckets: per pollutant, its pooled units (see :func:`pool`); a missing pollutant
+            has no readings.
     """
-    pollutants = {p: pollutant_index(p, at_ms, buckets.get(p, {})) for p in POLLUTANTS}
+    pollutants = {p: pollutant_index(p, at_ms, buckets.get(p, EMPTY)) for p in POLLUTANTS}
     index, band = overall(pollutants)
     return SiteIndex(site, at_ms, index, band, pollutants)

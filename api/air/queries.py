@@ -1,32 +1,38 @@
-"""DAQI from InfluxDB: per-site hourly and 15-minute aggregates, mapped to :mod:`api.air.daqi`.
+"""DAQI from InfluxDB: per-monitor hourly and 15-minute aggregates, pooled by :mod:`api.air.daqi`.
 
 Two statements per request, whatever the number of sites or hours: one reads count and
 mean of NO2, O3, PM2.5 and PM10 per hour, the other count and mean of SO2 per 15 minutes,
-both ``GROUP BY time(...), site``. Running windows (8 h, 24 h) are then assembled in
-Python from the hourly buckets, so a month of history costs one pass over about 750
-hourly rows per site instead of a query per hour.
+both ``GROUP BY time(...), site, sensor``, so that each monitor's data capture is judged
+against its own expected interval (:mod:`api.air.intervals`; a second request finds the
+median gaps of monitors the registry does not know). Running windows (8 h, 24 h) are
+then assembled in Python from the hourly units.
 
 Buckets are aligned so that the moment asked for is a bucket boundary: for one moment
-``at``, ``GROUP BY time(1h, <at mod 1h>)``; for history, clock hours (UTC). Site ids and
-time bounds travel as bound parameters; the only numbers formatted into the text are
-bucket sizes and offsets computed here from integers.
+``at``, ``GROUP BY time(1h, <at mod 1h>)``; for history and daily indices, clock hours
+(UTC, which are London hours). Site ids and time bounds travel as bound parameters; the
+only numbers formatted into the text are bucket sizes and offsets computed here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from api.air.daqi import (
     FIELDS,
     POLLUTANTS,
     WINDOWS,
     Aggregate,
+    PollutantBuckets,
     SiteIndex,
+    pool,
     site_index,
 )
+from api.air.intervals import ExpectedInterval, expected_intervals, per_pollutant
 from api.clock import HOUR_MS
 from api.influx import InfluxStore, QueryParam, Series
+from sensors.registry import Registry
 from sensors.storage import Measurement
 from sensors.timestamps import NS_PER_MS
 
@@ -42,13 +48,21 @@ _LONGEST_MS = {
     for bucket_ms, pollutants in _BY_BUCKET.items()
 }
 
-# site -> pollutant -> bucket start (epoch ms) -> aggregate
-_SiteBuckets = dict[str, dict[str, dict[int, Aggregate]]]
+# site -> pollutant -> sensor -> bucket start (epoch ms) -> aggregate
+_Raw = dict[str, dict[str, dict[str, dict[int, Aggregate]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteData:
+    """One site's pooled units per pollutant, and the intervals its capture was judged by."""
+
+    pollutants: dict[str, PollutantBuckets] = field(default_factory=dict)
+    intervals: tuple[ExpectedInterval, ...] = ()
 
 
 def daqi_statement(bucket_ms: int, offset_ms: int, site_params: Sequence[str],
                    start_param: str) -> str:
-    """Count and mean per bucket and site of the pollutants built from ``bucket_ms`` buckets.
+    """Count and mean per bucket, site and sensor of the pollutants built from ``bucket_ms``.
 
     Args:
         bucket_ms: the bucket size (a key of the pollutant grouping: 1 hour or 15 minutes).
@@ -62,57 +76,77 @@ def daqi_statement(bucket_ms: int, offset_ms: int, site_params: Sequence[str],
     # Built from this module's constants and integers only; user values are parameters.
     return (f"SELECT {fields} FROM {Measurement.AIR_QUALITY} "  # noqa: S608
             f"WHERE ({sites}) AND time >= ${start_param} AND time < $end "
-            f"GROUP BY time({int(bucket_ms)}ms, {int(offset_ms) % bucket_ms}ms), site "
+            f"GROUP BY time({int(bucket_ms)}ms, {int(offset_ms) % bucket_ms}ms), site, sensor "
             "fill(none)")
 
 
-def _collect(series: list[Series], bucket_ms: int, into: _SiteBuckets) -> None:
+def _collect(series: list[Series], bucket_ms: int, into: _Raw) -> None:
     for one in series:
-        site = one.tags.get("site", "")
+        site, sensor = one.tags.get("site", ""), one.tags.get("sensor", "")
         for row in one.rows():
             start_ms = int(row["time"])
             for pollutant in _BY_BUCKET[bucket_ms]:
                 count, mean = row.get(f"n_{pollutant}"), row.get(f"m_{pollutant}")
                 # A bucket with other pollutants but not this one answers null for it.
                 if count and mean is not None:
-                    into[site][pollutant][start_ms] = Aggregate(int(count), float(mean))
+                    into[site][pollutant][sensor][start_ms] = Aggregate(int(count), float(mean))
 
 
-async def _fetch_buckets(store: InfluxStore, sites: Sequence[str], first_at_ms: int,
-                         last_at_ms: int) -> _SiteBuckets:
-    """Aggregates covering every window ending from ``first_at_ms`` to ``last_at_ms``.
+async def fetch_site_data(store: InfluxStore, sites: Sequence[str], first_at_ms: int,
+                          last_at_ms: int, registry: Registry | None = None
+                          ) -> dict[str, SiteData]:
+    """Pooled units covering every window ending from ``first_at_ms`` to ``last_at_ms``.
 
     Both moments must be boundaries of every bucket size, modulo a common offset: one
     moment (first == last), or whole hours.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
     """
     params: dict[str, QueryParam] = {f"s{i}": site for i, site in enumerate(sites)}
     site_params = list(params)
     params["end"] = last_at_ms * NS_PER_MS
     statements = []
     order = list(_BY_BUCKET)
+    earliest = last_at_ms
     for bucket_ms in order:
         name = f"start{bucket_ms}"
         # Never below 0: a bound before 1970 gains nothing and InfluxDB would scan from it.
-        params[name] = max(0, first_at_ms - _LONGEST_MS[bucket_ms]) * NS_PER_MS
+        first = max(0, first_at_ms - _LONGEST_MS[bucket_ms])
+        earliest = min(earliest, first)
+        params[name] = first * NS_PER_MS
         statements.append(daqi_statement(bucket_ms, first_at_ms, site_params, name))
     answers = await store.query(statements, params)
-    found: _SiteBuckets = defaultdict(lambda: defaultdict(dict))
+    raw: _Raw = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     for bucket_ms, series in zip(order, answers, strict=True):
-        _collect(series, bucket_ms, found)
-    return found
+        _collect(series, bucket_ms, raw)
+    seen = {sensor for per_pollutant_data in raw.values() for sensors in
+            per_pollutant_data.values() for sensor in sensors}
+    intervals = await expected_intervals(store, registry, seen, earliest, last_at_ms)
+    out: dict[str, SiteData] = {}
+    for site, pollutants in raw.items():
+        pooled = {p: pool(sensors, per_pollutant(intervals, p), WINDOWS[p].bucket_ms)
+                  for p, sensors in pollutants.items()}
+        used = {sensor for sensors in pollutants.values() for sensor in sensors}
+        out[site] = SiteData(pooled, tuple(one for (sensor, p), one in sorted(intervals.items())
+                                           if sensor in used and p in pollutants))
+    return out
 
 
-async def fetch_sites_daqi(store: InfluxStore, sites: Sequence[str],
-                           at_ms: int) -> list[SiteIndex]:
-    """The DAQI of several sites at one moment, in one request of two statements.
+async def fetch_sites_daqi(store: InfluxStore, sites: Sequence[str], at_ms: int,
+                           registry: Registry | None = None) -> list[SiteIndex]:
+    """The DAQI of several sites at one moment.
 
-    Every monitor at a site (all ``air_quality`` points tagged with it) is pooled.
+    Every monitor at a site (all ``air_quality`` points tagged with it) is pooled, each
+    where it has 75 % data capture against its expected interval (the registry's, else the
+    median gap of its readings).
 
     Args:
         store: the InfluxDB client.
         sites: site ids (any strings: they are bound parameters); an unknown site simply
             has no readings.
         at_ms: the moment (epoch ms); each pollutant's window ends there.
+        registry: where registered monitors' intervals come from (None: from data only).
 
     Returns:
         One :class:`SiteIndex` per entry of ``sites``, in the same order.
@@ -123,17 +157,8 @@ async def fetch_sites_daqi(store: InfluxStore, sites: Sequence[str],
     unique = list(dict.fromkeys(sites))
     if not unique:
         return []
-    found = await _fetch_buckets(store, unique, at_ms, at_ms)
-    return [site_index(site, at_ms, found.get(site, {})) for site in sites]
-
-
-async def fetch_site_daqi(store: InfluxStore, site: str, at_ms: int) -> SiteIndex:
-    """The DAQI of one site at one moment (see :func:`fetch_sites_daqi`).
-
-    Raises:
-        StoreError: InfluxDB could not answer.
-    """
-    return (await fetch_sites_daqi(store, [site], at_ms))[0]
+    found = await fetch_site_data(store, unique, at_ms, at_ms, registry)
+    return [site_index(site, at_ms, found.get(site, SiteData()).pollutants) for site in sites]
 
 
 def history_hours(start_ms: int, end_ms: int) -> range:
@@ -142,11 +167,12 @@ def history_hours(start_ms: int, end_ms: int) -> range:
     return range(first, end_ms, HOUR_MS)
 
 
-async def fetch_daqi_history(store: InfluxStore, site: str, start_ms: int,
-                             end_ms: int) -> list[SiteIndex]:
-    """The DAQI of one site at every whole UTC hour in ``[start_ms, end_ms)``.
+async def fetch_daqi_history(store: InfluxStore, sites: Sequence[str], start_ms: int,
+                             end_ms: int, registry: Registry | None = None
+                             ) -> dict[str, list[SiteIndex]]:
+    """The DAQI of each site at every whole UTC hour in ``[start_ms, end_ms)``.
 
-    Each entry is what :func:`fetch_site_daqi` answers for that hour; the reads reach
+    Each entry is what :func:`fetch_sites_daqi` answers for that hour; the reads reach
     back 24 hours before the first hour so that its 24-hour windows are complete.
 
     Raises:
@@ -158,7 +184,9 @@ async def fetch_daqi_history(store: InfluxStore, site: str, start_ms: int,
     if end_ms - start_ms > MAX_HISTORY_MS:
         raise ValueError("the history may span at most 31 days")
     hours = history_hours(start_ms, end_ms)
-    if not hours:
-        return []
-    found = (await _fetch_buckets(store, [site], hours[0], hours[-1])).get(site, {})
-    return [site_index(site, at_ms, found) for at_ms in hours]
+    if not hours or not sites:
+        return {site: [] for site in sites}
+    found = await fetch_site_data(store, list(dict.fromkeys(sites)), hours[0], hours[-1],
+                                  registry)
+    return {site: [site_index(site, at_ms, found.get(site, SiteData()).pollutants)
+                   for at_ms in hours] for site in sites}

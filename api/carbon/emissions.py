@@ -10,23 +10,35 @@ answers against the model instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.rollups import Source, read_activity
+from api.carbon.disclosures import summary_disclosures
 from api.carbon.factors import factors_in_force
 from api.carbon.grid import grid_factor, read_grid_activity
+from api.carbon.parts import SCOPES, PricingOptions
 from api.carbon.pricing import Activity, EmissionRow, EmissionsSummary, rebucket, summarise
-from api.clock import Interval, TimeWindow, format_london_ns, format_ns, window_years
+from api.clock import Interval, Period, TimeWindow, format_london_ns, format_ns, window_years
 from api.errors import ParamError
 from api.influx import InfluxStore
 from sensors.factors import FactorTable
 from sensors.timestamps import NS_PER_MS
 
 Method = Literal["annual", "grid_intensity"]
+EvCharging = Literal["included", "memo"]
 ACTIVITY_COLUMNS = ("energy_kwh", "generated_kwh", "vehicle_km", "counts",
                     "unattributed_counts")
+FACTOR_YEAR_RULE = (
+    "DESNZ, conversion factors 2025, Introduction: factors labelled 2024 are for data of "
+    "calendar year 2024; for an April to March year, the set of the year it starts in "
+    "(\"the 2024 factors should be applied to data in reporting year 01/04/24 - "
+    "31/03/25\"). Without a period or factor_year, each activity uses its own London "
+    "calendar year's set.")
+CO2_NOTE = ("CO2 only (the CO2 parts DESNZ publishes of each factor; the regional grid "
+            "intensity is CO2 already); well-to-tank has no published split and is never in "
+            "it. Tyndall Centre carbon budgets are CO2 only.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,8 @@ class EmissionsQuery:
     group_by: tuple[str, ...]
     source: Source = "auto"
     method: Method = "annual"
+    options: PricingOptions = field(default_factory=PricingOptions)
+    period: Period | None = None
 
     def check(self) -> EmissionsQuery:
         """This query, if its parameters fit together.
@@ -78,7 +92,32 @@ def row_body(row: EmissionRow, window: TimeWindow, interval: Interval | None) ->
     body["avoided_kgco2e"] = row.avoided_kgco2e
     body["activity"] = activity_body(row.activity)
     body["factors"] = [f"{factor_id}@{year}" for factor_id, year in row.factors]
+    body["kgco2"] = row.kgco2
+    body["memo_kgco2e"] = row.memo_kgco2e
+    body["avoided_td_kgco2e"] = row.avoided_td_kgco2e
     return body
+
+
+def method_body(summary: EmissionsSummary, options: PricingOptions,
+                period: Period | None) -> dict[str, Any]:
+    """The parts of an answer that say how it was priced: scopes, gases, WTT, EV, set."""
+    return {
+        "scopes": {scope: summary.scopes.get(scope, 0.0) for scope in SCOPES},
+        "total_kgco2": summary.total_kgco2,
+        "co2": {"known_kgco2": summary.kgco2_known, "complete": not summary.co2_missing,
+                "missing": [f"{fid}@{year}" for fid, year in summary.co2_missing],
+                "note": CO2_NOTE},
+        "wtt": {"included": options.wtt, "kgco2e": summary.wtt_kgco2e},
+        "ev_charging": {"treatment": "memo" if options.ev_memo else "included",
+                        "kwh": summary.ev_charging_kwh, "memo_kgco2e": summary.memo_kgco2e},
+        "memo_kgco2e": summary.memo_kgco2e,
+        "avoided_td_kgco2e": summary.avoided_td_kgco2e,
+        "fleet_mix": options.fleet_mix.text() if options.fleet_mix else None,
+        "factor_set": {"year": options.factor_year, "rule": FACTOR_YEAR_RULE},
+        "period": None if period is None else {
+            "name": period.text, "kind": period.kind, "factor_year": period.factor_year},
+        "disclosures": summary_disclosures(summary, options.ev_memo),
+    }
 
 
 def emissions_body(summary: EmissionsSummary, query: EmissionsQuery, table: FactorTable,
@@ -87,7 +126,9 @@ def emissions_body(summary: EmissionsSummary, query: EmissionsQuery, table: Fact
     """The JSON answer (shape: :class:`api.schemas.EmissionsOut`)."""
     window, interval = query.window, query.interval
     span = [format_ns(ms * NS_PER_MS) for ms in rollup_span] if rollup_span else [None, None]
-    factors = factors_in_force(table, window_years(window), summary.applied)
+    forced = query.options.factor_year
+    years = {forced} if forced is not None else window_years(window)
+    factors = factors_in_force(table, years, summary.applied)
     if grid_factor_entry is not None:
         factors.append(grid_factor_entry)
     return {
@@ -105,6 +146,7 @@ def emissions_body(summary: EmissionsSummary, query: EmissionsQuery, table: Fact
         "source": {"requested": query.source, "rollup_start": span[0], "rollup_end": span[1]},
         "method": query.method,
         **({"grid_intensity": grid} if grid is not None else {}),
+        **method_body(summary, query.options, query.period),
     }
 
 
@@ -140,16 +182,18 @@ def _price(energy: list[EnergyActivity], transport: list[TransportActivity],
            query: EmissionsQuery, table: FactorTable) -> EmissionsSummary:
     if query.interval is not None:
         energy, transport = rebucket(energy, transport, query.interval.bucket_start_ms)
-    return summarise(energy, transport, query.group_by, table)
+    return summarise(energy, transport, query.group_by, table, query.options)
 
 
 def emissions_table(body: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """The rows as a table (header, rows) for CSV; no total line (see the methodology)."""
     keys = list(body["group_by"])
     bucket = ["bucket_start", "bucket_end"] if body["interval"] else []
-    header = [*keys, *bucket, "kgco2e", "avoided_kgco2e", *ACTIVITY_COLUMNS, "factors"]
+    extra = ("kgco2", "memo_kgco2e", "avoided_td_kgco2e")  # appended: old columns keep place
+    header = [*keys, *bucket, "kgco2e", "avoided_kgco2e", *ACTIVITY_COLUMNS, "factors", *extra]
     rows = [[*(row[key] for key in keys), *(row[b] for b in bucket),
              row["kgco2e"], row["avoided_kgco2e"],
-             *(row["activity"][name] for name in ACTIVITY_COLUMNS), " ".join(row["factors"])]
+             *(row["activity"][name] for name in ACTIVITY_COLUMNS), " ".join(row["factors"]),
+             *(row[name] for name in extra)]
             for row in body["rows"]]
     return header, rows

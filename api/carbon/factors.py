@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from api.carbon.pricing import FactorKey
+from api.carbon.parts import FactorKey
 from sensors.factors import EmissionFactor, FactorTable
 
 
 def factor_body(factor: EmissionFactor) -> dict[str, Any]:
     """The public shape of a factor row (:class:`api.schemas.FactorOut`)."""
-    return {"id": factor.id, "value": factor.value, "unit": factor.unit,
+    return {"id": factor.id, "value": factor.value, "co2_value": factor.co2_value,
+            "unit": factor.unit,
             "source": factor.source, "year": factor.year, "scope": factor.scope,
             "url": factor.url, "notes": factor.notes, "origin": factor.origin}
 

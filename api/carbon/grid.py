@@ -1,10 +1,12 @@
 """Grid electricity priced at the regional half-hourly carbon intensity (``method=grid_intensity``).
 
 Each UTC half-hour slot's grid electricity and EV-charging kWh is priced at the slot's
-stored NESO intensity; a slot without one falls back to the annual factors and is
-reported (docs/methodology.md, "Time-varying grid intensity"). A reading belongs to the
-slot that contains its timestamp, as in the annual method's ``GROUP BY time(30m)``
-buckets, so both methods put it in the same output bucket.
+stored NESO intensity alone (it is CO2 per kWh delivered, transmission and distribution
+losses included, so no DESNZ T&D factor is added); a slot without one falls back to the
+annual factors (generation + T&D) and is reported (docs/methodology.md, "Time-varying
+grid intensity"). A reading belongs to the slot that contains its timestamp, as in the
+annual method's ``GROUP BY time(30m)`` buckets, so both methods put it in the same output
+bucket.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
-from api.carbon.pricing import GRID_INTENSITY_ID, EmissionsSummary
+from api.carbon.parts import GRID_INTENSITY_ID
+from api.carbon.pricing import EmissionsSummary
 from api.clock import TimeWindow, format_ms, london_year
 from api.influx import InfluxStore, QueryParam
 from sensors.grid import SLOT_MS, region_slug
@@ -24,6 +27,15 @@ from sensors.storage import GRID_ACTUAL, GRID_FORECAST, Measurement
 from sensors.timestamps import NS_PER_MS
 
 GRID_SOURCE = "NESO Carbon Intensity API, regional forecast (CC BY 4.0)"
+GRID_BASIS = ("generation CO2 per kWh delivered, transmission and distribution losses "
+              "included (NESO); regional figures are forecasts, the last one stored before "
+              "each half-hour passed")
+GRID_COMPARABILITY = (
+    "Not comparable with the DESNZ location-based figure (method=annual): NESO's intensity "
+    "is CO2 only (DESNZ factors are CO2e, with CH4 and N2O), a half-hourly regional "
+    "forecast for North West England (DESNZ: an annual UK average of a year about two "
+    "years earlier), and it includes the T&D losses DESNZ reports separately in Scope 3. "
+    "Use it to see when electricity is cleaner, not for a reported Scope 2 total.")
 GRID_URL = "https://carbonintensity.org.uk"
 _GRID_CARRIERS = (Carrier.ELECTRICITY, Carrier.EV_CHARGING)
 _FIRST_MISSING = 10
@@ -118,7 +130,8 @@ async def read_grid_activity(store: InfluxStore, window: TimeWindow,
     grid_total = math.fsum(grid_kwh)
     block = {
         "region_id": region_id, "region": region_slug(region_id), "unit": "gCO2/kWh",
-        "source": GRID_SOURCE, "grid_kwh": grid_total,
+        "source": GRID_SOURCE, "basis": GRID_BASIS, "comparability": GRID_COMPARABILITY,
+        "td_added": False, "grid_kwh": grid_total,
         "fallback_kwh": math.fsum(fallback_kwh), "slots_used": len(used),
         "missing_slots": len(missing),
         "first_missing": [format_ms(slot) for slot in sorted(missing)[:_FIRST_MISSING]],
@@ -135,13 +148,16 @@ def grid_factor(summary: EmissionsSummary, window: TimeWindow,
     with none, the ``grid_intensity`` block says so (``grid_kwh`` 0, every slot missing).
     """
     return {
-        "id": GRID_INTENSITY_ID, "value": mean_gco2_kwh, "unit": "gCO2/kWh",
+        "id": GRID_INTENSITY_ID, "value": mean_gco2_kwh, "co2_value": mean_gco2_kwh,
+        "unit": "gCO2/kWh",
         "source": GRID_SOURCE, "year": london_year((window.end_ns - 1) // NS_PER_MS),
-        "scope": "Scope 2 (generation CO2 only; electricity.td added on top)",
+        "scope": "Scope 2 equivalent (generation CO2 per kWh delivered, T&D losses "
+                 "included; regional forecast)",
         "url": GRID_URL,
         "notes": "kWh-weighted mean of the half-hourly regional intensities applied in "
-                 "this answer; per slot: kWh x (gCO2/kWh / 1000 + "
-                 "electricity.td)",
+                 "this answer; per slot: kWh x gCO2/kWh / 1000, nothing added (NESO's "
+                 "intensity already includes transmission and distribution losses). "
+                 + GRID_COMPARABILITY,
         "origin": "packaged",
         "applied": any(factor_id == GRID_INTENSITY_ID for factor_id, _ in summary.applied),
     }

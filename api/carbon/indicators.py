@@ -1,254 +1,158 @@
 """The ``GET /api/v1/indicators`` answer: carbon by domain, shares, intensities, completeness.
 
 Every formula is in ``docs/methodology.md`` (section "Indicators"). The carbon itself
-comes from :func:`api.carbon.pricing.summarise`; this module only regroups its rows and
-divides; :func:`indicators` reads both periods and assembles the answer. A ratio whose
-denominator is zero is ``None`` (JSON ``null``), never NaN, an
-infinity or an error: a report must be able to say "no data" rather than "0 %".
+comes from :func:`api.carbon.pricing.summarise`, regrouped and divided by
+:mod:`api.carbon.period_figures`; :func:`indicators` reads both periods (the comparison
+period of :mod:`api.carbon.comparison`) and assembles the answer. A ratio whose
+denominator is zero is ``None`` (JSON ``null``): a report must be able to say "no data"
+rather than "0 %".
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from api.activity.completeness import completeness, ratio
+from api.activity.completeness import completeness
 from api.activity.received import fetch_received
 from api.activity.rollups import Source, read_activity
+from api.carbon.comparison import (
+    COMPLETENESS_WARNING_BELOW,
+    Compare,
+    comparison,
+    completeness_warnings,
+    has_data,
+    period_summary,
+)
+from api.carbon.disclosures import summary_disclosures
 from api.carbon.factors import factors_in_force
+from api.carbon.parts import PricingOptions
+from api.carbon.period_figures import (
+    GROUP_BY,
+    PeriodActivity,
+    active_travel_share,
+    change,
+    energy_intensity_g_per_kwh,
+    period_activity,
+    period_activity_body,
+    solar_share,
+    totals_tco2e,
+    vehicle_class_share,
+)
 from api.carbon.pricing import EmissionsSummary, FactorKey, summarise
-from api.clock import TimeWindow, format_ns, window_years
+from api.clock import Period, TimeWindow, format_ns, window_years
 from api.influx import InfluxStore
 from sensors.factors import FactorTable
-from sensors.readings import Carrier, VehicleClass
 from sensors.registry import Registry
 from sensors.timestamps import NS_PER_MS
-from sensors.topics import Domain
-
-CARRIERS = tuple(carrier.value for carrier in Carrier)
-CLASSES = tuple(vc.value for vc in VehicleClass)
-ACTIVE_CLASSES = (VehicleClass.BICYCLE.value, VehicleClass.PEDESTRIAN.value)
-# Carriers whose kWh are energy *used* in the town centre (see the methodology for EV).
-USED_CARRIERS = (Carrier.ELECTRICITY.value, Carrier.EV_CHARGING.value, Carrier.GAS.value,
-                 Carrier.SOLAR_PV.value)
-ELECTRICITY_CARRIERS = (Carrier.ELECTRICITY.value, Carrier.EV_CHARGING.value,
-                        Carrier.SOLAR_PV.value)
-# summarise's grouping that keeps carriers and vehicle classes apart.
-_GROUP_BY = ("domain", "carrier", "vehicle_class")
-KG_PER_TONNE = 1000.0
-G_PER_KG = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
-class PeriodActivity:
-    """One period's activity and emissions, by carrier and by vehicle class.
+class PeriodFigures:
+    """One period's activity, the rows applied, where it was read from and the summary."""
 
-    ``counts`` are *all* counts (with or without a link length); ``unattributed_counts``
-    is the part of them without a link length (no vehicle-km, no kgCO2e).
-    """
-
-    energy_kwh: Mapping[str, float] = field(default_factory=dict)
-    energy_kgco2e: Mapping[str, float] = field(default_factory=dict)
-    avoided_kgco2e: float = 0.0
-    vehicle_km: Mapping[str, float] = field(default_factory=dict)
-    transport_kgco2e: Mapping[str, float] = field(default_factory=dict)
-    counts: Mapping[str, int] = field(default_factory=dict)
-    unattributed_counts: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def energy_kg(self) -> float:
-        """Gross energy emissions (electricity, EV charging, gas), kgCO2e."""
-        return math.fsum(self.energy_kgco2e.values())
-
-    @property
-    def transport_kg(self) -> float:
-        """Transport emissions, kgCO2e."""
-        return math.fsum(self.transport_kgco2e.values())
-
-    def kwh(self, carrier: str) -> float:
-        """kWh of one carrier (0 when none was metered)."""
-        return self.energy_kwh.get(carrier, 0.0)
+    activity: PeriodActivity
+    applied: frozenset[FactorKey]
+    rollup_span: tuple[int, int] | None
+    summary: EmissionsSummary
 
 
-def period_activity(summary: EmissionsSummary) -> PeriodActivity:
-    """Regroup a summary made with ``group_by=("domain", "carrier", "vehicle_class")``.
-
-    Rows are summed (``math.fsum``) per carrier and per class, so the result is the same
-    whether the summary holds one row per carrier or several (e.g. per bucket).
-
-    Raises:
-        KeyError: the summary was grouped without those keys.
-    """
-    kwh: dict[str, list[float]] = {carrier: [] for carrier in CARRIERS}
-    energy_kg: dict[str, list[float]] = {carrier: [] for carrier in CARRIERS}
-    vkm: dict[str, list[float]] = {vc: [] for vc in CLASSES}
-    transport_kg: dict[str, list[float]] = {vc: [] for vc in CLASSES}
-    counts: dict[str, int] = dict.fromkeys(CLASSES, 0)
-    unattributed: dict[str, int] = dict.fromkeys(CLASSES, 0)
-    for row in summary.rows:
-        carrier, vc, act = row.keys["carrier"], row.keys["vehicle_class"], row.activity
-        if row.keys["domain"] == Domain.ENERGY.value and carrier in kwh:
-            # Solar is generated, not consumed: summarise keeps it apart.
-            solar = carrier == Carrier.SOLAR_PV.value
-            kwh[carrier].append(act.generated_kwh if solar else act.energy_kwh)
-            energy_kg[carrier].append(row.kgco2e)
-        elif row.keys["domain"] == Domain.TRANSPORT.value and vc in vkm:
-            vkm[vc].append(act.vehicle_km)
-            transport_kg[vc].append(row.kgco2e)
-            counts[vc] += act.counts + act.unattributed_counts
-            unattributed[vc] += act.unattributed_counts
-    return PeriodActivity(
-        energy_kwh=_fsums(kwh), energy_kgco2e=_fsums(energy_kg),
-        avoided_kgco2e=summary.avoided_kgco2e, vehicle_km=_fsums(vkm),
-        transport_kgco2e=_fsums(transport_kg), counts=counts, unattributed_counts=unattributed,
-    )
+async def _period(store: InfluxStore, window: TimeWindow, table: FactorTable, source: Source,
+                  options: PricingOptions) -> PeriodFigures:
+    read = await read_activity(store, window, None, source, GROUP_BY)
+    summary = summarise(read.energy, read.transport, GROUP_BY, table, options)
+    return PeriodFigures(period_activity(summary), summary.applied, read.rollup_span, summary)
 
 
-def _fsums(values: Mapping[str, list[float]]) -> dict[str, float]:
-    return {key: math.fsum(parts) for key, parts in values.items()}
+@dataclass(frozen=True, slots=True)
+class IndicatorsQuery:
+    """A checked ``/indicators`` request."""
 
-
-def totals_tco2e(period: PeriodActivity) -> dict[str, float]:
-    """Gross tCO2e by domain and in all: ``total = energy + transport``."""
-    energy, transport = period.energy_kg, period.transport_kg
-    return {"energy": energy / KG_PER_TONNE, "transport": transport / KG_PER_TONNE,
-            "total": (energy + transport) / KG_PER_TONNE}
-
-
-def change(current: Mapping[str, float], previous: Mapping[str, float]) -> dict[str, Any]:
-    """Per key: ``abs_tco2e = current - previous``; ``pct = 100 x abs / previous`` (None at 0)."""
-    out: dict[str, Any] = {}
-    for key, now in current.items():
-        delta = now - previous[key]
-        pct = ratio(delta, previous[key])
-        out[key] = {"abs_tco2e": delta, "pct": None if pct is None else 100.0 * pct}
-    return out
-
-
-def vehicle_class_share(period: PeriodActivity) -> dict[str, dict[str, float | int | None]]:
-    """Per class: its vehicle-km, kgCO2e and counts, and their shares of the whole.
-
-    Shares of vehicle-km and of counts are of all seven classes; the share of emissions
-    is of transport kgCO2e (bicycles and pedestrians: 0).
-    """
-    all_vkm = math.fsum(period.vehicle_km.get(vc, 0.0) for vc in CLASSES)
-    all_kg = period.transport_kg
-    all_counts = sum(period.counts.get(vc, 0) for vc in CLASSES)
-    out: dict[str, dict[str, float | int | None]] = {}
-    for vc in CLASSES:
-        vkm, kg, n = (period.vehicle_km.get(vc, 0.0), period.transport_kgco2e.get(vc, 0.0),
-                      period.counts.get(vc, 0))
-        out[vc] = {
-            "vehicle_km": vkm, "share_of_vehicle_km": ratio(vkm, all_vkm),
-            "kgco2e": kg, "share_of_transport_emissions": ratio(kg, all_kg),
-            "counts": n, "share_of_counts": ratio(n, all_counts),
-        }
-    return out
-
-
-def active_travel_share(period: PeriodActivity) -> float | None:
-    """(bicycle + pedestrian counts) / counts of all seven classes, links without length too."""
-    active = sum(period.counts.get(vc, 0) for vc in ACTIVE_CLASSES)
-    return ratio(active, sum(period.counts.get(vc, 0) for vc in CLASSES))
-
-
-def energy_used_kwh(period: PeriodActivity) -> float:
-    """Electricity imported + EV charging + gas + solar generated (assumed used on site)."""
-    return math.fsum(period.kwh(carrier) for carrier in USED_CARRIERS)
-
-
-def energy_intensity_g_per_kwh(period: PeriodActivity) -> float | None:
-    """Gross energy emissions in gCO2e per kWh of energy used."""
-    return ratio(period.energy_kg * G_PER_KG, energy_used_kwh(period))
-
-
-def solar_share(period: PeriodActivity) -> float | None:
-    """Solar generated / (electricity imported + EV charging + solar generated)."""
-    electricity = math.fsum(period.kwh(carrier) for carrier in ELECTRICITY_CARRIERS)
-    return ratio(period.kwh(Carrier.SOLAR_PV.value), electricity)
-
-
-def period_activity_body(period: PeriodActivity) -> dict[str, Any]:
-    """The activity the figures were computed from, for tracing them by hand."""
-    return {
-        "energy_kwh": {carrier: period.kwh(carrier) for carrier in CARRIERS},
-        "energy_used_kwh": energy_used_kwh(period),
-        "energy_kgco2e": {carrier: period.energy_kgco2e.get(carrier, 0.0)
-                          for carrier in CARRIERS},
-        "avoided_kgco2e": period.avoided_kgco2e,
-        "vehicle_km": {vc: period.vehicle_km.get(vc, 0.0) for vc in CLASSES},
-        "transport_kgco2e": {vc: period.transport_kgco2e.get(vc, 0.0) for vc in CLASSES},
-        "counts": {vc: period.counts.get(vc, 0) for vc in CLASSES},
-        "unattributed_counts": {vc: period.unattributed_counts.get(vc, 0) for vc in CLASSES},
-    }
-
-
-def previous_window(window: TimeWindow) -> TimeWindow:
-    """[start - (end - start), start): the period of equal length just before."""
-    return TimeWindow(2 * window.start_ns - window.end_ns, window.start_ns)
-
-
-async def _period(store: InfluxStore, window: TimeWindow, table: FactorTable, source: Source
-                  ) -> tuple[PeriodActivity, frozenset[FactorKey], tuple[int, int] | None]:
-    read = await read_activity(store, window, None, source, _GROUP_BY)
-    summary = summarise(read.energy, read.transport, _GROUP_BY, table)
-    return period_activity(summary), summary.applied, read.rollup_span
+    window: TimeWindow
+    source: Source = "raw"
+    period: Period | None = None
+    compare: Compare = "previous"
+    factor_year: int | None = None  # the request's override of the DESNZ set
+    options: PricingOptions = field(default_factory=PricingOptions)
 
 
 def indicators_body(
-    window: TimeWindow, previous: TimeWindow, current: PeriodActivity,
-    before: PeriodActivity, factors: list[dict[str, Any]],
-    completeness_body: dict[str, Any], source: Source = "raw",
-    rollup_span: tuple[int, int] | None = None,
+    query: IndicatorsQuery, previous: TimeWindow, current: PeriodFigures,
+    before: PeriodFigures, factors: list[dict[str, Any]],
+    completeness_body: dict[str, Any], previous_completeness: dict[str, Any],
+    factor_years: tuple[int | None, int | None],
 ) -> dict[str, Any]:
-    """The JSON answer."""
-    totals, previous_totals = totals_tco2e(current), totals_tco2e(before)
-    avoided = current.avoided_kgco2e / 1000.0
-    previous_avoided = before.avoided_kgco2e / 1000.0
+    """The JSON answer (:class:`api.schemas.IndicatorsOut`)."""
+    window, span = query.window, current.rollup_span
+    totals = totals_tco2e(current.activity)
+    compared = has_data(previous_completeness)
+    previous_totals = totals_tco2e(before.activity) if compared else None
+    avoided = current.activity.avoided_kgco2e / 1000.0
+    previous_avoided = before.activity.avoided_kgco2e / 1000.0 if compared else None
+    periods = [period_summary("current", window, query.period, totals, completeness_body,
+                              factor_years[0]),
+               period_summary("comparison", previous, None, previous_totals,
+                              previous_completeness, factor_years[1])]
     return {
         "unit": "tCO2e",
         "start": format_ns(window.start_ns),
         "end": format_ns(window.end_ns),
         "previous": {"start": format_ns(previous.start_ns), "end": format_ns(previous.end_ns)},
+        "compare": query.compare,
         "totals_tco2e": totals,
         "previous_totals_tco2e": previous_totals,
         "change": change(totals, previous_totals),
         "avoided_tco2e": avoided,
         "net_tco2e": totals["total"] - avoided,
         "previous_avoided_tco2e": previous_avoided,
-        "previous_net_tco2e": previous_totals["total"] - previous_avoided,
-        "vehicle_class_share": vehicle_class_share(current),
-        "active_travel_share": active_travel_share(current),
-        "energy_intensity_gco2e_per_kwh": energy_intensity_g_per_kwh(current),
-        "solar_share": solar_share(current),
+        "previous_net_tco2e": (None if previous_totals is None or previous_avoided is None
+                               else previous_totals["total"] - previous_avoided),
+        "vehicle_class_share": vehicle_class_share(current.activity),
+        "active_travel_share": active_travel_share(current.activity),
+        "energy_intensity_gco2e_per_kwh": energy_intensity_g_per_kwh(current.activity),
+        "solar_share": solar_share(current.activity),
         "completeness": completeness_body,
-        "activity": period_activity_body(current),
-        "previous_activity": period_activity_body(before),
+        "previous_completeness": previous_completeness,
+        "periods": periods,
+        "completeness_warning_below": COMPLETENESS_WARNING_BELOW,
+        "warnings": completeness_warnings(periods),
+        "disclosures": summary_disclosures(current.summary, query.options.ev_memo),
+        "activity": period_activity_body(current.activity),
+        "previous_activity": period_activity_body(before.activity),
         "factors": factors,
-        "source": {"requested": source,
-                   "rollup_start": format_ns(rollup_span[0] * NS_PER_MS) if rollup_span else None,
-                   "rollup_end": format_ns(rollup_span[1] * NS_PER_MS) if rollup_span else None},
+        "source": {"requested": query.source,
+                   "rollup_start": format_ns(span[0] * NS_PER_MS) if span else None,
+                   "rollup_end": format_ns(span[1] * NS_PER_MS) if span else None},
     }
 
 
 async def indicators(store: InfluxStore, table: FactorTable, registry: Registry,
-                     window: TimeWindow, source: Source) -> dict[str, Any]:
-    """Indicators for ``window`` and the equal period before it; nothing is rounded.
+                     query: IndicatorsQuery) -> dict[str, Any]:
+    """Indicators for the window and its comparison period; nothing is rounded.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    previous = previous_window(window)
-    (current, applied_now, span), (before, applied_before, _), received = await asyncio.gather(
-        _period(store, window, table, source), _period(store, previous, table, source),
-        fetch_received(store, window, source),
+    window = query.window
+    compared = comparison(window, query.period, query.compare, query.factor_year)
+    previous = compared.window
+    now_options = replace(query.options, factor_year=compared.factor_year)
+    before_options = replace(query.options, factor_year=compared.previous_factor_year)
+    current, before, received, received_before = await asyncio.gather(
+        _period(store, window, table, query.source, now_options),
+        _period(store, previous, table, query.source, before_options),
+        fetch_received(store, window, query.source),
+        fetch_received(store, previous, query.source),
     )
+    years_now = ({compared.factor_year} if compared.factor_year is not None
+                 else window_years(window))
+    years_before = ({compared.previous_factor_year}
+                    if compared.previous_factor_year is not None else window_years(previous))
     return indicators_body(
-        window, previous, current, before,
-        factors_in_force(table, window_years(previous) | window_years(window),
-                         applied_now | applied_before),
-        completeness(registry, received, window.seconds), source, span,
+        query, previous, current, before,
+        factors_in_force(table, years_now | years_before, current.applied | before.applied),
+        completeness(registry, received, window.seconds),
+        completeness(registry, received_before, previous.seconds),
+        (compared.factor_year, compared.previous_factor_year),
     )

@@ -1,7 +1,8 @@
 """Emissions pricing: activity at the finest grain in, grouped emission rows out. No I/O.
 
-Every formula and factor is in docs/methodology.md ("What is counted", "Factors"). Each
-activity is priced with the factor rows of its own London calendar year, so a row whose
+Every formula and factor is in docs/methodology.md ("What is counted", "Factors",
+"Scopes and gases"). Each activity is priced into parts (:mod:`api.carbon.parts`) with
+the factor rows of its own London calendar year (or one forced set), so a row whose
 bucket spans New Year may combine two years' factors. Totals are ``math.fsum`` of the
 rows, so ``total_kgco2e`` equals the sum of the rows by construction; nothing is rounded.
 """
@@ -14,19 +15,27 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from api.activity.model import EnergyActivity, TransportActivity
-from sensors.factors import (
-    CARRIER_FACTORS,
-    ELECTRICITY_TD,
-    FactorTable,
-    vehicle_factor_id,
+from api.carbon.parts import (
+    GRID_INTENSITY_ID,
+    SCOPES,
+    TRANSPORT,
+    FactorKey,
+    Part,
+    Priced,
+    Pricer,
+    PricingOptions,
+    is_car,
 )
+from sensors.factors import FactorTable
 from sensors.readings import Carrier
 
-GRID_INTENSITY_ID = "electricity.grid_intensity"  # the regional feed, in row factor lists
-GROUP_KEYS = ("domain", "site", "sensor", "carrier", "vehicle_class")
+__all__ = ["GRID_INTENSITY_ID", "GROUP_KEYS", "Activity", "EmissionRow", "EmissionsSummary",
+           "FactorKey", "PricingOptions", "check_group_by", "rebucket", "summarise"]
+
+GROUP_KEYS = ("domain", "site", "sensor", "carrier", "vehicle_class", "scope")
+EV_DOUBLE_COUNT = "ev_double_count"
 
 KeyValues = tuple[str | None, ...]
-FactorKey = tuple[str, int]  # factor id, year of its row
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,9 @@ class EmissionRow:
     avoided_kgco2e: float
     activity: Activity
     factors: tuple[FactorKey, ...] = ()  # the factor rows applied to non-zero activity
+    kgco2: float | None = 0.0  # CO2 only; None when a row applied has no CO2 part
+    memo_kgco2e: float = 0.0  # EV charging reported beside the total (ev_charging=memo)
+    avoided_td_kgco2e: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +74,30 @@ class EmissionsSummary:
     net_kgco2e: float
     activity: Activity
     applied: frozenset[FactorKey] = frozenset()  # (id, year) of every row applied
+    scopes: dict[str, float] = field(default_factory=dict)  # kgCO2e by scope (in the total)
+    wtt_kgco2e: float = 0.0  # the well-to-tank part of the total (0 without wtt)
+    kgco2_known: float = 0.0  # CO2 of the parts whose rows give a CO2 part
+    co2_missing: tuple[FactorKey, ...] = ()  # rows applied without a CO2 part
+    memo_kgco2e: float = 0.0
+    avoided_td_kgco2e: float = 0.0
+    ev_charging_kwh: float = 0.0
+    car_vehicle_km: float = 0.0
+    disclosures: tuple[str, ...] = ()  # codes, worded by the answers (EV_DOUBLE_COUNT)
+
+    @property
+    def total_kgco2(self) -> float | None:
+        """CO2-only total of the parts in the total; None when some row lacks a CO2 part."""
+        return None if self.co2_missing else self.kgco2_known
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: accumulators are told apart by who they are
 class _Accumulator:
     kgco2e: list[float] = field(default_factory=list)
+    kgco2: list[float] = field(default_factory=list)
+    co2_missing: set[FactorKey] = field(default_factory=set)
+    memo: list[float] = field(default_factory=list)
     avoided: list[float] = field(default_factory=list)
+    avoided_td: list[float] = field(default_factory=list)
     energy_kwh: list[float] = field(default_factory=list)
     generated_kwh: list[float] = field(default_factory=list)
     vehicle_km: list[float] = field(default_factory=list)
@@ -83,6 +113,24 @@ class _Accumulator:
             counts=self.counts,
             unattributed_counts=self.unattributed,
         )
+
+    def add_part(self, part: Part, amount: float) -> None:
+        if amount:
+            self.factors.update(part.factors)
+        if part.memo:
+            self.memo.append(part.kgco2e)
+            return
+        self.kgco2e.append(part.kgco2e)
+        if part.kgco2 is not None:
+            self.kgco2.append(part.kgco2)
+        elif amount:
+            self.co2_missing.update(part.factors)
+
+    def add_avoided(self, priced: Priced, kwh: float) -> None:
+        self.avoided.append(priced.avoided_kgco2e)
+        self.avoided_td.append(priced.avoided_td_kgco2e)
+        if kwh:
+            self.factors.update(priced.avoided_factors)
 
 
 def check_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
@@ -102,61 +150,70 @@ def summarise(
     transport: Iterable[TransportActivity],
     group_by: Sequence[str],
     factors: FactorTable,
+    options: PricingOptions | None = None,
 ) -> EmissionsSummary:
     """Apply the factors and aggregate to the requested keys (and buckets).
+
+    With ``scope`` among the keys, an activity priced in several scopes (a grid kWh:
+    generation in Scope 2, T&D in Scope 3) adds to each of those rows, with its activity
+    in each; the answer's ``activity`` counts it once.
 
     Raises:
         ValueError: unknown group_by key.
         KeyError: the factor table lacks a factor the activity needs.
     """
     keys = check_group_by(group_by)
+    pricer = Pricer(factors, options or PricingOptions())
     groups: dict[tuple[int | None, KeyValues], _Accumulator] = defaultdict(_Accumulator)
-    rows_of: dict[tuple[str, int | None], tuple[float, FactorKey]] = {}
+    whole = _Accumulator()  # every activity once, and every part once, for the totals
+    by_scope: dict[str, list[float]] = {scope: [] for scope in SCOPES}
+    wtt: list[float] = []
+    ev_kwh: list[float] = []
+    car_vkm: list[float] = []
 
-    def factor(factor_id: str, year: int | None) -> tuple[float, FactorKey]:
-        # Resolved once per (id, year): a year of hourly activity has ~10^5 entries.
-        if (factor_id, year) not in rows_of:
-            row = factors.factor(factor_id, year)
-            rows_of[(factor_id, year)] = (row.value, (row.id, row.year))
-        return rows_of[(factor_id, year)]
+    def targets(bucket: int | None, base: dict[str, str | None], priced: Priced,
+                fallback_scope: str | None) -> list[tuple[_Accumulator, Part | None]]:
+        if "scope" not in keys:
+            acc = groups[(bucket, tuple(base[key] for key in keys))]
+            return [(acc, part) for part in priced.parts] or [(acc, None)]
+        scoped: list[tuple[str | None, Part | None]] = [
+            (part.scope, part) for part in priced.parts] or [(fallback_scope, None)]
+        return [(groups[(bucket, tuple(scope if key == "scope" else base[key]
+                                       for key in keys))], part) for scope, part in scoped]
+
+    def book(priced: Priced) -> None:
+        for part in priced.parts:
+            if not part.memo:
+                by_scope[part.scope].append(part.kgco2e)
+                if part.wtt:
+                    wtt.append(part.kgco2e)
 
     for meter in energy:
-        all_keys = {"domain": "energy", "site": meter.site, "sensor": meter.sensor,
-                    "carrier": meter.carrier.value, "vehicle_class": None}
-        acc = groups[(meter.bucket_ms, tuple(all_keys[key] for key in keys))]
-        if meter.gco2_kwh is not None and meter.carrier in (Carrier.ELECTRICITY,
-                                                            Carrier.EV_CHARGING):
-            td, td_key = factor(ELECTRICITY_TD, meter.year)
-            if meter.energy_kwh:
-                acc.factors.update({td_key, (GRID_INTENSITY_ID, td_key[1])})
-            acc.kgco2e.append(meter.energy_kwh * (meter.gco2_kwh / 1000 + td))
-            acc.energy_kwh.append(meter.energy_kwh)
-            continue
-        resolved = [factor(factor_id, meter.year) for factor_id in CARRIER_FACTORS[meter.carrier]]
-        if meter.energy_kwh:
-            acc.factors.update(key for _, key in resolved)
-        if meter.carrier is Carrier.SOLAR_PV:
-            (generation, _), = resolved
-            acc.avoided.append(meter.energy_kwh * generation)
-            acc.generated_kwh.append(meter.energy_kwh)
-        else:
-            per_kwh = math.fsum(value for value, _ in resolved)
-            acc.kgco2e.append(meter.energy_kwh * per_kwh)
-            acc.energy_kwh.append(meter.energy_kwh)
+        base = {"domain": "energy", "site": meter.site, "sensor": meter.sensor,
+                "carrier": meter.carrier.value, "vehicle_class": None}
+        priced = pricer.energy(meter)
+        book(priced)
+        solar = meter.carrier is Carrier.SOLAR_PV
+        if meter.carrier is Carrier.EV_CHARGING:
+            ev_kwh.append(meter.energy_kwh)
+        for acc in _spread(targets(meter.bucket_ms, base, priced, None), whole,
+                           meter.energy_kwh):
+            (acc.generated_kwh if solar else acc.energy_kwh).append(meter.energy_kwh)
+            if solar:
+                acc.add_avoided(priced, meter.energy_kwh)
 
     for traffic in transport:
-        all_keys = {"domain": "transport", "site": traffic.site, "sensor": traffic.sensor,
-                    "carrier": None, "vehicle_class": traffic.vehicle_class.value}
-        acc = groups[(traffic.bucket_ms, tuple(all_keys[key] for key in keys))]
-        factor_id = vehicle_factor_id(traffic.vehicle_class)
-        if factor_id is not None:
-            value, factor_key = factor(factor_id, traffic.year)
-            if traffic.vehicle_km:
-                acc.factors.add(factor_key)
-            acc.kgco2e.append(traffic.vehicle_km * value)
-        acc.vehicle_km.append(traffic.vehicle_km)
-        acc.counts += traffic.counts
-        acc.unattributed += traffic.unattributed_counts
+        base = {"domain": "transport", "site": traffic.site, "sensor": traffic.sensor,
+                "carrier": None, "vehicle_class": traffic.vehicle_class.value}
+        priced = pricer.transport(traffic)
+        book(priced)
+        if is_car(traffic):
+            car_vkm.append(traffic.vehicle_km)
+        for acc in _spread(targets(traffic.bucket_ms, base, priced, TRANSPORT), whole,
+                           traffic.vehicle_km):
+            acc.vehicle_km.append(traffic.vehicle_km)
+            acc.counts += traffic.counts
+            acc.unattributed += traffic.unattributed_counts
 
     rows = tuple(
         EmissionRow(
@@ -166,26 +223,40 @@ def summarise(
             avoided_kgco2e=math.fsum(acc.avoided),
             activity=acc.activity(),
             factors=tuple(sorted(acc.factors)),
+            kgco2=None if acc.co2_missing else math.fsum(acc.kgco2),
+            memo_kgco2e=math.fsum(acc.memo),
+            avoided_td_kgco2e=math.fsum(acc.avoided_td),
         )
         for (bucket, values), acc in sorted(groups.items(), key=_order)
     )
     total = math.fsum(row.kgco2e for row in rows)
     avoided = math.fsum(row.avoided_kgco2e for row in rows)
-    applied = frozenset(key for row in rows for key in row.factors)
+    ev, cars = math.fsum(ev_kwh), math.fsum(car_vkm)
     return EmissionsSummary(
-        rows=rows,
-        total_kgco2e=total,
-        avoided_kgco2e=avoided,
-        net_kgco2e=total - avoided,
-        activity=Activity(
-            energy_kwh=math.fsum(row.activity.energy_kwh for row in rows),
-            generated_kwh=math.fsum(row.activity.generated_kwh for row in rows),
-            vehicle_km=math.fsum(row.activity.vehicle_km for row in rows),
-            counts=sum(row.activity.counts for row in rows),
-            unattributed_counts=sum(row.activity.unattributed_counts for row in rows),
-        ),
-        applied=applied,
+        rows=rows, total_kgco2e=total, avoided_kgco2e=avoided, net_kgco2e=total - avoided,
+        activity=whole.activity(),
+        applied=frozenset(key for row in rows for key in row.factors),
+        scopes={scope: math.fsum(parts) for scope, parts in by_scope.items()},
+        wtt_kgco2e=math.fsum(wtt), kgco2_known=math.fsum(whole.kgco2),
+        co2_missing=tuple(sorted(whole.co2_missing)), memo_kgco2e=math.fsum(whole.memo),
+        avoided_td_kgco2e=math.fsum(whole.avoided_td),
+        ev_charging_kwh=ev, car_vehicle_km=cars,
+        disclosures=(EV_DOUBLE_COUNT,) if ev > 0 and cars > 0 else (),
     )
+
+
+def _spread(targets: list[tuple[_Accumulator, Part | None]], whole: _Accumulator,
+            amount: float) -> list[_Accumulator]:
+    """Add each part to its group and to the whole; the groups (and the whole) touched,
+    each once, for the activity to be added to."""
+    touched: list[_Accumulator] = []
+    for acc, part in [*targets, (whole, None)]:
+        if part is not None:
+            acc.add_part(part, amount)
+            whole.add_part(part, amount)
+        if acc not in touched:
+            touched.append(acc)
+    return touched
 
 
 def rebucket(

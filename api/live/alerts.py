@@ -22,6 +22,7 @@ from api.live.sse import rfc3339_ms
 from api.network.last_seen import LastSeen
 from api.network.status import DEFAULT_INTERVAL_S, LATE_INTERVALS
 from api.schemas import SensorStatus
+from sensors.registry import Registry
 from sensors.storage import SEQ, Measurement
 from sensors.timestamps import NS_PER_MS
 
@@ -296,7 +297,8 @@ def daqi_alert(site: SiteIndex, since_ms: int) -> Alert | None:
     )
 
 
-async def daqi_since(store: InfluxStore, site: str, now_ms: int) -> int:
+async def daqi_since(store: InfluxStore, site: str, now_ms: int,
+                     registry: Registry | None = None) -> int:
     """The start of the UTC hour in which the site's index last rose to High (24 h at most).
 
     That is the latest whole hour at which the hourly index was below High (or unknown);
@@ -305,7 +307,8 @@ async def daqi_since(store: InfluxStore, site: str, now_ms: int) -> int:
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    history = await fetch_daqi_history(store, site, now_ms - DAQI_WALK_MS, now_ms + 1)
+    history = (await fetch_daqi_history(store, [site], now_ms - DAQI_WALK_MS, now_ms + 1,
+                                        registry)).get(site, [])
     if not history:
         return now_ms // HOUR_MS * HOUR_MS
     for hour in reversed(history):

@@ -297,7 +297,7 @@ class LiveHub:
 
     async def _fetch_daqi(self, store: InfluxStore, sites: list[str], now_ms: int) -> None:
         """Refresh the cached DAQI and its alerts; ``since`` is derived once per alert."""
-        indices = await fetch_sites_daqi(store, sites, now_ms)
+        indices = await fetch_sites_daqi(store, sites, now_ms, self._registry)
         found = []
         for index in indices:
             alert_id = f"daqi_high:{index.site}"
@@ -305,7 +305,7 @@ class LiveHub:
                 continue
             since = self._book.since(alert_id)
             if since is None:
-                since = await al.daqi_since(store, index.site, now_ms)
+                since = await al.daqi_since(store, index.site, now_ms, self._registry)
             alert = al.daqi_alert(index, since)
             if alert is not None:
                 found.append(alert)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.clock import format_ms
 from api.influx import InfluxStore
 from api.network.flags import SensorFlags
-from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen
+from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen, site_in_data
 from api.network.status import sensor_statuses
 from api.schemas import SensorList, SensorState, SensorStatus
 from sensors.registry import Registry
@@ -23,12 +23,14 @@ async def statuses_now(store: InfluxStore, registry: Registry, flags: SensorFlag
     """
     seen = await fetch_last_seen(store)
     now = now_ms()
-    statuses = sensor_statuses(registry, seen, now)
-    if flags is not None:
-        statuses = [one.model_copy(update={"simulated": one.id in flags.simulated,
-                                           "retired": one.id in flags.retired})
-                    for one in statuses]
-    return now, statuses
+    return now, _flagged(sensor_statuses(registry, seen, now), flags)
+
+
+def _flagged(statuses: list[SensorStatus], flags: SensorFlags | None) -> list[SensorStatus]:
+    if flags is None:
+        return statuses
+    return [one.model_copy(update={"simulated": one.id in flags.simulated,
+                                   "retired": one.id in flags.retired}) for one in statuses]
 
 
 async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
@@ -43,7 +45,7 @@ async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
     now, statuses = await statuses_now(store, registry, flags)
     if site is not None:
         known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
-        if site not in known_sites:
+        if site not in known_sites and not await site_in_data(store, site):
             return None
         statuses = [s for s in statuses if s.site == site]
     if domain is not None:
@@ -57,10 +59,18 @@ async def sensor_list(store: InfluxStore, registry: Registry, site: str | None,
 
 async def one_sensor(store: InfluxStore, registry: Registry, sensor_id: str,
                      flags: SensorFlags | None = None) -> SensorStatus | None:
-    """A registered sensor, or one seen in the data; None when neither.
+    """A registered sensor, or one seen in the data (however long ago); None when neither.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
     _, statuses = await statuses_now(store, registry, flags)
-    return next((one for one in statuses if one.id == sensor_id), None)
+    found = next((one for one in statuses if one.id == sensor_id), None)
+    if found is not None:
+        return found
+    # Not seen within the lookback: known all the same if it ever sent a reading.
+    older = await fetch_last_seen(store, sensor_id)
+    if sensor_id not in older:
+        return None
+    return next(one for one in _flagged(sensor_statuses(registry, older, now_ms()), flags)
+                if one.id == sensor_id)

@@ -179,7 +179,7 @@ async def site_air(store: InfluxStore, registry: Registry, site: str, now_ms: in
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    answer = await daqi_at(store, site, now_ms)
+    answer = await daqi_at(store, registry, site, now_ms)
     overall = answer["overall"]
     known = registry.site(site)
     reasons = [one["reason"] for one in answer["pollutants"].values() if one.get("reason")]

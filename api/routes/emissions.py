@@ -12,13 +12,21 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.activity.rollups import Source
-from api.activity.scope import sensor_scope
-from api.carbon.emissions import EmissionsQuery, Method, emissions_table
+from api.activity.scope import scoped
+from api.carbon.emissions import EmissionsQuery, EvCharging, Method, emissions_table
 from api.carbon.emissions import emissions as emissions_answer
 from api.carbon.factors import factor_body
-from api.deps import FactorsDep, FlagCacheDep, SettingsDep, StoreDep
+from api.carbon.parts import PricingOptions
+from api.deps import AnswersDep, FactorsDep, FlagCacheDep, SettingsDep, StoreDep
 from api.errors import ParamError
-from api.params import as_validation_error, parse_group_by, parse_interval, parse_window
+from api.params import (
+    FactorYearQuery,
+    PeriodQuery,
+    as_validation_error,
+    parse_group_by,
+    parse_interval,
+    parse_period_window,
+)
 from api.render import CSV_MEDIA_TYPE, FastJSONResponse, csv_response, wants_csv
 from api.schemas import EmissionsOut, FactorOut, FactorsOut
 from sensors.timestamps import NS_PER_MS, now_ms
@@ -43,6 +51,7 @@ async def emissions(
     store: StoreDep,
     table: FactorsDep,
     settings: SettingsDep,
+    answers: AnswersDep,
     flags: FlagCacheDep,
     start: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset (default: 24 hours before end)")] = None,
@@ -50,12 +59,14 @@ async def emissions(
         max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
     group_by: Annotated[str | None, Query(
         max_length=200,
-        description="comma-separated: domain, site, sensor, carrier, vehicle_class")] = None,
+        description="comma-separated: domain, site, sensor, carrier, vehicle_class, "
+        "scope")] = None,
     interval: Annotated[str | None, Query(
         max_length=16, description="15m, 30m, 1h (fixed length); 2h, 3h, 6h, 12h (London "
         "clock); 1d (London day); 1mo (London month); default: one bucket")] = None,
     source: Annotated[Source, Query(
-        description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
+        description="auto: rollups for the whole hours they cover, raw for the rest; "
+        "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
     output: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="csv or json (default: from Accept)")] = None,
     include_simulated: Annotated[bool, Query(
@@ -65,23 +76,38 @@ async def emissions(
         description="annual: DESNZ annual factors; grid_intensity: grid electricity and EV "
         "charging per half-hour at the stored regional intensity (+ T&D), annual factor "
         "where a slot has none; raw data only, interval a multiple of 30m")] = "annual",
+    period: PeriodQuery = None,
+    factor_year: FactorYearQuery = None,
+    wtt: Annotated[bool, Query(
+        description="add well-to-tank (upstream fuel) emissions, Scope 3, to the total")] = False,
+    ev_charging: Annotated[EvCharging, Query(
+        description="included: EV charging in the total (default); memo: reported beside "
+        "the total in memo_kgco2e")] = "included",
 ) -> Response:
     """Emissions in [start, end); the total equals the sum of the rows (no rounding)."""
     try:
-        window = parse_window(start, end, now_ms() * NS_PER_MS)
+        window, named = parse_period_window(period, start, end, now_ms() * NS_PER_MS)
+        options = PricingOptions(
+            wtt=wtt, ev_memo=ev_charging == "memo", fleet_mix=settings.fleet_mix,
+            factor_year=factor_year if factor_year is not None else (
+                named.factor_year if named else None))
         query = EmissionsQuery(window, parse_interval(interval, window),
-                               parse_group_by(group_by), source, method).check()
+                               parse_group_by(group_by), source, method, options,
+                               named).check()
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     scope = (await flags.get(store)).scope(include_simulated)
-    with sensor_scope(scope):
-        body, summary = await emissions_answer(store, table, query, settings.grid_region_id)
+    cached = await answers.get(
+        answers.key(request.url.path, request.query_params.multi_items(), scope),
+        lambda: scoped(scope, emissions_answer(store, table, query, settings.grid_region_id)))
+    body, summary = cached.value
     if not wants_csv(request, output):
-        return FastJSONResponse(body)
+        return FastJSONResponse(body, headers=cached.headers())
     suffix = "" if method == "annual" else f"_{method}"
     header, rows = emissions_table(body)
     return csv_response(header, rows, f"emissions_{body['start']}_{body['end']}{suffix}.csv", {
         "X-Total-kgCO2e": repr(summary.total_kgco2e),
+        "X-Total-kgCO2": repr(summary.total_kgco2) if summary.total_kgco2 is not None else "",
         "X-Avoided-kgCO2e": repr(summary.avoided_kgco2e),
-        "X-Method": method,
+        "X-Method": method, **cached.headers(),
     })

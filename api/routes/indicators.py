@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.activity.rollups import Source
-from api.activity.scope import sensor_scope
+from api.activity.scope import scoped
+from api.carbon.comparison import Compare
+from api.carbon.indicators import IndicatorsQuery
 from api.carbon.indicators import indicators as indicators_answer
-from api.deps import FactorsDep, FlagCacheDep, RegistryDep, StoreDep
+from api.carbon.parts import PricingOptions
+from api.deps import AnswersDep, FactorsDep, FlagCacheDep, RegistryDep, SettingsDep, StoreDep
 from api.errors import ParamError
-from api.params import DAY_S, as_validation_error, parse_window
+from api.params import (
+    DAY_S,
+    FactorYearQuery,
+    PeriodQuery,
+    as_validation_error,
+    parse_period_window,
+)
 from api.render import FastJSONResponse
 from api.schemas import IndicatorsOut
 from sensors.timestamps import NS_PER_MS, now_ms
@@ -30,27 +39,40 @@ DEFAULT_INDICATOR_RANGE_S = 7 * DAY_S
     summary="Headline carbon indicators over a window, against the previous period",
 )
 async def indicators(
+    request: Request,
+    answers: AnswersDep,
     store: StoreDep,
     table: FactorsDep,
     registry: RegistryDep,
+    settings: SettingsDep,
     flags: FlagCacheDep,
     start: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset (default: 7 days before end)")] = None,
     end: Annotated[str | None, Query(
         max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
     source: Annotated[Source, Query(
-        description="auto: rollups for windows over 2 days; raw; rollup")] = "auto",
+        description="auto: rollups for the whole hours they cover, raw for the rest; "
+        "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
     include_simulated: Annotated[bool, Query(
         description="also count sensors registered as simulated (smartplace simulate "
         "--sensors); default: left out")] = False,
+    period: PeriodQuery = None,
+    compare: Annotated[Compare, Query(
+        description="previous: the equal period just before (or the previous named "
+        "period); previous_week: the same London clock times 7 days earlier; "
+        "previous_year: the same dates a year earlier")] = "previous",
+    factor_year: FactorYearQuery = None,
 ) -> FastJSONResponse:
-    """Indicators for [start, end) and the equal period before it; nothing is rounded."""
+    """Indicators for [start, end) (or a period) against its comparison; nothing is rounded."""
     try:
-        window = parse_window(start, end, now_ms() * NS_PER_MS,
-                              default_s=DEFAULT_INDICATOR_RANGE_S)
+        window, named = parse_period_window(period, start, end, now_ms() * NS_PER_MS,
+                                            default_s=DEFAULT_INDICATOR_RANGE_S)
     except ParamError as exc:
         raise as_validation_error(exc) from exc
+    query = IndicatorsQuery(window, source, named, compare, factor_year,
+                            PricingOptions(fleet_mix=settings.fleet_mix))
     scope = (await flags.get(store)).scope(include_simulated)
-    with sensor_scope(scope):
-        body = await indicators_answer(store, table, registry, window, source)
-    return FastJSONResponse(body)
+    cached = await answers.get(
+        answers.key(request.url.path, request.query_params.multi_items(), scope),
+        lambda: scoped(scope, indicators_answer(store, table, registry, query)))
+    return FastJSONResponse(cached.value, headers=cached.headers())

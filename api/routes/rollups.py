@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from api.activity.rollup_job import backfill
 from api.auth import ROLE_RESPONSES, audited, require_role
 from api.clock import format_ms
-from api.deps import StoreDep
+from api.deps import AnswersDep, StoreDep
 from api.errors import ParamError
 from api.params import as_validation_error, parse_window
 from api.schemas import BackfillOut
@@ -26,6 +26,7 @@ router = APIRouter(tags=["rollups"])
              summary="Recompute the rollups of a window (operator)")
 async def rollup_backfill(
     store: StoreDep,
+    answers: AnswersDep,
     actor: Annotated[ApiKey, Depends(require_role("operator"))],
     start: Annotated[str, Query(max_length=64, description="RFC 3339 with offset")],
     end: Annotated[str, Query(max_length=64, description="RFC 3339 with offset, exclusive")],
@@ -38,6 +39,7 @@ async def rollup_backfill(
         raise as_validation_error(exc) from exc
     coverage = await backfill(store, window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS,
                               now)
+    answers.invalidate()
     audited(actor, "rollup backfill", start=start, end=end)
     return BackfillOut(
         coverage_start=format_ms(coverage.since_ms) if coverage else None,

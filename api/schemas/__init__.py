@@ -6,6 +6,7 @@ One home, one module per feature; import them from here.
 from api.schemas.access import BackfillOut, KeyOut, KeysOut
 from api.schemas.air import (
     Band,
+    DaqiDailyOut,
     DaqiHistoryOut,
     DaqiHour,
     DaqiOut,
@@ -24,14 +25,15 @@ from api.schemas.alerts import (
 from api.schemas.carbon import (
     ActivityOut,
     AppliedFactorOut,
+    DisclosureOut,
     EmissionRowOut,
     EmissionsOut,
     FactorOut,
     FactorsOut,
     GridIntensityOut,
-    IndicatorsOut,
     SourceOut,
 )
+from api.schemas.indicators import IndicatorsOut
 from api.schemas.network import (
     Health,
     InfluxHealth,
@@ -53,11 +55,13 @@ __all__ = [
     "AppliedFactorOut",
     "BackfillOut",
     "Band",
+    "DaqiDailyOut",
     "DaqiHistoryOut",
     "DaqiHour",
     "DaqiOut",
     "DaqiOverall",
     "DaqiPollutant",
+    "DisclosureOut",
     "EmissionRowOut",
     "EmissionsOut",
     "FactorOut",

@@ -12,6 +12,9 @@ class FactorOut(BaseModel):
 
     id: str
     value: float
+    co2_value: float | None = Field(
+        None, description="the CO2 part of value (DESNZ kg CO2e of CO2 per unit); null "
+        "where no checked copy gives it")
     unit: str
     source: str
     year: int
@@ -59,6 +62,8 @@ class EmissionRowOut(BaseModel):
     sensor: str | None = None
     carrier: str | None = None
     vehicle_class: str | None = None
+    scope: str | None = Field(None, description="with group_by=scope: scope_1, "
+                              "scope_2_location, scope_3 or territorial_transport")
     bucket_start: str | None = Field(
         None, description="with interval: bucket start, RFC 3339 with the Europe/London "
         "offset, clamped to the window")
@@ -69,6 +74,12 @@ class EmissionRowOut(BaseModel):
     activity: ActivityOut
     factors: list[str] = Field(
         description="factor rows applied to this row's activity, as '<id>@<year>'")
+    kgco2: float | None = Field(
+        0.0, description="CO2 only; null when a factor row applied has no CO2 part")
+    memo_kgco2e: float = Field(
+        0.0, description="ev_charging=memo: EV charging beside (not in) kgco2e")
+    avoided_td_kgco2e: float = Field(
+        0.0, description="solar: the T&D share a used kWh also displaces (not in avoided)")
 
 
 class SourceOut(BaseModel):
@@ -87,11 +98,70 @@ class GridIntensityOut(BaseModel):
     region: str
     unit: Literal["gCO2/kWh"]
     source: str
+    basis: str = Field("", description="what the intensity measures")
+    comparability: str = Field("", description="why it is not the DESNZ location-based figure")
+    td_added: bool = Field(False, description="false: NESO's intensity includes T&D losses")
     grid_kwh: float = Field(description="electricity and EV kWh priced at the intensity")
     fallback_kwh: float = Field(description="kWh in slots without an intensity: annual factors")
     slots_used: int = Field(description="half-hour slots priced at the intensity")
     missing_slots: int = Field(description="slots with kWh but no intensity (fallback)")
     first_missing: list[str] = Field(description="the first (up to 10) missing slot starts")
+
+
+class ScopesOut(BaseModel):
+    """kgCO2e of the total by scope; they add up to ``total_kgco2e``."""
+
+    scope_1: float = Field(description="gas burned on site")
+    scope_2_location: float = Field(
+        description="electricity and EV charging, generation (location-based)")
+    scope_3: float = Field(description="T&D losses, and well-to-tank with wtt=true")
+    territorial_transport: float = Field(description="road traffic on counted links")
+
+
+class Co2Out(BaseModel):
+    """The CO2-only figure and what it lacks."""
+
+    known_kgco2: float = Field(description="CO2 of the activity whose factors give a CO2 part")
+    complete: bool
+    missing: list[str] = Field(description="factor rows applied without a CO2 part")
+    note: str
+
+
+class WttOut(BaseModel):
+    """Well-to-tank (upstream) emissions."""
+
+    included: bool = Field(description="true with wtt=true: the WTT parts are in the total")
+    kgco2e: float = Field(description="the WTT part of the total (0 when not included)")
+
+
+class EvChargingOut(BaseModel):
+    """How EV charging was treated."""
+
+    treatment: Literal["included", "memo"]
+    kwh: float
+    memo_kgco2e: float
+
+
+class FactorSetOut(BaseModel):
+    """Which DESNZ set priced the activity."""
+
+    year: int | None = Field(description="one set for everything; null: each activity's year")
+    rule: str
+
+
+class PeriodNameOut(BaseModel):
+    """A named period (period=fy2025, 2025, 2025-11)."""
+
+    name: str
+    kind: Literal["financial_year", "year", "month"]
+    factor_year: int
+
+
+class DisclosureOut(BaseModel):
+    """A note a reader of the figures must see."""
+
+    code: str
+    message: str
 
 
 class EmissionsOut(BaseModel):
@@ -113,129 +183,20 @@ class EmissionsOut(BaseModel):
     method: Literal["annual", "grid_intensity"] = "annual"
     grid_intensity: GridIntensityOut | None = Field(
         None, description="with method=grid_intensity: the regional feed's coverage")
+    scopes: ScopesOut | None = None
+    total_kgco2: float | None = Field(
+        None, description="CO2-only total; null when a factor row applied has no CO2 part")
+    co2: Co2Out | None = None
+    wtt: WttOut | None = None
+    ev_charging: EvChargingOut | None = None
+    memo_kgco2e: float = Field(0.0, description="ev_charging=memo: EV charging, not in total")
+    avoided_td_kgco2e: float = Field(
+        0.0, description="solar kWh x electricity.td: the T&D share also displaced; not in "
+        "avoided_kgco2e or net_kgco2e")
+    fleet_mix: str | None = Field(None, description="car fleet mix (null: unknown-fuel car)")
+    factor_set: FactorSetOut | None = None
+    period: PeriodNameOut | None = None
+    disclosures: list[DisclosureOut] = Field(
+        default_factory=list, description="what a reader of these figures must know")
 
 
-class TotalsOut(BaseModel):
-    """Gross emissions by domain, tCO2e: ``total = energy + transport``."""
-
-    energy: float
-    transport: float
-    total: float
-
-
-class ChangeOut(BaseModel):
-    """Against the previous period: ``abs_tco2e = current - previous``."""
-
-    abs_tco2e: float
-    pct: float | None = Field(description="100 x abs / previous; null when previous is 0")
-
-
-class ChangesOut(BaseModel):
-    """The change of each total."""
-
-    energy: ChangeOut
-    transport: ChangeOut
-    total: ChangeOut
-
-
-class ClassShareOut(BaseModel):
-    """One vehicle class's activity and its shares of all classes."""
-
-    vehicle_km: float
-    share_of_vehicle_km: float | None
-    kgco2e: float
-    share_of_transport_emissions: float | None
-    counts: int
-    share_of_counts: float | None
-
-
-class SeqOut(BaseModel):
-    """The ``seq`` numbers a sensor sent in the window."""
-
-    first: int | None
-    last: int | None
-    received: int
-    lost: int | None = Field(description="gaps between first and last; null after a restart")
-
-
-class SensorCompletenessOut(BaseModel):
-    """One sensor's readings received against those expected."""
-
-    sensor: str
-    site: str
-    domain: str
-    registered: bool
-    interval_s: int | None
-    interval_source: Literal["registry", "reported"] | None
-    expected: float | None
-    received: int
-    share: float | None = Field(description="received / expected, at most 1")
-    share_uncapped: float | None
-    seq: SeqOut | None
-
-
-class CompletenessTotalsOut(BaseModel):
-    """Completeness of a set of sensors (all, or one domain)."""
-
-    sensors: int
-    expected: float
-    received: int
-    received_capped: float
-    share: float | None
-    share_uncapped: float | None
-    lost_messages: int
-    sensors_with_seq: int
-
-
-class CompletenessOut(CompletenessTotalsOut):
-    """Data completeness over the window (method: ``method``)."""
-
-    by_domain: dict[str, CompletenessTotalsOut]
-    without_interval: list[str] = Field(description="sensors whose interval is unknown")
-    method: str
-    per_sensor: list[SensorCompletenessOut]
-
-
-class PeriodActivityOut(BaseModel):
-    """The activity a period's figures come from, by carrier and by vehicle class."""
-
-    energy_kwh: dict[str, float]
-    energy_used_kwh: float
-    energy_kgco2e: dict[str, float]
-    avoided_kgco2e: float
-    vehicle_km: dict[str, float]
-    transport_kgco2e: dict[str, float]
-    counts: dict[str, int]
-    unattributed_counts: dict[str, int]
-
-
-class PeriodOut(BaseModel):
-    """A window [start, end)."""
-
-    start: str
-    end: str
-
-
-class IndicatorsOut(BaseModel):
-    """``GET /api/v1/indicators``: the window against the equal period before it."""
-
-    unit: Literal["tCO2e"]
-    start: str
-    end: str
-    previous: PeriodOut
-    totals_tco2e: TotalsOut
-    previous_totals_tco2e: TotalsOut
-    change: ChangesOut
-    avoided_tco2e: float
-    net_tco2e: float
-    previous_avoided_tco2e: float
-    previous_net_tco2e: float
-    vehicle_class_share: dict[str, ClassShareOut]
-    active_travel_share: float | None
-    energy_intensity_gco2e_per_kwh: float | None
-    solar_share: float | None
-    completeness: CompletenessOut
-    activity: PeriodActivityOut
-    previous_activity: PeriodActivityOut
-    factors: list[AppliedFactorOut]
-    source: SourceOut

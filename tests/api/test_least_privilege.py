@@ -7,11 +7,15 @@ process works with exactly its rights, and none can do what it should not.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from api.main import create_app
 from ingest.store import InfluxStore as Writer
@@ -19,6 +23,7 @@ from sensors.lineprotocol import reading_line
 from sensors.readings import Carrier, EnergyReading
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
+from smartplace.cli import app as cli
 from smartplace.servers import InfluxServer, free_port
 from tests.api.helpers import api_client
 
@@ -111,6 +116,27 @@ async def test_the_api_reads_readings_and_writes_only_its_own_database(
     into_raw = httpx.post(f"{locked.url}/write", timeout=10, params={
         "db": RAW, "u": "api", "p": "api-pass"}, content=b"energy,site=x v=1 1")
     assert into_raw.status_code == 403
+
+
+def test_the_api_account_imports_the_la_statistics_into_its_own_database(
+        locked: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = Path(__file__).parent / "reconciliation" / "desnz_la_ghg_sample.csv"
+    for name, value in {"URL": locked.url, "DATABASE": RAW, "API_DATABASE": OWN,
+                        "USERNAME": "api", "PASSWORD": "api-pass"}.items():
+        monkeypatch.setenv(f"SMARTPLACE_INFLUX_{name}", value)
+    result = CliRunner().invoke(cli, ["reconcile", "import", str(sample)])
+    assert result.exit_code == 0, result.output
+    answer = asyncio.run(_get(create_app(_settings(locked.url, "api", "api-pass")),
+                              "/api/v1/reconciliation", la="E08000007"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["borough"]["total_kt_co2e"] == pytest.approx(1068.4, abs=1e-9)
+    in_own = _q(locked.url, "SELECT count(territorial_kt) FROM la_inventory", db=OWN).json()
+    assert in_own["results"][0]["series"][0]["values"][0][1] == 37
+
+
+async def _get(app: FastAPI, path: str, **params: str) -> httpx.Response:
+    async with api_client(app) as client:
+        return await client.get(path, params=params)
 
 
 def test_grafana_reads_both_and_writes_neither(locked: InfluxServer) -> None:

@@ -216,8 +216,10 @@ def test_sigterm_while_influxdb_hangs_exits_within_the_grace(
     started = time.monotonic()
     proc.signal(signal.SIGTERM)
     assert proc.wait(40) == 0
-    # Grace (20 s) plus at most one write timeout (10 s) already under way.
-    assert time.monotonic() - started < 31
+    # Grace (20 s) plus at most one write timeout (10 s) already under way, plus the
+    # interpreter's own exit, which took over a second on a loaded 2-core machine; a stop
+    # that ignored the grace (the bug) took 45 s to 11 minutes.
+    assert time.monotonic() - started < 34
     assert "unacknowledged messages stay with the broker" in proc.log()
 
 

@@ -112,9 +112,9 @@ def test_the_pool_sums_its_workers_metrics() -> None:
             f'smartplace_ingest_dead_letters_total{{reason="payload_not_json"}} {received // 10}\n'
         )
 
-    def values(texts: list[str]) -> dict[str, float]:
+    def values(texts: list[str], members: int | None = None) -> dict[str, float]:
         return {sample.name + str(sorted(sample.labels.items())): sample.value
-                for family in sum_expositions(texts) for sample in family.samples}
+                for family in sum_expositions(texts, members) for sample in family.samples}
 
     both = values([exposition(100, 1, 50.0), exposition(30, 1, 20.0)])
     assert both["smartplace_ingest_received_total[]"] == 130
@@ -123,6 +123,9 @@ def test_the_pool_sums_its_workers_metrics() -> None:
     assert both["smartplace_ingest_dead_letters_total[('reason', 'payload_not_json')]"] == 13
     one_down = values([exposition(100, 1, 50.0), exposition(30, 0, 20.0)])
     assert one_down["smartplace_ingest_mqtt_subscribed[]"] == 0
+    # A second worker still starting (no endpoint yet) is not subscribed either.
+    starting = values([exposition(100, 1, 50.0)], members=2)
+    assert starting["smartplace_ingest_mqtt_subscribed[]"] == 0
 
 
 # --- --workers N --------------------------------------------------------------------------

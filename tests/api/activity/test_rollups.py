@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 Row = tuple[Topic, Reading, float | None]
 FIRST = datetime(2026, 10, 23, 22, 0, tzinfo=UTC)
 HOURS = 72
-WINDOW = {"start": "2026-10-24T00:20:00Z", "end": "2026-10-26T22:10:00Z"}  # > 2 days
+WINDOW = {"start": "2026-10-24T00:20:00Z", "end": "2026-10-26T22:10:00Z"}
 
 
 def _ms(at: datetime) -> int:
@@ -113,15 +113,29 @@ def _close(a: float, b: float) -> bool:
     return a == pytest.approx(b, rel=1e-9, abs=1e-12)
 
 
+ROW_FIGURES = ("kgco2e", "avoided_kgco2e", "kgco2", "memo_kgco2e", "avoided_td_kgco2e")
+
+
+def _close_or_none(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and _close(a, b))
+
+
 def _assert_agree(raw: dict[str, Any], rolled: dict[str, Any]) -> None:
-    assert _close(raw["total_kgco2e"], rolled["total_kgco2e"])
-    assert _close(raw["avoided_kgco2e"], rolled["avoided_kgco2e"])
+    for name in ("total_kgco2e", "avoided_kgco2e", "avoided_td_kgco2e", "memo_kgco2e"):
+        assert _close(raw[name], rolled[name]), name
+    assert _close_or_none(raw["total_kgco2"], rolled["total_kgco2"])
+    assert _close(raw["co2"]["known_kgco2"], rolled["co2"]["known_kgco2"])
+    assert raw["co2"]["missing"] == rolled["co2"]["missing"]
+    assert _close(raw["wtt"]["kgco2e"], rolled["wtt"]["kgco2e"])
+    for scope, value in raw["scopes"].items():
+        assert _close(value, rolled["scopes"][scope]), scope
+    assert raw["disclosures"] == rolled["disclosures"]
     assert len(raw["rows"]) == len(rolled["rows"])
     for one, other in zip(raw["rows"], rolled["rows"], strict=True):
-        keys = set(one) - {"kgco2e", "avoided_kgco2e", "activity"}
+        keys = set(one) - {"activity", *ROW_FIGURES}
         assert {k: one[k] for k in keys} == {k: other[k] for k in keys}
-        assert _close(one["kgco2e"], other["kgco2e"])
-        assert _close(one["avoided_kgco2e"], other["avoided_kgco2e"])
+        for name in ROW_FIGURES:
+            assert _close_or_none(one[name], other[name]), name
         for name, value in one["activity"].items():
             assert _close(value, other["activity"][name]), name
 
@@ -134,18 +148,24 @@ async def _backfill_all(store: tuple[InfluxStore, httpx.AsyncClient], settings: 
 
 
 @pytest.mark.parametrize(
-    ("interval", "group_by"),
-    list(itertools.product(["", "1h", "6h", "1d", "1mo"],
-                           ["", "sensor", "site", "domain,carrier,vehicle_class"])),
+    ("interval", "group_by", "options"),
+    [*((interval, group_by, {}) for interval, group_by in itertools.product(
+        ["", "1h", "6h", "1d", "1mo"],
+        ["", "sensor", "site", "domain,carrier,vehicle_class"])),
+     # Every added figure too: scopes, well-to-tank, CO2 only, the EV memo, one factor set.
+     *((interval, "scope,carrier", {"wtt": "true", "ev_charging": "memo"})
+       for interval in ("", "1h", "1d")),
+     ("1mo", "scope", {"factor_year": "2025", "wtt": "true"})],
 )
 async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, httpx.AsyncClient],
-                                    interval: str, group_by: str) -> None:
+                                    interval: str, group_by: str,
+                                    options: dict[str, str]) -> None:
     coverage = await _backfill_all(store, db)
     assert coverage == Coverage(_ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS)
-    params = {**WINDOW, "interval": interval, "group_by": group_by}
+    params = {**WINDOW, "interval": interval, "group_by": group_by, **options}
     raw = await _get(db, source="raw", **params)
     rolled = await _get(db, source="rollup", **params)
-    auto = await _get(db, **params)  # a window over two days: auto reads rollups
+    auto = await _get(db, **params)
     assert raw["source"]["rollup_start"] is None
     # Whole hours inside the window come from rollups; the cut edge hours are read raw.
     assert (rolled["source"]["rollup_start"], rolled["source"]["rollup_end"]) == (
@@ -156,12 +176,44 @@ async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, http
     _assert_agree(raw, auto)
 
 
-async def test_short_windows_read_raw_under_auto(db: Settings,
-                                                 store: tuple[InfluxStore, httpx.AsyncClient]
-                                                 ) -> None:
+async def test_auto_reads_covered_hours_of_a_short_window_from_rollups(
+        db: Settings, store: tuple[InfluxStore, httpx.AsyncClient]) -> None:
     await _backfill_all(store, db)
-    body = await _get(db, start="2026-10-24T00:00:00Z", end="2026-10-25T00:00:00Z")
-    assert body["source"]["rollup_start"] is None
+    day = {"start": "2026-10-24T00:00:00Z", "end": "2026-10-25T00:30:00Z"}
+    auto = await _get(db, **day)
+    raw = await _get(db, source="raw", **day)
+    # The 24 whole hours from rollups, the last half hour raw; the same figures.
+    assert (auto["source"]["rollup_start"], auto["source"]["rollup_end"]) == (
+        "2026-10-24T00:00:00Z", "2026-10-25T00:00:00Z")
+    _assert_agree(raw, auto)
+    # Buckets under an hour cannot come from hourly rollups: auto reads them raw.
+    quarter = await _get(db, interval="15m", **day)
+    assert quarter["source"]["rollup_start"] is None
+
+
+async def test_indicators_inside_the_coverage_read_it_once_and_nothing_raw(
+        db: Settings, store: tuple[InfluxStore, httpx.AsyncClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    await _backfill_all(store, db)
+    sent: list[tuple[bool, str]] = []
+    post = InfluxStore._post
+
+    async def recording(self: InfluxStore, statements: Any, params: Any,
+                        own: bool = False) -> httpx.Response:
+        sent.extend((own, statement) for statement in statements)
+        return await post(self, statements, params, own)
+
+    # Records what the app sends; the real InfluxDB still answers every query.
+    monkeypatch.setattr(InfluxStore, "_post", recording)
+    app = create_app(db.model_copy(update={"rollup_interval_s": 0}))
+    async with api_client(app) as client:  # this period and the one before: both covered
+        response = await client.get("/api/v1/indicators", params={
+            "start": "2026-10-25T10:00:00Z", "end": "2026-10-26T22:00:00Z"})
+    assert response.status_code == 200, response.text
+    assert response.json()["source"]["rollup_start"] == "2026-10-25T10:00:00Z"
+    state = [one for one in sent if Measurement.ROLLUP_STATE in one[1]]
+    assert len(state) == 1
+    assert [statement for own, statement in sent if not own] == []
 
 
 async def test_rewriting_an_hour_overwrites_it(db: Settings,
@@ -271,7 +323,7 @@ async def test_late_reading_is_picked_up_by_the_next_run(
     write_readings(influx.url, db.influx_database,
                    [_energy("late", Carrier.ELECTRICITY, 50.0, recent),
                     _energy("late", Carrier.ELECTRICITY, 30.0, old)])
-    grid = 0.17700 + 0.01853
+    grid = 0.13096 + 0.01299  # DESNZ 2026
     raw = await _get(db, source="raw", **params)
     assert _close(raw["total_kgco2e"], before["total_kgco2e"] + 80 * grid)
     stale = await _get(db, source="rollup", **params)

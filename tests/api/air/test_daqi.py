@@ -10,11 +10,15 @@ from api.air.daqi import (
     BREAKPOINTS,
     POLLUTANTS,
     Aggregate,
+    PollutantBuckets,
     PollutantIndex,
     band_for_index,
     index_for,
+    needed_readings,
+    needed_units,
     overall,
     pollutant_index,
+    pool,
     round_concentration,
     site_index,
 )
@@ -109,57 +113,115 @@ def test_band_for_bad_index(bad: int) -> None:
         band_for_index(bad)
 
 
-def _hours(values: dict[int, tuple[int, float]]) -> dict[int, Aggregate]:
-    """Hourly buckets keyed by hours before AT (1 = the hour ending at AT)."""
-    return {AT - back * HOUR_MS: Aggregate(count, mean) for back, (count, mean) in values.items()}
+MINUTE = 60_000
 
 
-def test_hourly_window_needs_three_readings() -> None:
-    ok = pollutant_index("no2", AT, _hours({1: (3, 410.0), 2: (60, 900.0)}))
-    assert (ok.index, ok.band, ok.mean_ugm3, ok.readings, ok.reason) == (7, "High", 410.0, 3,
+def _hours(values: dict[int, tuple[int, float]], interval_ms: int = MINUTE
+           ) -> PollutantBuckets:
+    """One monitor's hourly units keyed by hours before AT (1 = the hour ending at AT)."""
+    buckets = {AT - back * HOUR_MS: Aggregate(count, mean)
+               for back, (count, mean) in values.items()}
+    return pool({"m": buckets}, {"m": interval_ms}, HOUR_MS)
+
+
+@pytest.mark.parametrize(("unit_ms", "interval_ms", "needed"), [
+    (HOUR_MS, MINUTE, 45),  # 75 % of 60 one-minute readings
+    (15 * MINUTE, MINUTE, 12),  # 75 % of 15, rounded up (11.25 -> 12)
+    (HOUR_MS, 15 * MINUTE, 3),  # 75 % of 4 quarter-hourly readings
+    (HOUR_MS, 10_000, 270),  # 10-second readings: 75 % of 360
+    (HOUR_MS, HOUR_MS, 1),
+    (15 * MINUTE, 30 * MINUTE, 1),  # a unit shorter than the interval: at least one
+    (HOUR_MS, 7 * MINUTE, 7),  # 60/7 = 8.57 expected; 75 % = 6.43 -> 7
+])
+def test_needed_readings_are_75_percent_of_those_expected(unit_ms: int, interval_ms: int,
+                                                          needed: int) -> None:
+    assert needed_readings(unit_ms, interval_ms) == needed
+
+
+def test_needed_units() -> None:
+    assert [needed_units(n) for n in (8, 23, 24, 25, 96)] == [6, 18, 18, 19, 72]
+
+
+def test_an_hour_of_one_minute_readings_is_valid_from_45_not_44() -> None:
+    ok = pollutant_index("no2", AT, _hours({1: (45, 410.0), 2: (60, 900.0)}))
+    assert (ok.index, ok.band, ok.mean_ugm3, ok.readings, ok.reason) == (7, "High", 410.0, 45,
                                                                           None)
+    assert ok.needed == 45
     assert (ok.window, ok.window_start_ms, ok.window_end_ms) == ("1h", AT - HOUR_MS, AT)
-    short = pollutant_index("no2", AT, _hours({1: (2, 410.0)}))
-    assert (short.index, short.band, short.mean_ugm3, short.readings) == (None, None, None, 2)
-    assert short.reason == "insufficient data: 2 readings, 3 needed"
+    short = pollutant_index("no2", AT, _hours({1: (44, 410.0)}))
+    assert (short.index, short.band, short.mean_ugm3, short.readings) == (None, None, None, 44)
+    assert short.reason == "insufficient data: 44 readings, 45 needed (75 % capture)"
+    # Before the fix 3 readings were enough: now 3 of 60 (5 %) is not.
+    assert pollutant_index("no2", AT, _hours({1: (3, 410.0)})).index is None
+    # A monitor reporting every 15 minutes needs 3 of its 4 readings an hour.
+    assert pollutant_index("no2", AT, _hours({1: (3, 410.0)}, 15 * MINUTE)).index == 7
 
 
-def test_fifteen_minute_window_needs_one_reading() -> None:
+def test_fifteen_minute_window_needs_12_of_15_one_minute_readings() -> None:
     quarter = 15 * MINUTE_MS
-    one = pollutant_index("so2", AT, {AT - quarter: Aggregate(1, 300.0),
-                                      AT - 2 * quarter: Aggregate(5, 2000.0)})
-    assert (one.index, one.window, one.readings, one.window_start_ms) == (4, "15m", 1,
+
+    def quarters(count: int) -> PollutantBuckets:
+        return pool({"m": {AT - quarter: Aggregate(count, 300.0),
+                           AT - 2 * quarter: Aggregate(15, 2000.0)}}, {"m": MINUTE}, quarter)
+
+    one = pollutant_index("so2", AT, quarters(12))
+    assert (one.index, one.window, one.readings, one.window_start_ms) == (4, "15m", 12,
                                                                           AT - quarter)
-    none = pollutant_index("so2", AT, {AT - 2 * quarter: Aggregate(5, 2000.0)})
+    none = pollutant_index("so2", AT, quarters(11))  # before the fix 1 reading was enough
     assert none.index is None
-    assert none.reason == "insufficient data: 0 readings, 1 needed"
+    assert none.reason == "insufficient data: 11 readings, 12 needed (75 % capture)"
+
+
+def test_monitors_are_pooled_where_each_has_capture() -> None:
+    # a: 60 readings at 100; b: 60 at 200 -> 150. c sends 10 of 60 (no capture): left out,
+    # though its readings are counted. d's interval is unknown: never valid.
+    buckets = {name: {AT - HOUR_MS: Aggregate(count, mean)}
+               for name, (count, mean) in {"a": (60, 100.0), "b": (60, 200.0),
+                                           "c": (10, 900.0), "d": (60, 900.0)}.items()}
+    pooled = pool(buckets, {"a": MINUTE, "b": MINUTE, "c": MINUTE, "d": None}, HOUR_MS)
+    result = pollutant_index("no2", AT, pooled)
+    assert result.mean_ugm3 == pytest.approx(150.0)
+    assert result.readings == 190
+    # Pooling weights by readings: a 2-per-minute monitor counts twice a 1-per-minute one.
+    weighted = pool({"a": {AT - HOUR_MS: Aggregate(120, 100.0)},
+                     "b": {AT - HOUR_MS: Aggregate(60, 400.0)}},
+                    {"a": 30_000, "b": MINUTE}, HOUR_MS)
+    assert pollutant_index("no2", AT, weighted).mean_ugm3 == pytest.approx(200.0)
+
+
+def test_unknown_interval_says_so() -> None:
+    unknown = pool({"m": {AT - HOUR_MS: Aggregate(1, 50.0)}}, {"m": None}, HOUR_MS)
+    result = pollutant_index("no2", AT, unknown)
+    assert result.index is None
+    assert result.reason is not None
+    assert "interval is unknown" in result.reason
 
 
 def test_eight_hour_window_is_mean_of_valid_hourly_means() -> None:
-    hours = {back: (4, 100.0) for back in range(1, 6)}
+    hours = {back: (45, 100.0) for back in range(1, 6)}
     hours[6] = (60, 160.0)  # a busier hour weighs no more than the others
-    hours[7] = (2, 1000.0)  # under 3 readings: not a valid hour, left out of the mean
+    hours[7] = (44, 1000.0)  # under 75 % capture: not a valid hour, left out of the mean
     hours[9] = (60, 1000.0)  # outside the window
     result = pollutant_index("o3", AT, _hours(hours))
     assert result.mean_ugm3 == pytest.approx(110.0)
     assert (result.index, result.band, result.window) == (4, "Moderate", "8h")
-    assert result.readings == 5 * 4 + 60 + 2
+    assert result.readings == 5 * 45 + 60 + 44
     assert result.window_start_ms == AT - 8 * HOUR_MS
 
 
 def test_eight_hour_window_needs_six_valid_hours() -> None:
-    result = pollutant_index("o3", AT, _hours({b: (4, 50.0) for b in range(1, 6)}))
+    result = pollutant_index("o3", AT, _hours({b: (45, 50.0) for b in range(1, 6)}))
     assert result.index is None
-    assert result.reason == "insufficient data: 5 hours with at least 3 readings, 6 needed"
+    assert result.reason == "insufficient data: 5 hours with 75 % data capture, 6 needed"
 
 
 def test_day_window_needs_eighteen_valid_hours() -> None:
-    full = pollutant_index("pm25", AT, _hours({b: (3, 30.0) for b in range(1, 19)}))
-    assert (full.index, full.band, full.window, full.readings) == (3, "Low", "24h", 54)
+    full = pollutant_index("pm25", AT, _hours({b: (45, 30.0) for b in range(1, 19)}))
+    assert (full.index, full.band, full.window, full.readings) == (3, "Low", "24h", 810)
     assert full.window_start_ms == AT - 24 * HOUR_MS
-    short = pollutant_index("pm10", AT, _hours({b: (3, 30.0) for b in range(1, 18)}))
+    short = pollutant_index("pm10", AT, _hours({b: (45, 30.0) for b in range(1, 18)}))
     assert short.index is None
-    assert short.reason == "insufficient data: 17 hours with at least 3 readings, 18 needed"
+    assert short.reason == "insufficient data: 17 hours with 75 % data capture, 18 needed"
 
 
 def _known(pollutant: str, index: int | None) -> PollutantIndex:
@@ -176,9 +238,9 @@ def test_overall_is_the_highest_index() -> None:
 
 def test_site_index_combines_pollutants() -> None:
     result = site_index("town-hall", AT, {
-        "no2": _hours({1: (12, 410.0)}),
-        "pm25": _hours({b: (3, 30.0) for b in range(1, 25)}),
-        "pm10": _hours({b: (3, 530.0) for b in range(1, 5)}),  # too few hours
+        "no2": _hours({1: (12, 410.0)}, 5 * MINUTE),  # every 5 minutes: 9 of 12 needed
+        "pm25": _hours({b: (45, 30.0) for b in range(1, 25)}),
+        "pm10": _hours({b: (45, 530.0) for b in range(1, 5)}),  # too few hours
     })
     assert set(result.pollutants) == set(POLLUTANTS)
     assert (result.site, result.at_ms) == ("town-hall", AT)
@@ -186,7 +248,7 @@ def test_site_index_combines_pollutants() -> None:
     assert result.driven_by == ("no2",)
     assert result.pollutants["pm25"].index == 3
     assert result.pollutants["pm10"].index is None
-    assert result.pollutants["so2"].reason == "insufficient data: 0 readings, 1 needed"
+    assert result.pollutants["so2"].reason == "insufficient data: no readings"
 
 
 def test_site_without_data_has_no_overall_index() -> None:

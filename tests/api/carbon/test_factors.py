@@ -40,16 +40,58 @@ def _file(tmp_path: Path, content: object) -> Path:
     return path
 
 
-def test_packaged_table_has_2024_and_2025_sets() -> None:
-    for factor_id, value in DESNZ_2024.items():
-        row = FACTORS.factor(factor_id, 2024)
-        assert (row.year, row.value) == (2024, pytest.approx(value, rel=1e-12))
-        assert "compare with the spreadsheet before publishing" in row.notes
-        assert "conversion factors 2024" in row.source
-        assert row.origin == "packaged"
+# DESNZ 2026 rows found in a machine-readable copy; gas, van and HGV (and their WTT rows)
+# were not, so 2026 activity uses the 2025 rows for those ids.
+DESNZ_2026 = {
+    "electricity.generation": 0.13096, "electricity.td": 0.01299, "vehicle.car": 0.16591,
+    "vehicle.motorcycle": 0.11367, "vehicle.bus": 0.12552 * 10.7,
+}
+NOT_IN_2026 = ("gas", "vehicle.van", "vehicle.hgv", "wtt.vehicle.van", "wtt.vehicle.hgv")
+NOT_IN_2024 = ("vehicle.van", "vehicle.hgv", "wtt.vehicle.van", "wtt.vehicle.hgv")
+
+
+def test_packaged_table_has_2024_2025_and_2026_sets() -> None:
+    for year, rows in ((2024, DESNZ_2024), (2026, DESNZ_2026)):
+        for factor_id, value in rows.items():
+            row = FACTORS.factor(factor_id, year)
+            assert (row.year, row.value) == (year, pytest.approx(value, rel=1e-12))
+            assert "compare with the spreadsheet before publishing" in row.notes
+            assert f"conversion factors {year}" in row.source
+            assert row.origin == "packaged"
     for factor_id in REQUIRED_IDS:
         assert FACTORS.factor(factor_id, 2025).year == 2025
-        assert FACTORS.factor(factor_id).year == 2025  # no year: the latest row
+    for factor_id in NOT_IN_2026:
+        assert FACTORS.factor(factor_id, 2026).year == 2025  # not checked: 2025 applies
+    for factor_id in NOT_IN_2024:
+        assert FACTORS.factor(factor_id, 2024).year == 2025
+    assert FACTORS.factor("electricity.generation").year == 2026  # no year: the latest row
+
+
+def test_every_row_names_the_copy_it_was_checked_against() -> None:
+    for row in FACTORS.factors:
+        assert ("JulesProject" in row.notes or "themisiq" in row.notes
+                or "third-party copies" in row.notes), (row.id, row.year)
+        if row.co2_value is not None:
+            assert "CO2 part" in row.notes, (row.id, row.year)
+            assert row.co2_value <= row.value * 1.001, (row.id, row.year)
+
+
+def test_co2_parts_and_wtt_rows_as_entered() -> None:
+    assert FACTORS.factor("electricity.generation", 2025).co2_value == 0.17489
+    assert FACTORS.factor("electricity.td", 2025).co2_value == 0.01834
+    assert FACTORS.factor("vehicle.car", 2025).co2_value == 0.16608
+    assert FACTORS.factor("gas", 2025).co2_value is None  # no copy gives it
+    assert FACTORS.factor("vehicle.bus", 2025).co2_value == pytest.approx(0.12435 * 10.7)
+    assert FACTORS.value("wtt.electricity.generation", 2025) == 0.0459
+    assert FACTORS.value("wtt.electricity.td", 2025) == 0.00397
+    assert FACTORS.value("wtt.gas", 2025) == 0.03021
+    assert FACTORS.value("wtt.vehicle.car", 2025) == 0.04399
+    assert FACTORS.value("wtt.electricity.generation", 2026) == 0.03682
+    assert all(row.co2_value is None for row in FACTORS.factors if row.id.startswith("wtt."))
+    fuels = {fuel: FACTORS.value(f"vehicle.car.{fuel}", 2025) for fuel in
+             ("petrol", "diesel", "hybrid", "plugin_hybrid", "battery_electric")}
+    assert fuels == {"petrol": 0.16272, "diesel": 0.17304, "hybrid": 0.12825,
+                     "plugin_hybrid": 0.10461, "battery_electric": 0.04047}
 
 
 @pytest.mark.parametrize(
@@ -57,6 +99,7 @@ def test_packaged_table_has_2024_and_2025_sets() -> None:
     [(2019, 0.18290, 2025),  # older than every set: the earliest row of each id
      (2024, 0.18290, 2025),  # no 2024 van row: the van falls back to its only row
      (2025, 0.18296, 2025),
+     (2026, 0.18296, 2025),  # no checked 2026 gas or van row: 2025's
      (2031, 0.18296, 2025)],  # newer than every set: the latest
 )
 def test_year_resolution(year: int, gas: float, van_year: int) -> None:
@@ -66,10 +109,11 @@ def test_year_resolution(year: int, gas: float, van_year: int) -> None:
 
 
 def test_in_force_lists_the_rows_of_the_years() -> None:
+    ids = {f.id for f in FACTORS.factors}
     assert {(f.id, f.year) for f in FACTORS.in_force([2026])} == {
-        (factor_id, 2025) for factor_id in REQUIRED_IDS}
+        (i, 2025 if i in NOT_IN_2026 else 2026) for i in ids}
     both = {(f.id, f.year) for f in FACTORS.in_force([2024, 2025])}
-    assert both == {(i, 2025) for i in REQUIRED_IDS} | {(i, 2024) for i in DESNZ_2024}
+    assert both == {(i, 2025) for i in ids} | {(i, 2024) for i in ids - set(NOT_IN_2024)}
 
 
 def test_no_override_file_is_the_packaged_table() -> None:
@@ -79,15 +123,15 @@ def test_no_override_file_is_the_packaged_table() -> None:
 def test_override_replaces_same_id_and_year_and_adds_new_rows(tmp_path: Path) -> None:
     table = load_factor_table(_file(tmp_path, {"factors": [
         _row(value=0.2, origin="packaged"),  # replaces gas 2025; a file cannot claim packaged
-        _row(id="electricity.generation", unit="kgCO2e/kWh", value=0.15, year=2026),  # adds
+        _row(id="electricity.generation", unit="kgCO2e/kWh", value=0.15, year=2027),  # adds
         _row(id="heat.network", unit="kgCO2e/kWh", value=0.1, year=2025),  # a new id
     ]}))
     assert table.factor("gas", 2025).value == 0.2
     assert table.factor("gas", 2025).origin == "override"
     assert table.factor("gas", 2024).origin == "packaged"
-    assert table.value("electricity.generation", 2026) == 0.15
     assert table.value("electricity.generation", 2027) == 0.15
-    assert table.value("electricity.td", 2026) == FACTORS.value("electricity.td", 2025)
+    assert table.value("electricity.generation", 2028) == 0.15
+    assert table.value("electricity.td", 2027) == FACTORS.value("electricity.td", 2026)
     assert table.factor("heat.network").origin == "override"
     assert len(table.factors) == len(FACTORS.factors) + 2
     assert "override" in table.note

@@ -25,10 +25,19 @@ def test_slots_use_the_intensity_and_gaps_fall_back_to_the_annual_factor() -> No
     slots = [_meter(10.0, 200.0), _meter(4.0, None), _meter(6.0, 150.0, Carrier.EV_CHARGING),
              _meter(0.0, None)]
     summary = summarise(slots, [], (), load_factors())
-    # 10 x (0.200 + 0.01853) = 2.1853; 4 x (0.177 + 0.01853) = 0.78212;
-    # 6 x (0.150 + 0.01853) = 1.01118; 0 kWh in the last slot adds nothing.
-    assert math.isclose(summary.total_kgco2e, 2.1853 + 0.78212 + 1.01118, rel_tol=1e-12)
+    # NESO's intensity already includes T&D losses: nothing is added to it.
+    # 10 x 0.200 = 2.0; 4 x (0.177 + 0.01853) = 0.78212 (fallback: annual generation + T&D);
+    # 6 x 0.150 = 0.9; 0 kWh in the last slot adds nothing. Total 3.68212 (before the fix,
+    # with T&D added on top of the intensity: 2.1853 + 0.78212 + 1.01118 = 3.9786).
+    assert math.isclose(summary.total_kgco2e, 2.0 + 0.78212 + 0.9, rel_tol=1e-12)
     assert summary.avoided_kgco2e == 0.0
+    # The intensity is CO2 (kg = kWh x g / 1000); the fallback's CO2 parts are DESNZ's.
+    assert math.isclose(summary.total_kgco2 or 0.0,
+                        2.0 + 0.9 + 4 * (0.17489 + 0.01834), rel_tol=1e-12)
+    # Scope 2 holds the intensity-priced kWh and the fallback's generation; the fallback's
+    # T&D is Scope 3. Nothing of the intensity-priced kWh is in Scope 3.
+    assert math.isclose(summary.scopes["scope_2_location"], 2.0 + 0.9 + 4 * 0.177)
+    assert math.isclose(summary.scopes["scope_3"], 4 * 0.01853)
 
 
 def test_no_intensity_at_all_equals_the_annual_method() -> None:

@@ -10,7 +10,8 @@ import pytest
 from api.activity.completeness import completeness, lost_messages, ratio
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.received import StoredReadings
-from api.carbon.indicators import (
+from api.carbon.parts import PricingOptions
+from api.carbon.period_figures import (
     CLASSES,
     PeriodActivity,
     active_travel_share,
@@ -53,7 +54,8 @@ def _summary_period() -> PeriodActivity:
         TransportActivity(None, "b", "t2", VC.CAR, 0.0, 0, 4),
         TransportActivity(None, "b", "t2", VC.PEDESTRIAN, 0.0, 0, 8),
     ]
-    summary = summarise(energy, transport, ("domain", "carrier", "vehicle_class"), FACTORS)
+    summary = summarise(energy, transport, ("domain", "carrier", "vehicle_class"), FACTORS,
+                        PricingOptions(factor_year=2025))
     return period_activity(summary)
 
 

@@ -17,15 +17,16 @@ GRID = 0.17700 + 0.01853  # electricity generation + transmission and distributi
 
 
 def energy(kwh: float, carrier: Carrier, *, site: str = "a", sensor: str = "e",
-           bucket: int | None = None) -> EnergyActivity:
-    return EnergyActivity(bucket, site, sensor, carrier, kwh)
+           bucket: int | None = None, year: int | None = 2025) -> EnergyActivity:
+    return EnergyActivity(bucket, site, sensor, carrier, kwh, year)
 
 
 def traffic(vc: VehicleClass, counts: int, link_km: float | None, *, site: str = "a",
-            sensor: str = "t", bucket: int | None = None) -> TransportActivity:
+            sensor: str = "t", bucket: int | None = None, year: int | None = 2025
+            ) -> TransportActivity:
     if link_km is None:
-        return TransportActivity(bucket, site, sensor, vc, 0.0, 0, counts)
-    return TransportActivity(bucket, site, sensor, vc, counts * link_km, counts)
+        return TransportActivity(bucket, site, sensor, vc, 0.0, 0, counts, year)
+    return TransportActivity(bucket, site, sensor, vc, counts * link_km, counts, year=year)
 
 
 def test_factor_table_has_every_contract_id_with_a_source() -> None:
@@ -34,18 +35,18 @@ def test_factor_table_has_every_contract_id_with_a_source() -> None:
         assert factor.value > 0
         assert factor.source
         assert factor.url.startswith("https://")
-        assert factor.year == 2025
-    assert FACTORS.value("electricity.generation") == 0.17700
-    assert FACTORS.value("electricity.td") == 0.01853
-    assert FACTORS.value("gas") == 0.18296
-    assert FACTORS.value("vehicle.car") == 0.16725
-    assert FACTORS.value("vehicle.motorcycle") == 0.11367
-    assert FACTORS.value("vehicle.van") == 0.25430
-    assert FACTORS.value("vehicle.hgv") == 0.89121
+        assert factor.year in (2025, 2026)
+    assert FACTORS.value("electricity.generation", 2025) == 0.17700
+    assert FACTORS.value("electricity.td", 2025) == 0.01853
+    assert FACTORS.value("gas", 2025) == 0.18296
+    assert FACTORS.value("vehicle.car", 2025) == 0.16725
+    assert FACTORS.value("vehicle.motorcycle", 2025) == 0.11367
+    assert FACTORS.value("vehicle.van", 2025) == 0.25430
+    assert FACTORS.value("vehicle.hgv", 2025) == 0.89121
 
 
 def test_bus_factor_is_passenger_km_factor_times_occupancy() -> None:
-    bus = FACTORS.factor("vehicle.bus")
+    bus = FACTORS.factor("vehicle.bus", 2025)
     assert bus.value == pytest.approx(0.12525 * 10.7, rel=1e-12)
     assert "0.12525" in bus.notes
     assert "not London" in bus.source
@@ -190,7 +191,7 @@ def test_each_activity_uses_the_factors_of_its_year() -> None:
     # Hand-computed: 2024 electricity 100 x (0.20705 + 0.01830) = 22.535; 2025 gas
     # 50 x 0.18296 = 9.148; 2024 car 10 x 0.16691 = 1.6691; 2024 bus 1 km x 1.390893;
     # 2024 van km use the 2025 row (no 2024 van row): 4 x 0.25430 = 1.0172; 2030
-    # electricity uses 2025: 10 x 0.19553 = 1.9553.
+    # electricity uses the latest set, 2026: 10 x (0.13096 + 0.01299) = 1.4395.
     summary = summarise(
         [EnergyActivity(None, "a", "e", Carrier.ELECTRICITY, 100, year=2024),
          EnergyActivity(None, "a", "g", Carrier.GAS, 50, year=2025),
@@ -202,18 +203,18 @@ def test_each_activity_uses_the_factors_of_its_year() -> None:
         group_by=("carrier",), factors=FACTORS,
     )
     assert summary.total_kgco2e == pytest.approx(
-        22.535 + 9.148 + 1.6691 + 1.390893 + 1.0172 + 1.9553, rel=1e-12)
+        22.535 + 9.148 + 1.6691 + 1.390893 + 1.0172 + 1.4395, rel=1e-12)
     assert summary.avoided_kgco2e == pytest.approx(20 * 0.20705, rel=1e-12)
     assert summary.applied == {
         ("electricity.generation", 2024), ("electricity.td", 2024), ("gas", 2025),
-        ("electricity.generation", 2025), ("electricity.td", 2025), ("vehicle.car", 2024),
+        ("electricity.generation", 2026), ("electricity.td", 2026), ("vehicle.car", 2024),
         ("vehicle.bus", 2024), ("vehicle.van", 2025),
     }
     electricity = next(row for row in summary.rows if row.keys["carrier"] == "electricity")
-    assert electricity.kgco2e == pytest.approx(22.535 + 1.9553, rel=1e-12)
+    assert electricity.kgco2e == pytest.approx(22.535 + 1.4395, rel=1e-12)
     assert electricity.factors == (("electricity.generation", 2024),
-                                   ("electricity.generation", 2025),
-                                   ("electricity.td", 2024), ("electricity.td", 2025))
+                                   ("electricity.generation", 2026),
+                                   ("electricity.td", 2024), ("electricity.td", 2026))
 
 
 def test_rebucket_moves_activity_to_output_buckets() -> None:

@@ -228,10 +228,11 @@ async def test_hello_now_series_sensors(db: Settings, influx: InfluxServer) -> N
             ts=now - 30_000, interval_s=60, counts={
                 VehicleClass.CAR: 10, VehicleClass.BUS: 2, VehicleClass.BICYCLE: 3,
                 VehicleClass.PEDESTRIAN: 20}), 0.35),
-        # Three readings: the fewest that make an hour's NO2 mean count for the DAQI.
+        # 50 one-minute readings in the last hour: at least the 45 (75 % of the 60 a 60 s
+        # monitor sends) that make an hour's NO2 mean count for the DAQI.
         *((Topic(Domain.AIR_QUALITY, "station", "aq-station"),
-           AirQualityReading(ts=now - age, no2_ugm3=40.0), None)
-          for age in (20_000, 80_000, 140_000)),
+           AirQualityReading(ts=now - 20_000 - k * 60_000, no2_ugm3=40.0), None)
+          for k in range(50)),
     ]
     write_readings(influx.url, db.influx_database, readings)
     async with streaming_client(live_app(db)) as client, \
@@ -364,13 +365,14 @@ async def test_seq_gap_dead_letter_spike_and_pipeline(db: Settings, influx: Infl
 
 async def test_daqi_high_alert_and_worst_site(db: Settings, influx: InfluxServer) -> None:
     now = _now_ms()
-    times = [now - m * 60_000 for m in (1, 2, 3, 4)]
+    times = [now - m * 60_000 for m in range(1, 51)]  # 50 one-minute readings
     write_readings(influx.url, db.influx_database, [
         (Topic(Domain.AIR_QUALITY, "station", "aq-station"),
          AirQualityReading(ts=ts, no2_ugm3=700.0), None) for ts in times])
     hour = now // 3_600_000 * 3_600_000
-    # At the last whole hour the NO2 hour had enough readings (3) only if 3 fell before it.
-    since = hour - 3_600_000 if sum(ts < hour for ts in times) >= 3 else hour
+    # At the last whole hour the NO2 hour had enough readings (45 of 60) only if 45 fell
+    # before it.
+    since = hour - 3_600_000 if sum(ts < hour for ts in times) >= 45 else hour
     async with streaming_client(live_app(db)) as client, \
             client.stream("GET", "/api/v1/live") as response:
         events = Events(response)

@@ -31,9 +31,11 @@ GRID = {**WINDOW, "method": "grid_intensity"}
 #   10:00  intensity 200: e-elec 10 kWh (10:05), e-ev 3 kWh (10:15)
 #   10:30  intensity 150: e-elec 4 kWh (10:30:00, on the boundary), 6 kWh (10:45)
 #   11:00  no intensity (region 3): e-elec 2 kWh (11:00:00, boundary), 5 kWh (11:10)
-ELEC = math.fsum([10 * (0.200 + TD), 4 * (0.150 + TD), 6 * (0.150 + TD),
-                  2 * (GEN + TD), 5 * (GEN + TD)])
-EV = 3 * (0.200 + TD)
+# NESO's intensity already includes T&D losses: slots priced at it get nothing added (before
+# the fix they had electricity.td on top: 5.23931 kg for e-elec, 0.65559 for e-ev); the
+# fallback slot is the annual generation + T&D.
+ELEC = math.fsum([10 * 0.200, 4 * 0.150, 6 * 0.150, 2 * (GEN + TD), 5 * (GEN + TD)])  # 4.86871
+EV = 3 * 0.200  # 0.6
 GAS_KG = 50 * GAS
 T1 = 10 * 0.5 * CAR
 GRID_KWH, FALLBACK_KWH = 23.0, 7.0
@@ -123,11 +125,14 @@ async def test_slots_priced_at_the_intensity_and_the_gap_falls_back(
     assert "grid_intensity" not in annual
     rows, annual_rows = _rows(body, "domain", "carrier"), _rows(annual, "domain", "carrier")
     assert rows[("energy", "electricity")]["kgco2e"] == pytest.approx(ELEC, abs=1e-9)
+    assert rows[("energy", "electricity")]["kgco2e"] == pytest.approx(4.86871, abs=1e-9)
     assert rows[("energy", "ev_charging")]["kgco2e"] == pytest.approx(EV, abs=1e-9)
     assert rows[("energy", "electricity")]["factors"] == [
         "electricity.generation@2025", "electricity.grid_intensity@2025", "electricity.td@2025"]
-    assert rows[("energy", "ev_charging")]["factors"] == [
-        "electricity.grid_intensity@2025", "electricity.td@2025"]
+    # EV charging was all priced at the intensity: no T&D row applied to it.
+    assert rows[("energy", "ev_charging")]["factors"] == ["electricity.grid_intensity@2025"]
+    # The intensity is CO2 per kWh: its kg are the CO2-only figure too.
+    assert rows[("energy", "ev_charging")]["kgco2"] == pytest.approx(EV, abs=1e-12)
     # Gas, transport and solar (avoided) are the annual method's, exactly.
     for key in (("energy", "gas"), ("transport", None), ("energy", "solar_pv")):
         assert rows[key] == annual_rows[key]
@@ -143,6 +148,7 @@ async def test_slots_priced_at_the_intensity_and_the_gap_falls_back(
     assert block == {
         "region_id": 3, "region": "north-west-england", "unit": "gCO2/kWh",
         "source": "NESO Carbon Intensity API, regional forecast (CC BY 4.0)",
+        "basis": block["basis"], "comparability": block["comparability"], "td_added": False,
         "grid_kwh": GRID_KWH, "fallback_kwh": FALLBACK_KWH, "slots_used": 2,
         "missing_slots": 1, "first_missing": ["2025-06-01T11:00:00Z"],
     }
@@ -154,6 +160,12 @@ async def test_slots_priced_at_the_intensity_and_the_gap_falls_back(
     assert factors["electricity.generation@2025"]["applied"] is True  # the fallback slot
     assert factors["electricity.td@2025"]["applied"] is True
     assert "electricity.grid_intensity@2025" not in _factors(annual)
+    assert "transmission and distribution losses included" in block["basis"]
+    assert "Not comparable with the DESNZ location-based figure" in block["comparability"]
+    assert "T&D losses included" in grid["scope"]
+    # Scope 2 has the intensity-priced kWh and the fallback's generation; Scope 3 only the
+    # fallback's T&D (7 kWh).
+    assert body["scopes"]["scope_3"] == pytest.approx(7 * TD, abs=1e-12)
 
 
 async def test_no_intensity_at_all_falls_back_everywhere_and_says_so(
@@ -193,7 +205,7 @@ async def test_boundary_readings_land_in_the_same_bucket_with_both_methods(
         row = _rows(grid, "bucket_start", "carrier")[("2025-06-01T11:30:00+01:00",
                                                       "electricity")]
         assert row["activity"]["energy_kwh"] == 10.0
-        assert row["kgco2e"] == pytest.approx(10 * (0.150 + TD), abs=1e-9)
+        assert row["kgco2e"] == pytest.approx(10 * 0.150, abs=1e-9)
         fallback = _rows(grid, "bucket_start", "carrier")[("2025-06-01T12:00:00+01:00",
                                                            "electricity")]
         assert fallback["kgco2e"] == pytest.approx(7 * (GEN + TD), abs=1e-9)

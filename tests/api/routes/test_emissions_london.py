@@ -27,8 +27,8 @@ from tests.api.helpers import api_client, create_database, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-GRID_2025, CAR_2025 = 0.17700 + 0.01853, 0.16725
-PER_HOUR = GRID_2025 + CAR_2025  # 2026 activity uses the latest (2025) set
+GRID_2026, CAR_2026 = 0.13096 + 0.01299, 0.16591
+PER_HOUR = GRID_2026 + CAR_2026  # 2026 activity uses the DESNZ 2026 set
 GAS_2024, GAS_2025 = 0.18290, 0.18296
 
 Row = tuple[Topic, Reading, float | None]
@@ -152,7 +152,9 @@ async def test_csv(app_settings: Settings, params: dict[str, str],
     lines = _csv(response.text)
     assert lines[0] == ["domain", "carrier", "bucket_start", "bucket_end", "kgco2e",
                         "avoided_kgco2e", "energy_kwh", "generated_kwh", "vehicle_km",
-                        "counts", "unattributed_counts", "factors"]
+                        "counts", "unattributed_counts", "factors",
+                        # added at the end, so existing columns keep their place
+                        "kgco2", "memo_kgco2e", "avoided_td_kgco2e"]
     body = (await _get(app_settings, **query)).json()
     assert len(lines) == 1 + len(body["rows"]) == 7
     for line, row in zip(lines[1:], body["rows"], strict=True):
@@ -160,9 +162,10 @@ async def test_csv(app_settings: Settings, params: dict[str, str],
                             row["bucket_end"]]
         assert float(line[4]) == row["kgco2e"]  # full precision: reads back exactly
         assert line[11] == " ".join(row["factors"])
+        assert line[12] == ("" if row["kgco2"] is None else repr(row["kgco2"]))
     total = math.fsum(float(line[4]) for line in lines[1:])
     assert total == body["total_kgco2e"] == float(response.headers["x-total-kgco2e"])
-    assert lines[2][11] == "vehicle.car@2025"  # transport rows name their factor too
+    assert lines[2][11] == "vehicle.car@2026"  # transport rows name their factor too
 
 
 @pytest.mark.parametrize(

@@ -247,7 +247,12 @@ async def test_empty_database_gives_nulls_not_errors(settings: Settings,
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["totals_tco2e"] == {"energy": 0.0, "transport": 0.0, "total": 0.0}
-    assert body["change"]["total"] == {"abs_tco2e": 0.0, "pct": None}
+    # The comparison period has no data: null, never 0 (a 0 would read as "no emissions").
+    assert body["previous_totals_tco2e"] is None
+    assert body["change"]["total"] == {"abs_tco2e": None, "pct": None}
+    assert (body["previous_avoided_tco2e"], body["previous_net_tco2e"]) == (None, None)
+    assert [p["has_data"] for p in body["periods"]] == [False, False]
+    assert [w["code"] for w in body["warnings"]] == ["low_completeness"] * 2
     assert body["active_travel_share"] is None
     assert body["energy_intensity_gco2e_per_kwh"] is None
     assert body["solar_share"] is None

@@ -42,6 +42,7 @@ def app_settings(settings: Settings, influx: InfluxServer) -> Settings:
         _energy("merseyway", "mw-gas-boiler", 150, Carrier.GAS),  # 2.5 intervals: late
         _energy("merseyway", "mw-solar-roof", 2 * 86_400, Carrier.SOLAR_PV),  # silent
         _energy("nowhere", "rogue-meter", 5),  # not in the registry
+        _energy("old-yard", "old-meter", 40 * 86_400),  # unregistered, beyond the lookback
         (Topic(Domain.AIR_QUALITY, "station", "aq-station"),
          AirQualityReading(ts=now_ms - 200_000, no2_ugm3=20.0), None),
         # A later reading carrying a different field: last seen is the later one.
@@ -102,6 +103,16 @@ async def test_filters_and_single_sensor(app_settings: Settings) -> None:
     assert one.json()["registered"] is False
     assert (await _get(app_settings, "/api/v1/sensors/mw-elec-main")).json()["status"] == (
         "reporting")
+    # A sensor with readings is known however long ago they were (not only within the
+    # 30-day lookback of the list): before the fix this was a 404.
+    old = await _get(app_settings, "/api/v1/sensors/old-meter")
+    assert old.status_code == 200, old.text
+    assert (old.json()["registered"], old.json()["status"], old.json()["site"]) == (
+        False, "silent", "old-yard")
+    assert 39 * 86_400 < old.json()["age_s"] < 41 * 86_400
+    yard = await _get(app_settings, "/api/v1/sensors", site="old-yard")
+    assert yard.status_code == 200  # a site with readings is known, even with none recent
+    assert yard.json()["sensors"] == []
     missing = await _get(app_settings, "/api/v1/sensors/no-such-sensor")
     assert missing.status_code == 404
     assert "no-such-sensor" in missing.json()["detail"]

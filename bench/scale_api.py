@@ -1,0 +1,223 @@
+"""The API's side of the scale benchmark (:mod:`bench.scale`): ``/api/v1/sensors`` and the
+live poller over the data of N sensors.
+
+After a drain has stored readings of N sensors, their database gets one recent reading per
+sensor (every 100th sensor's is 30 minutes old, so 1 % are silent and raise
+``sensor_silent`` alerts), written as the ingestor writes them (``reading_line``). Then:
+
+- ``smartplace api`` runs against that database (its packaged registry: the N sensors are
+  ``registered: false``, found in the data); ``/api/v1/sensors`` is timed (20 requests
+  after 2 warm-ups), the live stream (``/api/v1/live``) is read for a few seconds (time to
+  the first ``sensors`` event, size of each panel's event), and the process's RSS is sampled;
+- in this process, an app whose registry lists all N sensors (``create_app(registry=...)``)
+  times its live hub's ``tick()``: the first computes every panel (the slow ones included),
+  the following ones the per-refresh panels only. That is one poll cycle, measured directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench.api_latency import percentile
+from bench.consumers import wait_for
+from bench.messages import PREFIX, payloads
+from bench.procstat import rss_bytes
+from sensors.lineprotocol import reading_line
+from sensors.readings import Carrier
+from sensors.registry import Registry, Sensor, Site
+from sensors.settings import Settings
+from sensors.topics import Domain, domain_of, parse_topic
+from sensors.validation import validate_payload
+from smartplace.servers import free_port
+
+REQUESTS, WARMUPS = 20, 2
+LIVE_S = 8.0
+LIVE_MAX_S = 180.0  # a first tick slower than this is reported as not seen
+TICKS = 6
+SILENT_EVERY = 100
+WRITE_BATCH = 5_000
+
+
+@dataclass
+class ApiScale:
+    """The API's figures at one sensor count."""
+
+    sensors: int
+    listed: int = 0
+    list_ms: list[float] = field(default_factory=list)
+    list_bytes: int = 0
+    first_sensors_s: float | None = None  # connect to the first ``sensors`` event
+    event_bytes: dict[str, int] = field(default_factory=dict)  # largest event of each kind
+    rss_idle: int = 0
+    rss_max: int = 0
+    alert_kinds: dict[str, int] = field(default_factory=dict)  # active alerts, by kind
+    tick_ms: list[float] = field(default_factory=list)  # in process, registered sensors
+    problems: list[str] = field(default_factory=list)
+
+
+class PeakRss:
+    """Samples a process tree's RSS every ``interval_s`` in a thread; keeps the peak."""
+
+    def __init__(self, pid: int, interval_s: float = 0.1) -> None:
+        self.peak = rss_bytes(pid)
+        self._pid, self._interval = pid, interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, rss_bytes(self._pid))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def write_recent(url: str, database: str, sensors: int) -> None:
+    """One reading per sensor, 20 s old (every :data:`SILENT_EVERY`-th: 30 minutes old)."""
+    now = time.time_ns() // 1_000_000
+    lines = []
+    for index, (topic_text, payload) in enumerate(payloads(sensors, sensors)):
+        body = orjson.loads(payload)
+        body["ts"] = now - (1_800_000 if index % SILENT_EVERY == 0 else 20_000)
+        body["seq"] = 100_000  # far from the drain's: the seq-gap alert compares within 1 h
+        domain = domain_of(PREFIX, topic_text)
+        assert domain is not None
+        reading = validate_payload(domain, orjson.dumps(body))
+        lines.append(reading_line(parse_topic(PREFIX, topic_text), reading))
+    for start in range(0, len(lines), WRITE_BATCH):
+        answer = httpx.post(f"{url}/write", params={"db": database, "precision": "ns"},
+                            content="\n".join(lines[start:start + WRITE_BATCH]), timeout=60)
+        answer.raise_for_status()
+
+
+def bench_registry(sensors: int) -> Registry:
+    """A registry listing the drain's N sensors (``payloads``: sensor k at ``site-{k % 9}``)."""
+    sites = tuple(Site(id=f"site-{i}", name=f"Bench site {i}", lat=53.41 + i / 1000,
+                       lon=-2.16, kind="bench") for i in range(9))
+    domains = (Domain.ENERGY, Domain.TRANSPORT, Domain.AIR_QUALITY)
+    return Registry(network="bench", sites=sites, sensors=tuple(
+        Sensor(id=f"sensor-{k:05d}", site=f"site-{k % 9}", domain=domains[k % 3],
+               interval_s=60, carrier=Carrier.ELECTRICITY if k % 3 == 0 else None,
+               link_km=0.4 if k % 3 == 1 else None)
+        for k in range(sensors)))
+
+
+def _read_live(url: str, seconds: float, result: ApiScale) -> None:
+    """Read the live stream for ``seconds``, and on until the first tick's ``sensors`` and
+    ``alerts`` events came (at most :data:`LIVE_MAX_S`): when the first ``sensors`` event
+    arrived, the largest event of each kind."""
+    started = time.perf_counter()
+    name, data = "", b""
+    timeout = httpx.Timeout(10, read=LIVE_MAX_S + 30)  # heartbeats come every 15 s
+    with httpx.stream("GET", f"{url}/api/v1/live", timeout=timeout) as response:
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data += line.removeprefix("data: ").encode()
+            elif not line and name:
+                if name == "sensors" and result.first_sensors_s is None:
+                    result.first_sensors_s = time.perf_counter() - started
+                if name == "error":
+                    result.problems.append("the live stream sent an error event")
+                if name == "alerts":
+                    kinds = [alert["kind"] for alert in orjson.loads(data)["active"]]
+                    result.alert_kinds = {kind: kinds.count(kind) for kind in set(kinds)}
+                result.event_bytes[name] = max(result.event_bytes.get(name, 0), len(data))
+                name, data = "", b""
+            elapsed = time.perf_counter() - started
+            complete = {"sensors", "alerts"} <= result.event_bytes.keys()
+            if (elapsed > seconds and complete) or elapsed > LIVE_MAX_S:
+                return
+
+
+def _time_sensor_list(url: str, result: ApiScale, requests: int) -> None:
+    with httpx.Client(base_url=url, timeout=120) as client:
+        for n in range(WARMUPS + requests):
+            started = time.perf_counter()
+            answer = client.get("/api/v1/sensors")
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            answer.raise_for_status()
+            if n >= WARMUPS:
+                result.list_ms.append(elapsed_ms)
+        result.listed = len(answer.json()["sensors"])
+        result.list_bytes = len(answer.content)
+
+
+def measure_process(influx_url: str, database: str, workdir: Path, result: ApiScale,
+                    requests: int = REQUESTS, live_s: float = LIVE_S) -> None:
+    """Time ``smartplace api`` (a child process) on the database."""
+    port = free_port()
+    env = {"SMARTPLACE_INFLUX_URL": influx_url, "SMARTPLACE_INFLUX_DATABASE": database,
+           "SMARTPLACE_API_HOST": "127.0.0.1", "SMARTPLACE_API_PORT": str(port),
+           "SMARTPLACE_ROLLUP_INTERVAL_S": "0", "SMARTPLACE_LOG_FORMAT": "text",
+           "PATH": "/usr/bin:/bin"}
+    url = f"http://127.0.0.1:{port}"
+    with (workdir / "api.log").open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "smartplace", "api"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        wait_for(lambda: _answers(f"{url}/health"), 60, "smartplace api answering", 0.2)
+        result.rss_idle = rss_bytes(process.pid)
+        peak = PeakRss(process.pid)
+        try:
+            _time_sensor_list(url, result, requests)
+            _read_live(url, live_s, result)
+        finally:
+            result.rss_max = peak.stop()
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _ticks(settings: Settings, registry: Registry, result: ApiScale, ticks: int) -> None:
+    from api.main import create_app
+
+    app = create_app(settings, registry=registry)
+    async with app.router.lifespan_context(app):
+        hub = app.state.live_hub
+        for _ in range(ticks):
+            started = time.perf_counter()
+            events = await hub.tick()
+            result.tick_ms.append((time.perf_counter() - started) * 1000)
+            if any(event.name == "error" for event in events):
+                result.problems.append("a live tick reported failing panels")
+
+
+def measure(influx_url: str, database: str, sensors: int, workdir: Path, *,
+            requests: int = REQUESTS, live_s: float = LIVE_S, ticks: int = TICKS) -> ApiScale:
+    """Everything above, on the drain's database (which the caller's influxd serves)."""
+    result = ApiScale(sensors)
+    write_recent(influx_url, database, sensors)
+    measure_process(influx_url, database, workdir, result, requests, live_s)
+    settings = Settings(_env_file=None, influx_url=influx_url,
+                        influx_database=database, api_keys=None, rollup_interval_s=0)
+    asyncio.run(_ticks(settings, bench_registry(sensors), result, ticks))
+    if result.listed < sensors:
+        result.problems.append(f"/api/v1/sensors listed {result.listed} of {sensors}")
+    return result
+
+
+def p(values: list[float], q: float) -> str:
+    """A percentile in ms, or '-' when nothing was measured."""
+    return f"{percentile(values, q):,.0f}" if values else "-"
