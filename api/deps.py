@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -11,6 +12,7 @@ from api.influx import InfluxStore
 from api.live.hub import LiveHub
 from api.network.flags import FlagCache
 from sensors.factors import FactorTable
+from sensors.formats.devices import Device
 from sensors.registry import Registry
 from sensors.settings import Settings
 
@@ -23,6 +25,11 @@ def get_settings(request: Request) -> Settings:
 def get_registry(request: Request) -> Registry:
     """The site and sensor registry in force."""
     return cast(Registry, request.app.state.registry)
+
+
+def get_devices(request: Request) -> Mapping[str, Device]:
+    """The devices file's devices by sensor (empty without one): metadata, as the registry."""
+    return cast(Mapping[str, Device], request.app.state.devices)
 
 
 def get_factors(request: Request) -> FactorTable:
@@ -67,6 +74,7 @@ def get_flag_cache(request: Request) -> FlagCache:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+DevicesDep = Annotated[Mapping[str, Device], Depends(get_devices)]
 FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
 LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]

@@ -7,7 +7,7 @@ and the live hub (closed in reverse order).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
@@ -44,6 +44,7 @@ from api.routes import (
 from api.security import SecurityHeaders
 from api.webhook import Delivery, Notifier
 from sensors.factors import FactorTable, load_factor_table
+from sensors.formats.devices import Device, devices_by_sensor
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
 from sensors.version import smartplace_version
@@ -65,7 +66,8 @@ async def _store_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings, registry: Registry | None = None, factors: FactorTable | None = None
+    settings: Settings, registry: Registry | None = None, factors: FactorTable | None = None,
+    devices: Mapping[str, Device] | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -74,6 +76,8 @@ def create_app(
         registry: the site and sensor registry (default: the packaged one).
         factors: the emission-factor table (default: the packaged one with the
             settings' ``factors_file`` applied).
+        devices: the devices file's devices by sensor (default: ``devices_file``'s, if
+            set): which sensors send which device format.
 
     Returns:
         The app; its lifespan opens the InfluxDB client, starts the rollup job and makes
@@ -88,7 +92,7 @@ def create_app(
                                     on_run=app.state.answers.invalidate)
         notifier, ledger = _alert_ledger(settings, store, app.state.metrics)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store, ledger,
-                      app.state.flags)
+                      app.state.flags, app.state.devices)
         app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
         scheduler.start()
         if notifier is not None:
@@ -118,6 +122,9 @@ def create_app(
     # Raises FactorFileError at start-up when the override file is invalid.
     app.state.factors = factors if factors is not None else load_factor_table(
         settings.factors_file)
+    # Raises DevicesFileError at start-up when the devices file is invalid.
+    app.state.devices = devices if devices is not None else devices_by_sensor(
+        settings.devices_file)
     # Raises BudgetFileError at start-up when the budget file is invalid.
     app.state.budget = load_budget(settings.carbon_budget_file)
     app.state.store = app.state.rollups = app.state.live_hub = None

@@ -20,6 +20,7 @@ from bench.drain import Consumer
 from bench.nodered_peer import NodeRed
 
 BASELINE = CountOnly().name
+DRAINS = {"native": ("native",), "mixed": ("mixed",), "both": ("native", "mixed")}
 
 
 def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
@@ -35,19 +36,32 @@ def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
 
 
 def _ingest(args: argparse.Namespace) -> None:
-    ratios: dict[str, list[float]] = {}
-    for trial in range(1, args.repeat + 1):
-        consumers = [make() for make in _contenders(args)]
-        results = drain.run(consumers, args.messages, args.sensors)
-        print(f"\ntrial {trial} of {args.repeat}, {args.messages:,} messages, "
-              f"{args.sensors:,} sensors:\n{drain.table(results, BASELINE)}\n", flush=True)
-        base = next(one.rate for one in results if one.name == BASELINE)
-        for one in results:
-            ratios.setdefault(one.name, []).append(one.rate / base)
-    print(f"median ratio to the count-only paho subscriber over {args.repeat} trial(s):")
-    for name, found in ratios.items():
-        found.sort()
-        print(f"  {found[len(found) // 2]:.2f}  {name}")
+    medians: dict[str, dict[str, float]] = {}
+    for drain_kind in DRAINS[args.drain]:
+        mixed = drain_kind == "mixed"
+        ratios: dict[str, list[float]] = {}
+        for trial in range(1, args.repeat + 1):
+            # The mixed drain has cumulative meters, which need a single ingestor.
+            consumers = [make() for make in ([CountOnly, Smartplace] if mixed
+                                             else _contenders(args))]
+            results = drain.run(consumers, args.messages, args.sensors, mixed=mixed)
+            print(f"\n{drain_kind} drain, trial {trial} of {args.repeat}, {args.messages:,} "
+                  f"messages, {args.sensors:,} sensors:\n{drain.table(results, BASELINE)}\n",
+                  flush=True)
+            base = next(one.rate for one in results if one.name == BASELINE)
+            for one in results:
+                ratios.setdefault(one.name, []).append(one.rate / base)
+        print(f"{drain_kind} drain: median ratio to the count-only paho subscriber over "
+              f"{args.repeat} trial(s):")
+        for name, found in ratios.items():
+            found.sort()
+            medians.setdefault(drain_kind, {})[name] = found[len(found) // 2]
+            print(f"  {found[len(found) // 2]:.2f}  {name}")
+    if len(medians) == 2:
+        ingest = next(name for name in medians["mixed"] if name != BASELINE)
+        change = medians["mixed"][ingest] / medians["native"][ingest] - 1
+        print(f"mixed-format ratio against the native ratio: {change:+.0%} "
+              "(target: within 15 %)")
 
 
 def _api(args: argparse.Namespace) -> None:
@@ -78,6 +92,9 @@ def main() -> None:
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--drain", choices=tuple(DRAINS), default="both",
+                        help="ingest: the native drain, the mixed-format one (half TTN and "
+                        "Shelly, bench/mixed.py), or both")
     parser.add_argument("--sensors", type=int, default=300,
                         help="distinct sensors the drain's messages come from")
     parser.add_argument("--workers", type=int, nargs="*", default=[2],

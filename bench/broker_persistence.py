@@ -44,7 +44,7 @@ def run_once(interval_s: int, messages: int) -> PersistenceRun:
     broker = servers.MosquittoServer(workdir, accounts=[baseline, publisher], prefixes=[PREFIX])
     broker.start()
     try:
-        register_session(broker.port, baseline, f"{PREFIX}/#")
+        register_session(broker.port, baseline, (f"{PREFIX}/#",))
         batch = payloads(messages)
         publish_s = publish(broker.port, publisher, batch)
         time.sleep(interval_s if interval_s <= 2 else 0)  # at least one save of the queue

@@ -28,22 +28,25 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.count_subscriber import session_properties
 from bench.drain import RECEIVE_MAXIMUM, Bench, Drained, check_content
 from bench.messages import PREFIX
+from bench.mixed import FORMAT_TOPICS
 from bench.procstat import cpu_seconds
 from smartplace.broker_auth import BrokerAccount, ingest_account, new_password
 from smartplace.servers import free_port
 
 PROFILE = os.environ.get("BENCH_PROFILE")
+# Every consumer may read the mixed drain's format topics too (bench.mixed).
+READ = (f"{PREFIX}/#", *FORMAT_TOPICS)
 
 
-def register_session(port: int, account: BrokerAccount, topic: str) -> None:
-    """Create the persistent session of ``account`` subscribed to ``topic``, then leave."""
+def register_session(port: int, account: BrokerAccount, topics: tuple[str, ...]) -> None:
+    """Create the persistent session of ``account`` subscribed to ``topics``, then leave."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=account.username,
                          protocol=mqtt.MQTTv5)
     client.username_pw_set(account.username, account.password)
     client.connect("127.0.0.1", port, clean_start=True,
                    properties=session_properties(RECEIVE_MAXIMUM))
     client.loop_start()
-    client.subscribe(topic, qos=1)
+    client.subscribe([(topic, 1) for topic in topics])
     time.sleep(0.5)
     client.disconnect()
     client.loop_stop()
@@ -64,13 +67,13 @@ def _child_drain(module: str, mode: tuple[str, ...], bench: Bench,
 class CountOnly:
     name: str = "paho subscriber that only counts"
     account: BrokerAccount = field(default_factory=lambda: BrokerAccount(
-        "bench-count", new_password(), read=(f"{PREFIX}/#",)))
+        "bench-count", new_password(), read=READ))
 
     def accounts(self) -> list[BrokerAccount]:
         return [self.account]
 
     def register(self, bench: Bench) -> None:
-        register_session(bench.broker.port, self.account, f"{PREFIX}/#")
+        register_session(bench.broker.port, self.account, bench.topics)
 
     def drain(self, bench: Bench) -> Drained:
         seconds, cpu = _child_drain("bench.count_subscriber", (), bench, self.account)
@@ -84,7 +87,7 @@ class AckHandoff:
 
     def __post_init__(self) -> None:
         self.account = BrokerAccount(f"bench-ack-{self.mode}", new_password(),
-                                     read=(f"{PREFIX}/#",))
+                                     read=READ)
 
     @property
     def name(self) -> str:
@@ -96,7 +99,7 @@ class AckHandoff:
         return [self.account]
 
     def register(self, bench: Bench) -> None:
-        register_session(bench.broker.port, self.account, f"{PREFIX}/#")
+        register_session(bench.broker.port, self.account, bench.topics)
 
     def drain(self, bench: Bench) -> Drained:
         seconds, cpu = _child_drain("bench.ack_handoff", (self.mode,), bench, self.account)
@@ -150,7 +153,7 @@ class Smartplace:
         return f"{name} [{self.code_dir.name}]" if self.code_dir else name
 
     def accounts(self) -> list[BrokerAccount]:
-        base = ingest_account(self.client_id, PREFIX)
+        base = ingest_account(self.client_id, PREFIX, FORMAT_TOPICS)
         names = [self.client_id] + [f"{self.client_id}-{i}" for i in range(1, self.workers + 1)]
         return [BrokerAccount(name, self.password, base.read, base.write) for name in names]
 
@@ -166,8 +169,11 @@ class Smartplace:
             "SMARTPLACE_METRICS_PORT": str(self.metrics_port),
             "SMARTPLACE_LOG_FORMAT": "text",
             "SMARTPLACE_SPOOL_DIR": str(bench.workdir / self.client_id / "spool"),
+            "SMARTPLACE_INGEST_HTTP_PORT": "0",
             "PATH": "/usr/bin:/bin",
         }
+        if bench.devices_file is not None:
+            env["SMARTPLACE_DEVICES_FILE"] = str(bench.devices_file)
         if self.code_dir is not None:
             env["PYTHONPATH"] = str(self.code_dir)
         log = bench.workdir / f"{self.client_id}.log"

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+import orjson
 
 from bench.messages import PREFIX, Totals, payloads, publish, totals
+from bench.mixed import FORMAT_TOPICS, devices, mixed_payloads, mixed_totals
 from bench.procstat import cpu_seconds
 from smartplace.broker_auth import BrokerAccount, publisher_account
 from smartplace.servers import InfluxServer, MosquittoServer
@@ -67,6 +69,9 @@ class Bench:
     messages: list[tuple[str, bytes]] = field(default_factory=list)
     expected: Totals = field(default_factory=Totals)
     prefix: str = PREFIX
+    # What the consumers subscribe to, and the ingestor's devices file (the mixed drain).
+    topics: tuple[str, ...] = (f"{PREFIX}/#",)
+    devices_file: Path | None = None
 
 
 class Consumer(Protocol):
@@ -88,7 +93,8 @@ def check_content(bench: Bench, database: str) -> tuple[int, tuple[str, ...]]:
         "SELECT sum(energy_kwh) AS kwh FROM energy; "
         "SELECT sum(count_car) + sum(count_motorcycle) + sum(count_van) + sum(count_hgv) + "
         "sum(count_bus) + sum(count_bicycle) + sum(count_pedestrian) AS vehicles "
-        "FROM transport; SELECT sum(no2_ugm3) AS no2 FROM air_quality"}).json()
+        "FROM transport; SELECT sum(no2_ugm3) AS no2 FROM air_quality; "
+        "SELECT count(register_kwh) AS n FROM energy"}).json()
     results = answer["results"]
     counts = {series["name"]: int(series["values"][0][1])
               for series in results[0].get("series", [])}
@@ -106,14 +112,18 @@ def check_content(bench: Bench, database: str) -> tuple[int, tuple[str, ...]]:
                              ("no2_ugm3 sum", one(3), expected.no2_ugm3)):
         if abs(got - want) > 1e-6 * max(1.0, abs(want)):
             problems.append(f"{label}: {got:,.1f}, published {want:,.1f}")
-    return sum(counts.values()), tuple(problems)
+    registers = int(one(4))
+    if registers != expected.registers:
+        problems.append(f"meter registers: {registers} of {expected.registers}")
+    return sum(counts.values()) + registers, tuple(problems)
 
 
 def run(consumers: Sequence[Consumer], messages: int = 100_000, sensors: int = 300,
-        workdir: Path | None = None) -> list[Drained]:
-    """Queue ``messages`` for every consumer on fresh servers, then drain each in turn."""
+        workdir: Path | None = None, mixed: bool = False) -> list[Drained]:
+    """Queue ``messages`` for every consumer on fresh servers, then drain each in turn;
+    ``mixed``: half of the sensors in device formats (:mod:`bench.mixed`)."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="smartplace-bench-"))
-    publisher = publisher_account("bench-publisher", PREFIX)
+    publisher = publisher_account("bench-publisher", PREFIX, FORMAT_TOPICS)
     accounts = [publisher] + [one for consumer in consumers for one in consumer.accounts()]
     broker = MosquittoServer(workdir, accounts=accounts, prefixes=[PREFIX])
     store = InfluxServer(workdir)
@@ -121,10 +131,14 @@ def run(consumers: Sequence[Consumer], messages: int = 100_000, sensors: int = 3
     store.start()
     try:
         bench = Bench(workdir, broker, store)
+        if mixed:
+            bench.topics += FORMAT_TOPICS
+            bench.devices_file = workdir / "devices.json"
+            bench.devices_file.write_bytes(orjson.dumps(devices(sensors)))
         for consumer in consumers:
             consumer.register(bench)
-        bench.messages = payloads(messages, sensors)
-        bench.expected = totals(bench.messages)
+        bench.messages = (mixed_payloads if mixed else payloads)(messages, sensors)
+        bench.expected = (mixed_totals if mixed else totals)(bench.messages)
         seconds = publish(broker.port, publisher, bench.messages)
         print(f"published {messages:,} QoS 1 messages from {sensors:,} sensors in "
               f"{seconds:.1f}s ({messages / seconds:,.0f}/s), queued for "

@@ -31,6 +31,7 @@ class Totals:
     energy_kwh: float = 0.0
     vehicles: int = 0
     no2_ugm3: float = 0.0
+    registers: int = 0  # meter readings, which carry a register and no seq (bench.mixed)
 
 
 def payloads(count: int, sensors: int = 300) -> list[tuple[str, bytes]]:

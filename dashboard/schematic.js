@@ -288,7 +288,13 @@ export class Schematic {
     const seen = parseTime(state?.last_seen);
     const lastSeen = seen ? `last seen ${clockTime(seen)} (${formatDuration(state.age_s)} ago)` : "never seen";
     const registry = sensor.registered ? "" : " (not in the registry)";
-    const title = `${id}${registry}: ${sensor.domain} at ${group.dataset.siteName}, `
+    // What the sensor sends (the devices file's format, or native): from either event.
+    const source = state?.source_format || sensor.source_format || "native";
+    if (group.dataset.source !== source) {
+      group.dataset.source = source;
+    }
+    const via = source === "native" ? "" : ` via ${source}`;
+    const title = `${id}${registry}: ${sensor.domain}${via} at ${group.dataset.siteName}, `
       + `${STATUS_WORDS[status] || status}, ${lastSeen}`;
     const titleNode = group.querySelector("title");
     if (titleNode.textContent !== title) {

@@ -37,6 +37,18 @@ function setAsideText(setAside) {
   return parts.length ? `Not shown and not counted: ${parts.join(", ")}.` : "";
 }
 
+// How many sensors send each format (native contract payloads, LoRaWAN, smart meters...).
+function renderSources(sensors) {
+  const tally = new Map();
+  for (const sensor of sensors) {
+    const source = sensor.source_format || "native";
+    tally.set(source, (tally.get(source) || 0) + 1);
+  }
+  const order = [...tally.keys()].sort((a, b) => (a === "native" ? -1 : b === "native" ? 1 : a.localeCompare(b)));
+  const text = order.map((source) => `${source} ${tally.get(source)}`).join(" · ");
+  setText($("#sensor-sources"), text ? `Sources: ${text}` : "");
+}
+
 export function onSensors(data) {
   state.flags = new Map((data.sensors || []).map((one) => [one.id, one]));
   schematic.update(data);
@@ -47,10 +59,11 @@ export function onSensors(data) {
   const aside = setAsideText(data.set_aside || {});
   setText($("#set-aside"), aside);
   $("#set-aside").hidden = !aside;
+  const inService = (data.sensors || []).filter((sensor) => !sensor.simulated && !sensor.retired);
+  renderSources(inService);
   // A readable list of the sensors in service that need attention (worst first).
   const rank = { silent: 0, late: 1 };
-  const attention = (data.sensors || [])
-    .filter((sensor) => !sensor.simulated && !sensor.retired)
+  const attention = inService
     .filter((sensor) => sensor.status === "silent" || sensor.status === "late")
     .sort((a, b) => rank[a.status] - rank[b.status] || (a.age_s ?? Infinity) - (b.age_s ?? Infinity)
       || a.id.localeCompare(b.id));
@@ -83,7 +96,8 @@ export function onSensors(data) {
     name.textContent = sensor.id;
     open.append(name);
     const detail = document.createElement("span");
-    detail.textContent = ` ${sensor.status} · ${siteName(sensor.site)} · ${seen ? `last seen ${shortTime(seen, now())}` : "never seen"}`;
+    const via = sensor.source_format && sensor.source_format !== "native" ? ` · ${sensor.source_format}` : "";
+    detail.textContent = ` ${sensor.status} · ${siteName(sensor.site)}${via} · ${seen ? `last seen ${shortTime(seen, now())}` : "never seen"}`;
     item.append(open, detail);
     list.append(item);
   }

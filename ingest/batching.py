@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ingest.deadletters import DeadLetter, DeadLetterWriter
-from ingest.decode import Decoded, Rejection
+from ingest.decode import Decoded, Ignored, Rejection
 from ingest.metrics import IngestMetrics, IngestStats
 from ingest.retry import Retrier
 from ingest.spool import Qos0Spool
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Acknowledges stored messages (each on the connection it arrived on), in order.
 Acknowledge = Callable[[Sequence["Item"]], None]
-Decode = Callable[[str, bytes], "Decoded | Rejection"]
+Decode = Callable[[str, bytes], "Decoded | Rejection | Ignored"]
 
 
 class Item(NamedTuple):
@@ -42,7 +42,7 @@ class Item(NamedTuple):
     mid: int
     qos: int
     generation: int
-    result: Decoded | Rejection
+    result: Decoded | Rejection | Ignored
     topic: str
     payload: bytes
     received_at: float
@@ -57,7 +57,8 @@ class Batcher:
                  stats: IngestStats, metrics: IngestMetrics, batch_size: int,
                  flush_interval_s: float, stop: threading.Event,
                  spool: Qos0Spool | None = None, qos0_memory: int = 20_000,
-                 decode: Decode | None = None) -> None:
+                 decode: Decode | None = None,
+                 durable: Callable[[], None] | None = None) -> None:
         # A deque, not a queue.Queue: append and popleft are atomic and lock-free, which
         # matters at tens of thousands of messages a second. It needs no bound of its own:
         # the broker never has more than Receive Maximum messages unacknowledged with us.
@@ -76,6 +77,8 @@ class Batcher:
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
         self._stop = stop
+        # Makes the state the decoder kept (cumulative registers) durable: before any ack.
+        self._durable = durable
         self._spool = spool
         self._qos0_memory = qos0_memory
         self._decode = decode
@@ -161,6 +164,8 @@ class Batcher:
         Raises:
             ShutdownTimeoutError: the store stayed down through the shutdown grace period;
                 nothing of the batch was acknowledged.
+            StateStoreError: the decoder's state could not be made durable; nothing of the
+                batch was acknowledged.
         """
         started = time.monotonic()
         readings: list[tuple[Item, Decoded]] = []
@@ -168,10 +173,17 @@ class Batcher:
         for item in batch:
             result = item.result
             if isinstance(result, Decoded):
+                if result.rejections:  # a device format's message with some bad readings
+                    dead.extend(DeadLetter(item.topic, item.payload, one.reason, one.domain,
+                                           one.detail, item.retained)
+                                for one in result.rejections)
+                    if not result.line:
+                        continue
                 readings.append((item, result))
-            else:
+            elif isinstance(result, Rejection):
                 dead.append(DeadLetter(item.topic, item.payload, result.reason, result.domain,
                                        result.detail, item.retained))
+            # Ignored (not a reading): nothing to store, acknowledged below like the rest.
         lines = [decoded.line for _, decoded in readings]
         refused = self._retrier.run(lambda: self._store.write_keeping_good(lines))
         for index, message in sorted(refused.items()):
@@ -183,6 +195,8 @@ class Batcher:
             log.error("InfluxDB refused a reading", extra={"topic": item.topic, "error": message})
         if dead:
             self._dead_letters.store(dead)
+        if self._durable is not None:
+            self._durable()
         stats = self._stats
         stats.stored += len(readings) - len(refused)
         self._acknowledge(batch)

@@ -41,7 +41,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest.mqtt_client import FastClient
 from sensors.settings import Settings
-from sensors.topics import subscription
+from sensors.topics import shared, subscription
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,17 @@ class MqttConsumer:
     """Receives every message under the topic prefix and acknowledges on request."""
 
     def __init__(self, settings: Settings, handler: MessageHandler, *,
-                 drain: bool = False) -> None:
+                 extra_topics: Sequence[str] = (), drain: bool = False) -> None:
         endpoint = settings.mqtt
         self._endpoint = endpoint
-        self._topic = subscription(settings.topic_prefix, settings.ingest_share_group)
+        group = settings.ingest_share_group
+        # <prefix>/#, plus the filters of the device formats in use (contract 7.2), e.g.
+        # TTN's v3/+/devices/+/up, which lies outside the prefix; shared like it in a group.
+        self.topics = [subscription(settings.topic_prefix, group),
+                       *(shared(topic, group) for topic in extra_topics)]
+        # Filters an earlier run subscribed to and this one does not need (the persistent
+        # session would keep delivering them): dropped on connect (set before start).
+        self.stale_topics: list[str] = []
         # Drain: unsubscribe instead of subscribing; `unsubscribed` is set once the broker
         # confirms, after which only messages already queued for the session arrive.
         self._drain = drain
@@ -177,6 +184,9 @@ class MqttConsumer:
             properties.SessionExpiryInterval = 0
         self._client.disconnect(properties=properties)
         self._client.loop_stop()
+        # paho closes its wake-up socket pair only when the client is collected, which a
+        # reference cycle can leave to chance (a ResourceWarning then): close it now.
+        self._client._reset_sockets()
         self.connected = False
 
     def _report(self, message: str, **extra: object) -> None:
@@ -202,13 +212,16 @@ class MqttConsumer:
         self._connected_at = time.monotonic()
         if self._drain:
             # Both forms: the retired member may have run with or without a share group.
-            client.unsubscribe([self._topic, subscription_of(self._topic)])
+            client.unsubscribe(list(dict.fromkeys(
+                form for topic in self.topics for form in (topic, subscription_of(topic)))))
         else:
-            client.subscribe(self._topic, options=SubscribeOptions(
-                qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION))
+            if self.stale_topics:
+                client.unsubscribe(self.stale_topics)
+            client.subscribe([(topic, SubscribeOptions(
+                qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION)) for topic in self.topics])
         log.info(
             "connected to broker",
-            extra={"broker": self._endpoint.address, "topic": self._topic,
+            extra={"broker": self._endpoint.address, "topics": self.topics,
                    "session_present": flags.session_present},
         )
 
@@ -244,7 +257,7 @@ class MqttConsumer:
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reason_codes: list[ReasonCode], properties: Properties | None) -> None:
         if any(code.is_failure for code in reason_codes):
-            self._report(f"the broker refused the subscription to {self._topic} "
+            self._report(f"the broker refused the subscription to {', '.join(self.topics)} "
                          f"({', '.join(str(code) for code in reason_codes)}): the broker's ACL "
                          "must let this account read it",
                          reasons=[str(code) for code in reason_codes])
@@ -259,7 +272,7 @@ class MqttConsumer:
     def _on_unsubscribe(self, client: mqtt.Client, userdata: object, mid: int,
                         reason_codes: list[ReasonCode], properties: Properties | None) -> None:
         log.info("left the subscription; storing what the broker queued for this session",
-                 extra={"topic": self._topic, "reasons": [str(code) for code in reason_codes]})
+                 extra={"topics": self.topics, "reasons": [str(code) for code in reason_codes]})
         self.unsubscribed_at = time.monotonic()
         self.unsubscribed.set()
 

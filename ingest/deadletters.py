@@ -66,17 +66,26 @@ class DeadLetterWriter:
             extra={"topic": topic, "reason": reason, "detail": detail},
         )
 
-    def store(self, dead: list[DeadLetter]) -> None:
+    def store(self, dead: list[DeadLetter], timestamps: list[int] | None = None) -> None:
         """Write the dead letters; quarantine any InfluxDB refuses.
+
+        Args:
+            dead: the bad messages.
+            timestamps: their timestamps (ns), each unique; default: strictly increasing
+                receipt times. ``smartplace import`` gives each row's its own, the same in
+                every run over the same file, so that a re-import overwrites them.
 
         Raises:
             ShutdownTimeoutError: the store stayed down through the shutdown grace period.
         """
-        dead = [one for one in dead if not self._seen_retained(one)]
+        stamps = timestamps if timestamps is not None else [self._next_ns() for _ in dead]
+        kept = [(one, ts_ns) for one, ts_ns in zip(dead, stamps, strict=True)
+                if not self._seen_retained(one)]
+        dead = [one for one, _ in kept]
         lines = [dead_letter_line(reason=one.reason, domain=one.domain, topic=one.topic,
-                                  payload=one.payload, detail=one.detail,
-                                  ts_ns=self._next_ns(), ingestor=self._ingestor)
-                 for one in dead]
+                                  payload=one.payload, detail=one.detail, ts_ns=ts_ns,
+                                  ingestor=self._ingestor)
+                 for one, ts_ns in kept]
         refused = self._retrier.run(lambda: self._store.write_keeping_good(lines))
         for index, message in refused.items():
             self._quarantine(dead[index], message)

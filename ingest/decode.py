@@ -6,12 +6,18 @@ point per slot. Its ``line`` is those lines joined by ``\\n``: the store posts l
 by ``\\n`` anyway, so a multi-line item travels in one batch like any reading, and when
 InfluxDB refuses a batch the store's bisection narrows down to whole items, so a refused
 feed maps back to its one message (stored as one ``store_rejected`` dead letter).
+
+Device formats (contract section 7, :mod:`ingest.formats`) are tried only where a native
+message fails: a format's topic is never a valid ``<prefix>/<domain>/<site>/<sensor>`` (the
+devices file is refused at start-up if one could be), so a native reading pays nothing
+for them. A format message may also be :class:`Ignored` (not a reading: counted), and
+its ``Decoded`` may carry the ``rejections`` of the readings in it that are bad input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sensors.errors import InvalidReadingError
 from sensors.grid import parse_grid_topic, region_slug, validate_feed
@@ -22,6 +28,9 @@ from sensors.storage import Measurement
 from sensors.timestamps import NS_PER_MS
 from sensors.topics import domain_of, is_grid_topic, parse_topic
 from sensors.validation import validate_payload
+
+if TYPE_CHECKING:
+    from ingest.formats import FormatDecoder
 
 
 class Decoded(NamedTuple):
@@ -35,6 +44,10 @@ class Decoded(NamedTuple):
     """The timestamp of the newest point in ``line``."""
     unknown_fields: int
     """Payload fields the contract does not define (ignored, counted)."""
+    rejections: tuple[Rejection, ...] = ()
+    """Readings of the same message that are bad input (device formats: a SenML pack with
+    an unknown device, say); each is its own dead letter. With rejections, ``line`` may
+    be empty: nothing of the message is a valid reading."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +59,30 @@ class Rejection:
     detail: str
 
 
+class Ignored(NamedTuple):
+    """A message of a device format's topic that is not a reading (a LoRaWAN join, a
+    Shelly ``NotifyEvent``): acknowledged and counted by ``kind``, not stored."""
+
+    kind: str
+
+
 class MessageDecoder:
     """Validates messages under one topic prefix and encodes valid ones as line protocol."""
 
-    def __init__(self, prefix: str, registry: Registry) -> None:
+    def __init__(self, prefix: str, registry: Registry,
+                 formats: FormatDecoder | None = None) -> None:
         self.prefix = prefix
-        self._link_km = {
+        self.formats = formats
+        self.link_km = {
             sensor.id: sensor.link_km for sensor in registry.sensors if sensor.link_km is not None
         }
 
-    def decode(self, topic: str, payload: bytes) -> Decoded | Rejection:
-        """The encoded reading, or why the message is bad input."""
+    def decode(self, topic: str, payload: bytes) -> Decoded | Rejection | Ignored:
+        """The encoded reading, or why the message is bad input (or that it is no reading).
+
+        Raises:
+            StateStoreError: a cumulative device's register history cannot be written.
+        """
         try:
             parsed = parse_topic(self.prefix, topic)
             reading = validate_payload(parsed.domain, payload)
@@ -65,10 +91,14 @@ class MessageDecoder:
             # the readings' path free of the extra test.
             if exc.reason is DeadLetterReason.DOMAIN_UNKNOWN and is_grid_topic(self.prefix, topic):
                 return self._decode_grid(topic, payload)
+            if self.formats is not None:
+                translated = self.formats.decode(topic, payload)
+                if translated is not None:
+                    return translated
             domain = domain_of(self.prefix, topic)
             return Rejection(exc.reason.value, domain.value if domain else None, exc.detail)
         extra = reading.model_extra
-        return Decoded(reading_line(parsed, reading, self._link_km.get(parsed.sensor)),
+        return Decoded(reading_line(parsed, reading, self.link_km.get(parsed.sensor)),
                        parsed.domain.value, reading.ts * NS_PER_MS, len(extra) if extra else 0)
 
     def _decode_grid(self, topic: str, payload: bytes) -> Decoded | Rejection:

@@ -6,6 +6,8 @@
     │   │   └── StoreAuthError      401/403: the credentials are wrong (retried, logged as errors)
     │   └── StoreRejectedError      the store refused the data itself (400): do not retry
     ├── ShutdownTimeoutError        the store stayed unavailable through the shutdown grace
+    ├── StateStoreError             the durable state (register history, receipts) fails
+    ├── ReceiverError               the HTTP receiver cannot listen on its address
     ├── DrainError                  a retired member's session could not be resumed
     └── WorkerError                 a worker process cannot be started or keeps failing
 
@@ -48,6 +50,16 @@ class StoreRejectedError(StoreError):
 class ShutdownTimeoutError(IngestError):
     """The store stayed unavailable through the shutdown grace period; what is not
     acknowledged stays with the broker."""
+
+
+class StateStoreError(IngestError):
+    """The ingestor's durable state in the spool dir (the cumulative registers' history,
+    the HTTP receipts) cannot be read or written; the message is neither stored nor
+    acknowledged."""
+
+
+class ReceiverError(IngestError):
+    """The Sensor.Community HTTP receiver cannot listen on its host and port."""
 
 
 class DrainError(IngestError):

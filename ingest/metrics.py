@@ -29,6 +29,11 @@ class IngestStats:
     def __init__(self) -> None:
         self.received = 0  # written by the MQTT thread only
         self.unknown_fields = 0  # MQTT thread only
+        # Messages of a device format's topic that are not readings, by kind (MQTT thread).
+        self.ignored: Tally[str] = Tally()
+        # Sensor.Community receiver answers by HTTP status (its request threads, which
+        # update it under the receiver's lock).
+        self.http_answers: Tally[str] = Tally()
         self.stored = 0  # writer thread only
         self.dead_letters: Tally[str] = Tally()  # writer thread only
         self.write_retries = 0  # writer thread only
@@ -89,13 +94,16 @@ class IngestMetrics(Collector):
             "smartplace_ingest_write_retries", "Failed writes that were retried",
             value=stats.write_retries,
         )
-        dead = CounterMetricFamily(
-            "smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
-            labels=["reason"],
-        )
-        for reason, count in sorted(stats.dead_letters.items()):
-            dead.add_metric([reason], count)
-        yield dead
+        yield _by_label(
+            "smartplace_ingest_ignored",
+            "Messages of a device format that are not readings (joins, events), by kind",
+            "kind", stats.ignored)
+        yield _by_label(
+            "smartplace_ingest_http_requests",
+            "Sensor.Community receiver requests, by the HTTP status answered", "status",
+            stats.http_answers)
+        yield _by_label("smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
+                        "reason", stats.dead_letters)
         yield GaugeMetricFamily(
             "smartplace_ingest_queue_messages", "Messages received and not yet stored",
             value=self._queue_depth(),
@@ -114,3 +122,11 @@ class IngestMetrics(Collector):
             "1 while connected to the broker and subscribed (0 while reconnecting)",
             value=1 if self._subscribed() else 0,
         )
+
+
+def _by_label(name: str, help_text: str, label: str, tally: Tally[str]) -> CounterMetricFamily:
+    """A counter family with one sample per key of ``tally``."""
+    family = CounterMetricFamily(name, help_text, labels=[label])
+    for key, count in sorted(tally.items()):
+        family.add_metric([key], count)
+    return family

@@ -35,6 +35,9 @@ class Retrier:
         self._max_backoff_s = max_backoff_s
         self._grace_s = grace_s
         self._deadline = float("inf")
+        # True from a failed write until the next one succeeds: the HTTP receiver answers
+        # 503 at once meanwhile instead of queueing what it cannot store.
+        self.failing = False
 
     def deadline(self) -> float:
         """When retrying ends (``time.monotonic()``): never, until a stop is requested,
@@ -42,6 +45,10 @@ class Retrier:
         if self._stop.is_set() and self._deadline == float("inf"):
             self._deadline = time.monotonic() + self._grace_s
         return self._deadline
+
+    def give_up_after(self, grace_s: float) -> None:
+        """End retrying ``grace_s`` from now (a batch job, which has no stop request)."""
+        self._deadline = time.monotonic() + grace_s
 
     def run(self, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` until the store takes it.
@@ -53,8 +60,9 @@ class Retrier:
         failures = 0
         while True:
             try:
-                return attempt()
+                result = attempt()
             except StoreUnavailableError as exc:
+                self.failing = True
                 failures += 1
                 self._stats.write_retries += 1
                 remaining = self.deadline() - time.monotonic()
@@ -71,3 +79,6 @@ class Retrier:
                     time.sleep(delay)
                 else:
                     self._stop.wait(delay)  # wakes early on stop to start the grace period
+            else:
+                self.failing = False
+                return result

@@ -2,8 +2,9 @@
 
 Delivery (README, "Nothing lost"): at least once. Batching and acknowledgement are
 :mod:`ingest.batching`, bad input :mod:`ingest.deadletters`, retries and the shutdown
-grace :mod:`ingest.retry`. This module runs them and reports the ingestor's own
-counters (Prometheus, and the ``ingest_stats`` measurement for the dashboard).
+grace :mod:`ingest.retry`, device formats :mod:`ingest.formats` and the Sensor.Community
+HTTP receiver :mod:`ingest.receiver`. This module runs them and reports the ingestor's
+own counters (Prometheus, and the ``ingest_stats`` measurement for the dashboard).
 """
 
 from __future__ import annotations
@@ -13,25 +14,30 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ingest.batching import Batcher, Item
 from ingest.consumer import MqttConsumer
 from ingest.deadletters import DeadLetterWriter
-from ingest.decode import Decoded, MessageDecoder
+from ingest.decode import Decoded, MessageDecoder, Rejection
 from ingest.endpoints import serve_endpoints
 from ingest.errors import (
     DrainError,
     ShutdownTimeoutError,
+    StateStoreError,
     StoreAuthError,
     StoreError,
     StoreUnavailableError,
 )
+from ingest.formats import load_formats
 from ingest.gridfeed import start_grid_feed
 from ingest.metrics import IngestMetrics, IngestStats
+from ingest.receipts import ReceiptLog
+from ingest.receiver import HTTP_GENERATION, SensorCommunityReceiver
 from ingest.retry import Retrier
 from ingest.spool import Qos0Spool
 from ingest.store import InfluxStore
+from ingest.subscriptions import stale_subscriptions
 from sensors.lineprotocol import point_line
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
@@ -51,14 +57,27 @@ class IngestService:
 
     def __init__(self, settings: Settings, registry: Registry | None = None, *,
                  drain: bool = False) -> None:
+        """Build the ingestor (nothing connects yet).
+
+        Raises:
+            DevicesFileError: the devices file is unusable (the message names the entry).
+            StateStoreError: the spool dir's durable state cannot be opened.
+            ReceiverError: the HTTP receiver cannot listen on its address.
+        """
         self.settings = settings
         self.drain = drain
-        self.decoder = MessageDecoder(settings.topic_prefix, registry or load_registry())
+        registry = registry or load_registry()
+        self.formats = load_formats(settings, registry)
+        self.decoder = MessageDecoder(settings.topic_prefix, registry, self.formats)
         self.stats = IngestStats()
         self._stop = threading.Event()
+        self.fatal: str | None = None
         self.retrier = Retrier(self._stop, self.stats, settings.ingest_max_backoff_s)
         self.store = InfluxStore(settings, deadline=self.retrier.deadline)
-        self.consumer = MqttConsumer(settings, self._on_message, drain=drain)
+        extra_topics = self.formats.subscriptions() if self.formats is not None else []
+        self.consumer = MqttConsumer(settings, self._on_message, extra_topics=extra_topics,
+                                     drain=drain)
+        self.consumer.stale_topics = stale_subscriptions(settings.spool_dir, self.consumer.topics)
         self.dead_letters = DeadLetterWriter(self.store, self.retrier, self.stats,
                                              settings.spool_dir, settings.ingest_client_id)
         self.pending: deque[Item] = deque()
@@ -66,12 +85,24 @@ class IngestService:
                       if settings.ingest_spool_max_bytes else None)
         self.metrics = IngestMetrics(self.stats, self.pending.__len__,
                                      self.consumer.subscribed.is_set, self._spool_bytes)
+        # The Sensor.Community receiver (never while draining a session).
+        receiving = bool(settings.ingest_http_port and self.formats is not None and not drain)
         self.batcher = Batcher(
-            self.pending, self.store, self.dead_letters, self.retrier, self.consumer.ack_all,
+            self.pending, self.store, self.dead_letters, self.retrier,
+            # Without the HTTP receiver, acknowledgements go straight to the broker.
+            self._acknowledge if receiving else self.consumer.ack_all,
             self.stats, self.metrics, settings.ingest_batch_size,
             settings.ingest_flush_interval_s, self._stop, self.spool,
             settings.ingest_qos0_memory, self.decoder.decode,
+            durable=self.formats.commit if self.formats is not None else None,
         )
+        self.receiver: SensorCommunityReceiver | None = None
+        if receiving:
+            assert self.formats is not None
+            self.receiver = SensorCommunityReceiver(
+                settings.ingest_http_host, settings.ingest_http_port, self.formats,
+                self.batcher, self.retrier, ReceiptLog(settings.spool_dir), self.stats,
+                accepting=lambda: not self._stop.is_set(), wait_s=settings.ingest_http_wait_s)
         self._next_stats_at = 0.0
         self._stats_auth_failing = False
         self._last_message_at = 0.0
@@ -101,14 +132,35 @@ class IngestService:
         self.stats.received += 1
         if self.drain:
             self._last_message_at = time.monotonic()
-        result = self.decoder.decode(topic, payload)
+        try:
+            result = self.decoder.decode(topic, payload)
+        except StateStoreError as exc:
+            # Without its register history a cumulative reading cannot be computed right:
+            # stop, leaving this message (unacknowledged) with the broker.
+            self.consumer.stop_accepting()
+            self.fatal = str(exc)
+            log.error("cannot keep the register history; stopping", extra={"error": str(exc)})
+            self.stop()
+            return
         if isinstance(result, Decoded):
             if result.unknown_fields:
                 self.stats.unknown_fields += result.unknown_fields
-        else:
+            for one in result.rejections:
+                self.dead_letters.log_once(topic, one.reason, one.detail)
+        elif isinstance(result, Rejection):
             self.dead_letters.log_once(topic, result.reason, result.detail)
+        else:
+            self.stats.ignored[result.kind] += 1
         self.batcher.add(Item(mid, qos, generation, result, topic, payload, time.monotonic(),
                               retained))
+
+    def _acknowledge(self, batch: Sequence[Item]) -> None:
+        self.consumer.ack_all(batch)  # skips HTTP items: no connection has their generation
+        receiver = self.receiver
+        assert receiver is not None
+        for item in batch:
+            if item.generation == HTTP_GENERATION:
+                receiver.stored(item.mid)
 
     # --- writer thread -----------------------------------------------------------------
 
@@ -144,7 +196,8 @@ class IngestService:
                 are served (a worker serves them on any free port and tells its pool).
 
         Returns:
-            The process exit code: 0 after a clean shutdown.
+            The process exit code: 0 after a clean shutdown, 1 when the durable state
+            failed (see :attr:`fatal`).
         """
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -158,6 +211,8 @@ class IngestService:
                 report_port(metrics_server.server_address[1])
         self._ensure_database()
         self.consumer.start()
+        if self.receiver is not None:
+            self.receiver.start()
         # None unless a feed URL is configured (and never while draining a session).
         grid_feed = None if self.drain else start_grid_feed(self.settings, self.consumer.publish)
         log.info("ingest started" if not self.drain else "draining a retired session",
@@ -183,7 +238,13 @@ class IngestService:
                 "store unavailable at shutdown; unacknowledged messages stay with the broker",
                 extra={"left": len(batcher.pending)},
             )
+        except StateStoreError as exc:
+            self.fatal = str(exc)
+            log.error("cannot keep the register history; stopping (unacknowledged messages "
+                      "stay with the broker)", extra={"error": str(exc)})
         finally:
+            if self.receiver is not None:
+                self.receiver.stop()
             if grid_feed is not None:
                 grid_feed.stop()
             self._maybe_write_stats(force=True)
@@ -191,6 +252,8 @@ class IngestService:
             # the broker still holds for it) for the next attempt.
             self.consumer.close(end_session=drained)
             self.store.close()
+            if self.formats is not None:
+                self.formats.close()
             if self.spool is not None:
                 self.spool.close()
             if metrics_server is not None:
@@ -201,6 +264,8 @@ class IngestService:
             extra={"received": self.stats.received, "stored": self.stats.stored,
                    "dead_letters": sum(self.stats.dead_letters.values())},
         )
+        if self.fatal:
+            return 1
         return 0 if drained or not self.drain else 1
 
     def _ensure_database(self) -> None:
@@ -234,6 +299,7 @@ class IngestService:
         line = point_line(Measurement.INGEST_STATS, {"instance": self.settings.ingest_client_id}, {
             "received": stats.received, "stored": stats.stored,
             "dead_letters": sum(stats.dead_letters.values()), "acked": stats.acked,
+            "ignored": sum(stats.ignored.values()),
             "write_retries": stats.write_retries, "batches": stats.batches,
             "queue_depth": len(self.pending), "started_at_ms": stats.started_at_ms,
             "write_seconds_total": stats.write_seconds_total, "lag_seconds": stats.lag_seconds,

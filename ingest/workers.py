@@ -74,6 +74,8 @@ def worker_settings(settings: Settings, index: int) -> Settings:
         "spool_dir": settings.spool_dir / client_id,
         "metrics_host": "127.0.0.1",
         "metrics_port": 0,  # any free port, reported to the supervisor at start
+        # One port, one listener: the first worker serves the Sensor.Community receiver.
+        "ingest_http_port": settings.ingest_http_port if index == 1 else 0,
     })
 
 

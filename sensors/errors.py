@@ -2,7 +2,8 @@
 
     SensorsError
     ├── InvalidReadingError   a message that is bad input; carries its dead-letter reason
-    └── FactorFileError       the operator's emission-factor override file is unusable
+    ├── FactorFileError       the operator's emission-factor override file is unusable
+    └── DevicesFileError      the devices file (contract 7.1) is unusable; names the entry
 """
 
 from __future__ import annotations
@@ -31,3 +32,8 @@ class InvalidReadingError(SensorsError):
 class FactorFileError(SensorsError):
     """The factor override file (``SMARTPLACE_FACTORS_FILE``) is missing, unreadable or
     invalid; the message names the file and the problem."""
+
+
+class DevicesFileError(SensorsError):
+    """The devices file (``SMARTPLACE_DEVICES_FILE``) is unreadable or invalid; the message
+    names the file, the entry (position, device id, format) and the problem."""

@@ -25,6 +25,7 @@ from sensors.storage import (
     GRID_ACTUAL,
     GRID_FORECAST,
     GRID_INDEX,
+    REGISTER_KWH,
     TAGS,
     VEHICLE_CLASSES,
     Measurement,
@@ -131,6 +132,22 @@ def reading_line(topic: Topic, reading: Reading, default_link_km: float | None =
         if (value := getattr(reading, name)) is not None
     )
     return f"air_quality,site={topic.site},sensor={topic.sensor} {values}{seq} {ts_ns}"
+
+
+def with_register(line: str, register_kwh: float) -> str:
+    """An energy reading's line with its meter register (``register_kwh``) added."""
+    head, timestamp = line.rsplit(" ", 1)
+    return f"{head},{REGISTER_KWH}={format_float(register_kwh)} {timestamp}"
+
+
+def register_line(topic: Topic, carrier: str, register_kwh: float, ts_ns: int) -> str:
+    """A cumulative device's first reading: its register only (no energy yet, so every
+    query that sums or counts ``energy_kwh`` passes it by)."""
+    line = point_line(Measurement.ENERGY,
+                      {"site": topic.site, "sensor": topic.sensor, "carrier": carrier},
+                      {REGISTER_KWH: register_kwh}, ts_ns)
+    assert line is not None
+    return line
 
 
 def dead_letter_line(

@@ -40,5 +40,7 @@ class DeadLetterReason(StrEnum):
     """A transport reading counts a vehicle class the contract does not define."""
     NO_MEASUREMENTS = "no_measurements"
     """An air-quality reading carries none of the measured quantities."""
+    DEVICE_UNKNOWN = "device_unknown"
+    """A device format's reading from a device the devices file does not list (contract 7.3)."""
     STORE_REJECTED = "store_rejected"
     """The database refused the encoded reading (for example a field type conflict)."""

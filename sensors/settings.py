@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     ingest_spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
     # How often the ingestor writes its own counters to InfluxDB (ingest_stats); 0 = never.
     ingest_stats_interval_s: float = Field(default=5.0, ge=0, le=3600)
+    # Device formats (contract section 7): the devices file, and the Sensor.Community HTTP
+    # receiver inside the ingestor (port 0 = off).
+    devices_file: Path | None = None
+    ingest_http_host: str = "127.0.0.1"
+    ingest_http_port: int = Field(default=8090, ge=0, le=65535)
+    # How long a POST waits for its readings to be stored before answering 503.
+    ingest_http_wait_s: float = Field(default=10.0, gt=0, le=120)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -46,6 +46,9 @@ class Measurement(StrEnum):
 
 # Field names shared by several measurements (the readings use the payload's names).
 ENERGY_KWH = "energy_kwh"
+# A cumulative device's meter register (kWh) at the reading's time (contract 7.1): kept
+# so that the register history can be rebuilt; a device's first reading has only this.
+REGISTER_KWH = "register_kwh"
 POWER_KW = "power_kw"
 INTERVAL_S = "interval_s"
 SEQ = "seq"
@@ -78,7 +81,7 @@ COUNT_FIELDS = tuple(count_field(vc) for vc in VEHICLE_CLASSES)
 DEAD_LETTER_PAYLOAD_BYTES = 4096
 INGEST_STATS_FIELDS: dict[str, FieldType] = {
     "received": "integer", "stored": "integer", "dead_letters": "integer",
-    "acked": "integer", "write_retries": "integer", "batches": "integer",
+    "acked": "integer", "write_retries": "integer", "batches": "integer", "ignored": "integer",
     "queue_depth": "integer", "started_at_ms": "integer",
     "write_seconds_total": "float", "lag_seconds": "float",
     "dropped": "integer", "spool_bytes": "integer",
@@ -148,7 +151,7 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
 
 FIELDS: dict[Measurement, dict[str, FieldType]] = {
     Measurement.ENERGY: {ENERGY_KWH: "float", INTERVAL_S: "integer", POWER_KW: "float",
-                         SEQ: "integer"},
+                         SEQ: "integer", REGISTER_KWH: "float"},
     Measurement.TRANSPORT: {**dict.fromkeys(COUNT_FIELDS, "integer"), INTERVAL_S: "integer",
                             LINK_KM: "float", AVG_SPEED_KPH: "float", SEQ: "integer"},
     Measurement.AIR_QUALITY: {**dict.fromkeys(AIR_QUALITY_FIELDS, "float"), SEQ: "integer"},

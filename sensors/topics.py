@@ -68,8 +68,12 @@ def subscription(prefix: str, share_group: str | None = None) -> str:
     """The wildcard subscription that covers everything under ``prefix``; with a group,
     the MQTT 5 shared subscription ``$share/<group>/<prefix>/#``, which the broker spreads
     over the group's members (each message to one of them)."""
-    topic = f"{normalise_prefix(prefix)}/#"
-    return f"$share/{share_group}/{topic}" if share_group else topic
+    return shared(f"{normalise_prefix(prefix)}/#", share_group)
+
+
+def shared(topic_filter: str, share_group: str | None) -> str:
+    """``topic_filter`` as the MQTT 5 shared subscription of ``share_group`` (if any)."""
+    return f"$share/{share_group}/{topic_filter}" if share_group else topic_filter
 
 
 def domain_of(prefix: str, topic: str) -> Domain | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -68,3 +71,15 @@ def validate_payload(domain: Domain, payload: bytes) -> Reading:
         return MODEL_BY_DOMAIN[domain].model_validate_json(payload)
     except ValidationError as exc:
         raise invalid_reading(exc.errors(include_url=False)[0], payload) from None
+
+
+def validate_object(domain: Domain, data: dict[str, Any]) -> Reading:
+    """Validate a payload built as a dict (a device format's translation) exactly as a
+    native one: it is serialised to JSON and validated by the same model.
+
+    Non-finite floats must be refused before (JSON has no NaN: orjson would write null).
+
+    Raises:
+        InvalidReadingError: with the reason code of the first problem found.
+    """
+    return validate_payload(domain, orjson.dumps(data))

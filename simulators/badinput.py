@@ -27,8 +27,10 @@ class BadMessage(NamedTuple):
     reason: R
 
 
-BAD_REASONS: tuple[R, ...] = tuple(reason for reason in R if reason is not R.STORE_REJECTED)
-"""Every reason a message alone can earn (all but ``store_rejected``)."""
+BAD_REASONS: tuple[R, ...] = tuple(
+    reason for reason in R if reason not in (R.STORE_REJECTED, R.DEVICE_UNKNOWN))
+"""Every reason a native message alone can earn (all but ``store_rejected``, and
+``device_unknown``, which only a device format's message can earn)."""
 
 # Reasons that only a payload of one domain can earn.
 _ONLY_IN = {R.CARRIER_UNKNOWN: Domain.ENERGY, R.VEHICLE_CLASS_UNKNOWN: Domain.TRANSPORT,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -18,8 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sensors.readings import parse_timestamp_ms
+from sensors.registry import load_registry
 from sensors.settings import Settings, settings_error_message
 from sensors.timestamps import now_ms
+from simulators.devices import NATIVE, devices_file, plan
 from simulators.engine import SimulationOptions, SimulationReport, run_simulation
 from simulators.errors import BrokerUnavailableError, OptionError, RegistrationError
 from simulators.profiles import synthetic_sensors
@@ -34,6 +37,9 @@ def _summary(report: SimulationReport, prefix: str) -> str:
     if report.grid_messages:
         rows.insert(-1, ("grid feed messages", report.grid_messages))
     lines += [f"  {label:<34}{n:>8}" for label, n in rows]
+    if set(report.formats) != {"native"}:
+        lines.append("  sensors by format: " + ", ".join(
+            f"{name} {n}" for name, n in sorted(report.formats.items())))
     return "\n".join(lines)
 
 
@@ -85,6 +91,16 @@ def simulate(
         help="Also publish a simulated North West England grid carbon-intensity feed: one "
              "message per half-hour (live: the next 48 slots; backfill: the slots passed).",
     )] = False,
+    device_format: Annotated[str, typer.Option(
+        "--format", metavar="FORMAT",
+        help="What the sensors send: native (section 2 payloads), ttn-v3, chirpstack-v4, "
+             "shelly-gen2, tasmota, senml (sensors the format cannot carry stay native), or "
+             "mixed (the demo's town). Give the ingestor the devices file of --devices-out.",
+    )] = NATIVE,
+    devices_out: Annotated[Path | None, typer.Option(
+        "--devices-out", metavar="PATH",
+        help="Write the devices file that matches --format here (for SMARTPLACE_DEVICES_FILE).",
+    )] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the summary as one JSON object on stdout.",
     )] = False,
@@ -109,10 +125,19 @@ def simulate(
         options = SimulationOptions(
             sensors=synthetic_sensors(sensors) if sensors else (), rate=rate,
             duration_s=duration, count=count, seed=seed, bad_ratio=bad_ratio, start_ms=start_ms,
-            grid=grid,
+            grid=grid, device_format=device_format,
         )
     except OptionError as exc:
         raise typer.BadParameter(exc.message, param_hint=f"'{exc.option}'") from None
+    if devices_out is not None:
+        chosen = options.sensors or load_registry().sensors
+        devices_out.parent.mkdir(parents=True, exist_ok=True)
+        devices_out.write_bytes(orjson.dumps(devices_file(chosen, plan(chosen, device_format)),
+                                             option=orjson.OPT_INDENT_2))
+    elif device_format != NATIVE:
+        typer.echo(f"note: the ingestor needs the devices file of --format {device_format} "
+                   "(write it with --devices-out PATH, then set SMARTPLACE_DEVICES_FILE)",
+                   err=True)
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -19,6 +19,7 @@ import random
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from sensors.settings import Settings
 from sensors.timestamps import now_ms
 from sensors.topics import Domain, build_topic
 from simulators.badinput import random_bad_message
+from simulators.devices import CHOICES, NATIVE, plan
+from simulators.encoders import Encoders
 from simulators.errors import OptionError
 from simulators.grid import GRID_TAG, GridFeedSimulator
 from simulators.profiles import generate_reading
@@ -55,6 +58,8 @@ class SimulationOptions:
         flush_timeout_s: how long to wait for outstanding PUBACKs at the end.
         grid: also publish the grid carbon-intensity feed, one message per simulated
             half-hour (``simulators/grid.py``); not counted in ``count`` or ``total``.
+        device_format: ``native``, a device format (contract 7) or ``mixed``: which
+            messages the sensors send (:mod:`simulators.devices`).
     """
 
     sensors: tuple[Sensor, ...] = ()
@@ -66,6 +71,7 @@ class SimulationOptions:
     start_ms: int | None = None
     flush_timeout_s: float = 5.0
     grid: bool = False
+    device_format: str = NATIVE
 
     def __post_init__(self) -> None:
         for failed, option, message in (
@@ -75,6 +81,7 @@ class SimulationOptions:
             (self.duration_s is not None and self.count is not None, "--duration / --count",
              "give one or the other, not both"),
             (not 0 <= self.bad_ratio <= 1, "--bad-ratio", "must be between 0 and 1"),
+            (self.device_format not in CHOICES, "--format", f"one of {', '.join(CHOICES)}"),
         ):
             if failed:
                 raise OptionError(option, message)
@@ -93,6 +100,7 @@ class SimulationReport:
         last_ts_ms: latest ``ts`` of the valid readings sent.
         interrupted: stopped by ``stop`` (Ctrl-C / SIGTERM) rather than count or duration.
         grid_messages: acknowledged grid feed messages (``--grid``), outside ``total``.
+        formats: how many sensors speak each format (``native`` included).
     """
 
     total: int
@@ -107,6 +115,7 @@ class SimulationReport:
     last_ts_ms: int | None = None
     interrupted: bool = False
     grid_messages: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
     messages_per_s: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -166,9 +175,14 @@ def run_simulation(settings: Settings, options: SimulationOptions, *,
     Raises:
         BrokerUnavailableError: the broker cannot be reached or refused the connection.
     """
-    sensors = options.sensors or load_registry().sensors
+    registry = load_registry()
+    sensors = options.sensors or registry.sensors
     stop = stop or threading.Event()
     topics = [build_topic(settings.topic_prefix, s.domain, s.site, s.id) for s in sensors]
+    formats = plan(sensors, options.device_format)
+    encoding = Encoders(registry, options.seed, settings.topic_prefix)
+    encoders = [None if fmt is None else encoding.for_sensor(sensor, fmt)
+                for sensor, fmt in zip(sensors, formats, strict=True)]
     backfill = options.start_ms is not None
     schedule = Schedule(sensors, stagger=not backfill)
     default_rate = sum(1 / s.interval_s for s in sensors)
@@ -215,7 +229,12 @@ def run_simulation(settings: Settings, options: SimulationOptions, *,
                 bad = random_bad_message(bad_rng, settings.topic_prefix, sensor, base)
                 publisher.publish(bad.topic, bad.payload, _BAD + bad.reason.value)
             else:
-                publisher.publish(topics[i], orjson.dumps(to_payload(reading)), sensor.domain.value)
+                encode = encoders[i]
+                if encode is None:
+                    publisher.publish(topics[i], orjson.dumps(to_payload(reading)),
+                                      sensor.domain.value)
+                else:
+                    publisher.publish(*encode(reading), sensor.domain.value)
                 readings[i] += 1
                 last_ts[i] = ts
                 first_ts = ts if first_ts is None else min(first_ts, ts)
@@ -236,4 +255,5 @@ def run_simulation(settings: Settings, options: SimulationOptions, *,
         sensors=len(sensors), seed=options.seed, mode="backfill" if backfill else "live",
         first_ts_ms=first_ts, last_ts_ms=max(last_ts) if first_ts is not None else None,
         interrupted=stop.is_set(), grid_messages=acked[GRID_TAG],
+        formats=dict(Counter(fmt.value if fmt else NATIVE for fmt in formats)),
     )

@@ -19,7 +19,10 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+from sensors.formats.devices import load_devices
+from sensors.formats.translator import Translator
 from sensors.topics import normalise_prefix
 
 PBKDF2_ROUNDS = 101  # mosquitto_passwd's own choice (mosquitto 2.0)
@@ -51,9 +54,24 @@ def ingest_account(username: str, prefix: str, extra_read: Iterable[str] = ()) -
                          write=(f"{root}/grid/#",))
 
 
-def publisher_account(username: str, prefix: str) -> BrokerAccount:
-    """A gateway or the simulator: publishes anything under ``prefix``, reads nothing."""
-    return BrokerAccount(username, new_password(), write=(f"{normalise_prefix(prefix)}/#",))
+def publisher_account(username: str, prefix: str, extra_write: Iterable[str] = ()
+                      ) -> BrokerAccount:
+    """A gateway or the simulator: publishes anything under ``prefix`` (and on
+    ``extra_write``, e.g. device formats' topics), reads nothing."""
+    return BrokerAccount(username, new_password(),
+                         write=(f"{normalise_prefix(prefix)}/#", *extra_write))
+
+
+def format_topics(devices_file: Path | None, prefix: str) -> list[str]:
+    """The topic filters of the devices file's formats outside ``<prefix>/#`` (contract
+    7.2), which the ingestor must read and the gateway account may publish on.
+
+    Raises:
+        DevicesFileError: the file is unusable (the message names the entry).
+    """
+    if devices_file is None:
+        return []
+    return Translator(load_devices(devices_file), prefix).subscriptions()
 
 
 def password_line(account: BrokerAccount, salt: bytes | None = None) -> str:

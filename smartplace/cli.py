@@ -1,4 +1,5 @@
-"""The ``smartplace`` command: ingest, api, simulate, demo, broker (contract section 5).
+"""The ``smartplace`` command: ingest, api, simulate, demo, broker (contract section 5),
+and devices and import (device formats, contract section 7).
 
 ``api`` and ``ingest`` take ``--host``, ``--port`` and ``--log-level``, which win over the
 environment and ``.env`` (:mod:`smartplace.options`).
@@ -11,10 +12,13 @@ from typing import Annotated
 
 import typer
 
+from sensors.errors import DevicesFileError
 from sensors.version import smartplace_version
 from simulators.command import simulate
 from smartplace.broker_cli import broker_app
+from smartplace.devices import devices_app
 from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
+from smartplace.import_command import import_file
 from smartplace.ingest_cli import ingest_app
 from smartplace.logs import configure_logging
 from smartplace.options import LogLevelOption, listen_settings, load_settings
@@ -58,14 +62,21 @@ def api(
     settings = listen_settings(host, port, log_level, "api_host", "api_port")
     configure_logging(settings.log_level, settings.log_format)
     from api.server import serve
+    from sensors.errors import FactorFileError
 
-    serve(settings)
+    try:
+        serve(settings)
+    except (DevicesFileError, FactorFileError) as exc:
+        typer.echo(f"cannot start the API: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 app.command(cls=PlainFlagsCommand)(simulate)
+app.add_typer(devices_app, name="devices")
+app.command("import", cls=PlainFlagsCommand)(import_file)
 app.add_typer(broker_app, name="broker")
 app.add_typer(ingest_app, name="ingest")
-app.command("report")(report_command)
+app.command("report", cls=PlainFlagsCommand)(report_command)
 app.add_typer(reconcile_app, name="reconcile")
 
 

@@ -8,9 +8,18 @@ everything it started, in reverse order: the simulators, the ingestor (SIGTERM, 
 flushes and acknowledges), the API, then the servers it started. Servers it found
 already running are left alone.
 
+The live simulator runs a mixed network (:mod:`simulators.devices`): some sensors native,
+some LoRaWAN (The Things Stack, ChirpStack), the electricity meters Shelly Pro 3EMs and
+the solar and EV meters Tasmota plugs, with the matching devices file written to
+``.smartplace/devices.json`` and given to the ingestor and the API. (With your own
+``SMARTPLACE_DEVICES_FILE`` the simulator stays native.) The backfill is native: a
+simulated meter's register starts from zero in each run, so history in a register format
+would begin every run with a reset.
+
 Files:
 
 - ``.smartplace/mosquitto/``, ``.smartplace/influxdb/``: server configs, data and logs;
+- ``.smartplace/devices.json``: the devices file of the simulated mixed network;
 - ``.smartplace/logs/<name>.log``: the output of each child (text log format);
 - ``.smartplace/demo.json``: the pids and URLs of the running demo (removed at exit).
 """
@@ -24,10 +33,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.markup import escape
 
+from sensors.registry import load_registry
 from sensors.settings import Settings
+from simulators.devices import MIXED, NATIVE, devices_file, plan
 from smartplace.backfill import (
     backfill_args,
     backfill_start,
@@ -45,7 +57,7 @@ from smartplace.endpoints import (
     redact,
 )
 from smartplace.errors import DemoError, ServerError
-from smartplace.servers import LocalServer
+from smartplace.servers import LocalServer, free_port, port_open
 from smartplace.state import STATE_FILE, previous_demo, remove_state, write_state
 
 STATE_DIR = Path(".smartplace")
@@ -79,6 +91,7 @@ class Demo:
         self.mqtt_urls: dict[str, str] = {}
         self.influx_url = settings.influx_url
         self.urls: dict[str, str] = {}
+        self.device_format = NATIVE
 
     # --- starting ------------------------------------------------------------------------
 
@@ -155,8 +168,34 @@ class Demo:
             time.sleep(0.2)
         return False
 
+    def prepare_devices(self) -> None:
+        """Write the mixed network's devices file (unless the user has one) and move the
+        Sensor.Community receiver to a free port when its own is taken."""
+        updates: dict[str, object] = {}
+        if self.settings.devices_file is None:
+            sensors = load_registry().sensors
+            path = self.base / "devices.json"
+            self.base.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(orjson.dumps(devices_file(sensors, plan(sensors, MIXED)),
+                                          option=orjson.OPT_INDENT_2))
+            updates["devices_file"] = path
+            self.device_format = MIXED
+            self.console.print(f"mixed network: native, LoRaWAN, Shelly and Tasmota sensors "
+                               f"(devices file {escape(str(path))})")
+        else:
+            self.console.print(f"using your devices file {escape(str(self.settings.devices_file))}"
+                               "; the simulator publishes native messages")
+        port = self.settings.ingest_http_port
+        if port and port_open(port, "127.0.0.1"):
+            updates["ingest_http_port"] = free_port()
+            self.console.print(f"port {port} is taken: the Sensor.Community receiver listens on "
+                               f"{updates['ingest_http_port']}")
+        if updates:
+            self.settings = self.settings.model_copy(update=updates)
+
     def start_all(self) -> bool:
         """Start servers and children; False when a stop was requested meanwhile."""
+        self.prepare_devices()  # first: the broker's ACL covers the formats' topics
         self.start_servers()
         if self.flag.requested:
             return False
@@ -178,7 +217,8 @@ class Demo:
         if not self.backfill():
             return False
         self.console.print("starting the simulator ...")
-        self.start_child("simulate", ["simulate", *SIMULATE_ARGS])
+        self.start_child("simulate", ["simulate", *SIMULATE_ARGS, "--format",
+                                      self.device_format])
         return True
 
     def backfill(self) -> bool:

@@ -12,8 +12,9 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from sensors.errors import DevicesFileError
 from sensors.settings import Settings
-from smartplace.broker_auth import ingest_account, publisher_account
+from smartplace.broker_auth import format_topics, ingest_account, publisher_account
 from smartplace.errors import DemoError
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, port_open
 
@@ -78,11 +79,16 @@ def plan_servers(
             missing.append("mosquitto")
         # Locked down as shipped: accounts and an ACL (smartplace.broker_auth), with
         # passwords made for this run; the ingestor's account name is its client id.
+        # The devices file's formats publish outside the prefix (TTN's v3/..., tele/...).
         prefix = settings.topic_prefix
+        try:
+            formats = format_topics(settings.devices_file, prefix)
+        except DevicesFileError as exc:
+            raise DemoError(str(exc)) from None
         broker = MosquittoServer(
             base / "mosquitto", mqtt.port,
-            accounts=[ingest_account(settings.ingest_client_id, prefix),
-                      publisher_account(SIMULATOR_ACCOUNT, prefix)],
+            accounts=[ingest_account(settings.ingest_client_id, prefix, formats),
+                      publisher_account(SIMULATOR_ACCOUNT, prefix, formats)],
             prefixes=[prefix])
 
     parts = urlsplit(settings.influx_url)
@@ -180,6 +186,10 @@ def demo_urls(settings: Settings, mqtt_url: str, influx_url: str, logs: Path,
     metrics = metrics_url(settings)
     if metrics:
         urls["ingest metrics"] = metrics
+    if settings.ingest_http_port:
+        host = url_host(loopback(settings.ingest_http_host))
+        urls["sensor.community"] = (f"http://{host}:{settings.ingest_http_port}"
+                                    "/ingest/sensor-community")
     urls["mqtt"] = redact(mqtt_url)
     urls["influxdb"] = redact(influx_url)
     urls["logs"] = str(logs)

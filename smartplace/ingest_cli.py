@@ -11,14 +11,18 @@ import os
 import sys
 import threading
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sensors.errors import DevicesFileError
 from sensors.settings import Settings
 from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
 from smartplace.logs import configure_logging
 from smartplace.options import LogLevelOption, listen_settings, load_settings
+
+if TYPE_CHECKING:
+    from ingest.service import IngestService
 
 ingest_app = typer.Typer(cls=PlainFlagsGroup, help="Run the ingestor (MQTT -> InfluxDB).",
                          invoke_without_command=True)
@@ -88,12 +92,36 @@ def ingest(
         settings = settings.model_copy(update={"ingest_workers": workers})
     configure_logging(settings.log_level, settings.log_format)
     if settings.ingest_workers == 1:
-        from ingest.service import IngestService
-
-        sys.exit(IngestService(settings).run())
+        sys.exit(_service(settings).run())
     from ingest.workers import WorkerPool
 
+    _check_devices(settings)  # before the workers, which would only die and restart
     sys.exit(WorkerPool(settings, run_worker).run())
+
+
+def _service(settings: Settings, *, drain: bool = False) -> IngestService:
+    """The ingestor; a bad devices file or unusable state stops here, named (exit 2)."""
+    from ingest.errors import IngestError
+    from ingest.service import IngestService
+
+    try:
+        return IngestService(settings, drain=drain)
+    except (DevicesFileError, IngestError) as exc:
+        typer.echo(f"cannot start the ingestor: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _check_devices(settings: Settings) -> None:
+    from ingest.formats import check_single_ingestor
+    from sensors.formats.devices import load_devices
+
+    if settings.devices_file is None:
+        return
+    try:
+        check_single_ingestor(load_devices(settings.devices_file), settings)
+    except DevicesFileError as exc:
+        typer.echo(f"cannot start the ingestor: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @ingest_app.command("drain", cls=PlainFlagsCommand)
@@ -118,9 +146,8 @@ def drain(
     })
     configure_logging(settings.log_level, settings.log_format)
     from ingest.errors import DrainError
-    from ingest.service import IngestService
 
-    service = IngestService(settings, drain=True)
+    service = _service(settings, drain=True)
     try:
         code = service.run()
     except DrainError as exc:

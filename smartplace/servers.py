@@ -42,12 +42,20 @@ def find_binary(name: str) -> str | None:
     return None
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that is free right now, and not one this process handed out
+    before: the kernel may offer a port again as soon as it is closed, so two ports asked
+    for before either is bound could be the same one."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -111,6 +119,9 @@ def mosquitto_config(port: int, data_dir: Path, auth_dir: Path | None = None,
             # 0 = no limit: the default (1000) drops QoS 1 messages for a slow subscriber.
             "max_queued_messages 0",
             "max_queued_bytes 0",
+            # Queue QoS 0 messages for an offline persistent session too: TTN's uplinks
+            # arrive over a bridge at QoS 0 (README, "Connect your devices").
+            "queue_qos0_messages true",
             # For MQTT 3.1.1 clients; MQTT 5 clients set their own Receive Maximum.
             "max_inflight_messages 1000",
             "set_tcp_nodelay true",

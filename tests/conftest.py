@@ -18,7 +18,7 @@ from ingest.service import IngestService
 from sensors.settings import Settings
 from smartplace.broker_auth import ingest_account, publisher_account
 from smartplace.servers import InfluxServer, MosquittoServer, find_binary, free_port
-from tests.helpers import PUBLISHER, TEST_ROOT, register_publisher
+from tests.helpers import FORMAT_TOPICS, PUBLISHER, TEST_ROOT, register_publisher
 
 
 def _require(binary: str) -> None:
@@ -36,7 +36,7 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoSer
     test's ingestor gets an account of its own (``settings``)."""
     _require("mosquitto")
     server = MosquittoServer(tmp_path_factory.mktemp("mosquitto"),
-                             accounts=[publisher_account(PUBLISHER, TEST_ROOT)],
+                             accounts=[publisher_account(PUBLISHER, TEST_ROOT, FORMAT_TOPICS)],
                              prefixes=[f"{TEST_ROOT}/+"])
     server.start()
     register_publisher(server.port, server.url_for(PUBLISHER))
@@ -72,7 +72,7 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
     prefix = f"{TEST_ROOT}/{name.replace('_', '-')}"
     client_id = f"ingest-{name}"[:60]
     # The broker uses the user name as the client id: the ingestor's account is its id.
-    mosquitto.add_account(ingest_account(client_id, prefix))
+    mosquitto.add_account(ingest_account(client_id, prefix, FORMAT_TOPICS))
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         mqtt_url=mosquitto.url_for(client_id),
@@ -84,6 +84,8 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
         ingest_flush_interval_s=0.05,
         ingest_stats_interval_s=0.5,
         metrics_port=free_port(),
+        # The Sensor.Community receiver listens only in the tests that ask for it.
+        ingest_http_port=0,
         log_format="text",
     )
 

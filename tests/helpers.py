@@ -58,6 +58,11 @@ def influx_count(url: str, database: str, measurement: str, field: str) -> int:
 
 TEST_ROOT = "test"  # every test's topic prefix is test/<its name>
 PUBLISHER = "test-publisher"  # the session broker's gateway account (write: test/#)
+#: Device formats' topics outside the prefix (contract 7.2) that the tests use: the
+#: publisher may write them and every test's ingestor read them (as `smartplace broker
+#: accounts --devices-file` allows in production).
+FORMAT_TOPICS = ("v3/#", "application/#", "tele/#", "+/events/rpc", "shellies/#",
+                 "zigbee2mqtt/#")
 
 # Broker port -> the URL of its publisher account (the session broker registers one).
 _PUBLISHERS: dict[int, str] = {}

@@ -48,7 +48,7 @@ def test_make_test_runs_lint_types_and_pytest_with_its_args() -> None:
     commands = result.stdout.splitlines()
     assert ".venv/bin/ruff check ." in commands
     assert ".venv/bin/mypy" in commands
-    assert ".venv/bin/pytest -k something" in commands
+    assert ".venv/bin/pytest -n 2 -k something" in commands
     bench = _make("-n", "bench").stdout.splitlines()
     assert ".venv/bin/python -m bench" in [line.strip() for line in bench]
     assert ".venv/bin/smartplace demo" in _make("-n", "demo").stdout.splitlines()

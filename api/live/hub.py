@@ -40,8 +40,10 @@ from api.live.state import (
 )
 from api.network.flags import FlagCache, SensorFlags
 from api.network.last_seen import fetch_last_seen
+from api.network.status import source_format
 from api.schemas import SensorStatus
 from sensors.factors import FactorTable
+from sensors.formats.devices import Device
 from sensors.registry import Registry
 from sensors.settings import Settings
 from sensors.timestamps import now_ms as clock_ms
@@ -90,10 +92,12 @@ class LiveHub:
 
     def __init__(self, settings: Settings, registry: Registry, factors: FactorTable,
                  store: InfluxStore, ledger: AlertLedger | None = None,
-                 flags: FlagCache | None = None) -> None:
+                 flags: FlagCache | None = None,
+                 devices: Mapping[str, Device] | None = None) -> None:
         self.refresh_s = settings.live_refresh_s
         self.heartbeat_s = settings.live_heartbeat_s
         self._registry = registry
+        self._devices: Mapping[str, Device] = devices or {}
         self._factors = factors
         self._store = store
         self._subscribers: set[Subscription] = set()
@@ -121,7 +125,8 @@ class LiveHub:
             "sensors": [{"id": s.id, "site": s.site, "domain": s.domain.value,
                          "interval_s": s.interval_s,
                          "carrier": s.carrier.value if s.carrier else None,
-                         "lat": site.lat if site else None, "lon": site.lon if site else None}
+                         "lat": site.lat if site else None, "lon": site.lon if site else None,
+                         "source_format": source_format(self._devices.get(s.id))}
                         for s in registry.sensors for site in [registry.site(s.site)]],
         }
 
@@ -233,7 +238,8 @@ class LiveHub:
                 events.append(Event("series", {"at": at, **results[key]}))
         statuses: list[SensorStatus] = []
         if seen is not None:
-            panel, statuses = sensors_panel(self._registry, seen, now_ms, flags)
+            panel, statuses = sensors_panel(self._registry, seen, now_ms, flags,
+                                            self._devices)
             events.append(Event("sensors", {"at": at, **panel}))
         if "pipeline" in results:
             events.append(Event("pipeline", {"at": at, **results["pipeline"]}))

@@ -26,6 +26,7 @@ from api.network.last_seen import LastSeen
 from api.network.status import sensor_statuses
 from api.schemas import SensorState, SensorStatus
 from sensors.factors import FactorTable
+from sensors.formats.devices import Device
 from sensors.readings import Carrier, VehicleClass
 from sensors.registry import Registry
 from sensors.storage import ENERGY_KWH, Measurement, count_field
@@ -93,7 +94,8 @@ async def fetch_now(store: InfluxStore, now_ms: int) -> dict[str, Any]:
 
 
 def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
-                  flags: SensorFlags | None = None) -> tuple[dict[str, Any], list[SensorStatus]]:
+                  flags: SensorFlags | None = None, devices: Mapping[str, Device] | None = None
+                  ) -> tuple[dict[str, Any], list[SensorStatus]]:
     """The ``sensors`` payload, and the statuses it came from (alerts use them too).
 
     The rules are ``GET /api/v1/sensors``'s (:func:`api.network.status.sensor_statuses`).
@@ -101,7 +103,7 @@ def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
     (flagged) and counted apart, in ``set_aside``.
     """
     flags = flags or SensorFlags()
-    statuses = sensor_statuses(registry, seen, now_ms)
+    statuses = sensor_statuses(registry, seen, now_ms, devices)
     counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
     set_aside = {"simulated": 0, "retired": 0}
     sensors = []
@@ -119,6 +121,7 @@ def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
             "age_s": round(status.age_s, 3) if status.age_s is not None else None,
             "interval_s": status.interval_s, "registered": status.registered,
             "simulated": simulated, "retired": retired,
+            "source_format": status.source_format,
         })
     return {"counts": counts, "set_aside": set_aside, "sensors": sensors}, statuses
 

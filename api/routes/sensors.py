@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from api.auth import audited, require_role
-from api.deps import FlagCacheDep, LiveHubDep, RegistryDep, StoreDep
+from api.deps import DevicesDep, FlagCacheDep, LiveHubDep, RegistryDep, StoreDep
 from api.errors import ParamError
 from api.live.sse import rfc3339_ms
 from api.network.answers import one_sensor, sensor_list
@@ -45,12 +45,15 @@ READINGS_MAX_S = 7 * 86_400
 async def list_sensors(
     store: StoreDep,
     registry: RegistryDep,
+    devices: DevicesDep,
     flags: FlagCacheDep,
     domain: Annotated[Domain | None, Query(description="only this domain")] = None,
     site: Annotated[str | None, Query(max_length=200, description="only this site")] = None,
 ) -> SensorList:
-    """Registered sensors and any others found in the database (``registered: false``)."""
-    answer = await sensor_list(store, registry, site, domain, await flags.get(store))
+    """Registered sensors, then the devices file's others and any others found in the
+    database (``registered: false``), each with what it sends (``source_format``) and
+    whether it is simulated or retired."""
+    answer = await sensor_list(store, registry, devices, site, domain, await flags.get(store))
     if answer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown site {site!r}")
     return answer
@@ -58,10 +61,10 @@ async def list_sensors(
 
 @router.get("/sensors/{sensor_id}", response_model=SensorStatus, responses=_NOT_FOUND,
             summary="One sensor with its last reading and status")
-async def get_sensor(store: StoreDep, registry: RegistryDep, flags: FlagCacheDep,
-                     sensor_id: SensorId) -> SensorStatus:
+async def get_sensor(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
+                     flags: FlagCacheDep, sensor_id: SensorId) -> SensorStatus:
     """A registered sensor, or one found in the database."""
-    found = await one_sensor(store, registry, sensor_id, await flags.get(store))
+    found = await one_sensor(store, registry, devices, sensor_id, await flags.get(store))
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     return found
@@ -94,25 +97,27 @@ async def get_readings(
 @router.post("/sensors/{sensor_id}/retire", response_model=SensorFlagOut, responses=_ACTION,
              summary="Retire a sensor: no alerts, no completeness (operator)",
              openapi_extra=body_docs(RetireIn, required=False))
-async def retire(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep, hub: LiveHubDep,
-                 actor: Operator, sensor_id: SensorId, body: RetireBody) -> SensorFlagOut:
+async def retire(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
+                 cache: FlagCacheDep, hub: LiveHubDep, actor: Operator, sensor_id: SensorId,
+                 body: RetireBody) -> SensorFlagOut:
     """Take the sensor out of service (undo with ``reinstate``)."""
-    return await _set(store, registry, cache, hub, actor, sensor_id, True,
+    return await _set(store, registry, devices, cache, hub, actor, sensor_id, True,
                       body.reason if body else None)
 
 
 @router.post("/sensors/{sensor_id}/reinstate", response_model=SensorFlagOut,
              responses=_ACTION, summary="Put a retired sensor back in service (operator)")
-async def reinstate(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep,
-                    hub: LiveHubDep, actor: Operator, sensor_id: SensorId) -> SensorFlagOut:
+async def reinstate(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
+                    cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
+                    sensor_id: SensorId) -> SensorFlagOut:
     """Alerts and completeness count the sensor again."""
-    return await _set(store, registry, cache, hub, actor, sensor_id, False, None)
+    return await _set(store, registry, devices, cache, hub, actor, sensor_id, False, None)
 
 
-async def _set(store: StoreDep, registry: RegistryDep, cache: FlagCacheDep, hub: LiveHubDep,
-               actor: ApiKey, sensor_id: str, retired: bool, reason: str | None
-               ) -> SensorFlagOut:
-    if await one_sensor(store, registry, sensor_id) is None:
+async def _set(store: StoreDep, registry: RegistryDep, devices: DevicesDep, cache: FlagCacheDep,
+               hub: LiveHubDep, actor: ApiKey, sensor_id: str, retired: bool,
+               reason: str | None) -> SensorFlagOut:
+    if await one_sensor(store, registry, devices, sensor_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     at = now_ms()
     await set_retired(store, sensor_id, retired, actor.name, reason, at)

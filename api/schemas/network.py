@@ -44,7 +44,13 @@ class SensorStatus(BaseModel):
     interval_s: int | None = Field(description="expected seconds between readings")
     carrier: str | None = Field(description="energy sensors only")
     link_km: float | None = Field(description="transport sensors: the registry's link length")
-    registered: bool = Field(description="false: found in the database, not in the registry")
+    registered: bool = Field(description="false: not in the registry (found in the devices "
+                                         "file or the database)")
+    source_format: str = Field(description="what the sensor sends: native (contract section 2) "
+                               "or its device format in the devices file (ttn-v3, shelly-gen2, "
+                               "...)")
+    device: str | None = Field(description="its device's id in the devices file (a TTN device "
+                               "id, a DevEUI, a Shelly src, ...); null for native sensors")
     last_seen: str | None = Field(description="RFC 3339 time of the latest reading, or null")
     age_s: float | None = Field(description="seconds since last_seen")
     status: SensorState = Field(

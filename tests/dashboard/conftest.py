@@ -66,13 +66,16 @@ def dashboard(
     opened: list[tuple[Dashboard, Any]] = []
 
     def start(*, viewport: dict[str, int] | None = None,
-              before: Callable[[Settings], object] | None = None, **overrides: Any) -> Dashboard:
-        """``before(settings)`` runs once the ingestor is up and before the API starts."""
-        ingest_thread(ingest_stats_interval_s=1.0)
+              before: Callable[[Settings], object] | None = None,
+              shared: dict[str, Any] | None = None, **overrides: Any) -> Dashboard:
+        """``before(settings)`` runs once the ingestor is up and before the API starts;
+        ``shared`` are overrides of both the ingestor and the API (a devices file)."""
+        ingest_thread(ingest_stats_interval_s=1.0, **(shared or {}))
         if before is not None:
             before(settings)
         app_settings = settings.model_copy(update={
-            "live_refresh_s": LIVE_REFRESH_S, "api_port": free_port(), **overrides,
+            "live_refresh_s": LIVE_REFRESH_S, "api_port": free_port(), **(shared or {}),
+            **overrides,
         })
         api = ApiThread(app_settings)
         api.start()

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from pydantic import SecretStr
 
+from sensors.formats.devices import Format
 from sensors.registry import load_registry
 from sensors.settings import Settings
 from sensors.topics import Domain
+from simulators.devices import devices_file, plan
 from simulators.engine import SimulationOptions, run_simulation
 from simulators.profiles import synthetic_sensors
 from simulators.publisher import MqttPublisher
@@ -280,6 +285,41 @@ def _sensor_view_by_keyboard(board: Dashboard) -> None:
                message="the gate meter's view")
     assert "silent" in dialog.locator("dl.facts").inner_text()
     page.keyboard.press("Escape")
+
+
+def test_a_mixed_network_shows_what_each_sensor_sends(
+    dashboard: Callable[..., Dashboard], tmp_path: Path,
+) -> None:
+    """Native, LoRaWAN (TTN, ChirpStack) and smart meters (Shelly, Tasmota) side by side."""
+    sensors = REGISTRY.sensors
+    formats = plan(sensors, "mixed")
+    devices = tmp_path / "devices.json"
+    devices.write_bytes(orjson.dumps(devices_file(sensors, formats)))
+    expected = Counter(fmt.value if fmt else "native" for fmt in formats)
+
+    def recent(settings: Settings) -> None:
+        # Ten minutes of the town, each sensor in its format (registers start at zero).
+        start_ms = now_ms() - 10 * 60_000
+        report = run_simulation(as_publisher(settings), SimulationOptions(
+            start_ms=start_ms, seed=3, device_format="mixed"))
+        assert report.failed == 0
+        _stored(settings, "air_quality", "no2_ugm3", report.by_domain["air_quality"])
+
+    board = dashboard(before=recent, shared={"devices_file": devices})
+    board.open()
+    page = board.page
+    board.wait(lambda: page.locator('#schematic .sensor[data-status="reporting"]').count()
+               == len(sensors), message="every sensor reporting, in every format")
+    sources = board.text("#sensor-sources")
+    assert sources == "Sources: " + " · ".join(
+        f"{name} {expected[name]}" for name in ["native", *sorted(set(expected) - {"native"})])
+    shelly = next(s.id for s, f in zip(sensors, formats, strict=True)
+                  if f is Format.SHELLY_GEN2)
+    marker = page.locator(f'#schematic .sensor[data-sensor="{shelly}"]')
+    assert marker.get_attribute("data-source") == "shelly-gen2"
+    assert "via shelly-gen2" in (marker.locator("title").text_content() or "")
+    board.screenshot("dashboard-mixed-network-1920x1080.png")
+    assert_clean(board)
 
 
 def test_a_sensor_that_stops_turns_silent_raises_an_alert_and_recovers(

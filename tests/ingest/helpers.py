@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -110,3 +111,13 @@ class IngestProcess:
         return self.log_path.read_text(errors="replace")
 
 
+def kill_9_mid_stream(process: IngestProcess, stored: Callable[[], int], under_way: int,
+                      total: int, timeout_s: float = 90) -> int:
+    """Once ``under_way`` readings are stored, ``kill -9`` the ingestor; how many were
+    stored at the kill (fewer than ``total``: the kill landed mid-stream)."""
+    eventually(lambda: stored() >= under_way, timeout_s, message="stream under way")
+    process.signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    at_kill = stored()
+    assert at_kill < total, "the kill must land mid-stream"
+    return at_kill

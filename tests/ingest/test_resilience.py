@@ -12,7 +12,7 @@ import pytest
 from sensors.settings import Settings
 from smartplace.servers import InfluxServer, MosquittoServer
 from tests.helpers import eventually, influx_count, publish
-from tests.ingest.helpers import IngestProcess, metrics, readings
+from tests.ingest.helpers import IngestProcess, kill_9_mid_stream, metrics, readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,11 +41,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing(
     first = ingest_process(ingest_batch_size=1000)
     first.start()
     publisher = publish_in_background(settings, total)
-    eventually(lambda: stored_total(settings) >= 3000, 60, message="stream under way")
-    first.signal(signal.SIGKILL)
-    assert first.wait() == -signal.SIGKILL
-    at_kill = stored_total(settings)
-    assert at_kill < total, "the kill must land mid-stream"
+    at_kill = kill_9_mid_stream(first, lambda: stored_total(settings), 3000, total, 60)
     publisher.join(120)
 
     second = ingest_process(ingest_batch_size=1000)

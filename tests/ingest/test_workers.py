@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingest.consumer import MqttConsumer
 from ingest.endpoints import sum_expositions
 from ingest.service import IngestService
 from ingest.workers import worker_settings
@@ -91,6 +92,13 @@ def test_each_worker_has_a_stable_identity_of_its_own(tmp_path: Path) -> None:
     assert second.spool_dir == tmp_path / "ingest-2"
     assert (second.metrics_host, second.metrics_port, second.ingest_workers) == (
         "127.0.0.1", 0, 1)
+    # One listener per port: the Sensor.Community receiver runs in the first worker only.
+    assert (worker_settings(settings, 1).ingest_http_port, second.ingest_http_port) == (8090, 0)
+    # Device formats' topics are shared in the group like the prefix.
+    consumer = MqttConsumer(second, lambda *_: None, extra_topics=["v3/+/devices/+/up"])
+    assert consumer.topics == ["$share/smartplace/stockport/town-centre/#",
+                               "$share/smartplace/v3/+/devices/+/up"]
+    consumer.close()
     grouped = settings.model_copy(update={"ingest_share_group": "north",
                                           "mqtt_url": "mqtt://broker:1883"})
     assert worker_settings(grouped, 1).ingest_share_group == "north"

@@ -6,7 +6,13 @@ import orjson
 import pytest
 
 from sensors.grid import RegionalFeed
-from sensors.lineprotocol import dead_letter_line, grid_lines, point_line, reading_line
+from sensors.lineprotocol import (
+    dead_letter_line,
+    grid_lines,
+    point_line,
+    reading_line,
+    with_register,
+)
 from sensors.readings import (
     AIR_QUALITY_FIELDS,
     AirQualityReading,
@@ -46,9 +52,10 @@ def _sample_lines() -> list[str]:
                        dict.fromkeys(INGEST_STATS_FIELDS, 1), TS)
     assert stats is not None
     return [
-        reading_line(Topic(Domain.ENERGY, "site-a", "meter-1"), EnergyReading(
+        # A cumulative device's reading carries its register too (contract 7.1).
+        with_register(reading_line(Topic(Domain.ENERGY, "site-a", "meter-1"), EnergyReading(
             ts=TS, seq=1, carrier=Carrier.ELECTRICITY, energy_kwh=1.5, interval_s=60,
-            power_kw=90.0)),
+            power_kw=90.0)), 1234.5),
         reading_line(Topic(Domain.TRANSPORT, "site-a", "counter-1"), TransportReading(
             ts=TS, seq=1, interval_s=60, link_km=0.4, avg_speed_kph=21.0,
             counts={vc: 3 for vc in VehicleClass})),
@@ -73,7 +80,7 @@ def test_the_readings_schema_is_the_contract_one() -> None:
     ignored = {"ts", "domain"}  # the timestamp, and the measurement itself
     energy = set(EnergyReading.model_fields) - ignored - {"carrier"}
     transport = set(TransportReading.model_fields) - ignored - {"counts"}
-    assert set(FIELDS[Measurement.ENERGY]) == energy
+    assert set(FIELDS[Measurement.ENERGY]) == energy | {"register_kwh"}
     assert set(FIELDS[Measurement.TRANSPORT]) == transport | {
         f"count_{vc.value}" for vc in VehicleClass}
     assert set(FIELDS[Measurement.AIR_QUALITY]) == (

@@ -55,7 +55,9 @@ def test_version(run: Callable[..., Ran]) -> None:
 
 
 @pytest.mark.parametrize("command", [[], ["simulate"], ["api"], ["ingest"], ["ingest", "drain"],
-                                     ["demo"], ["broker", "accounts"]])
+                                     ["demo"], ["broker", "accounts"], ["devices", "check"],
+                                     ["devices", "try"], ["import"], ["report"],
+                                     ["reconcile", "import"]])
 def test_help_shows_flags_without_a_value_placeholder(command: list[str],
                                                       run: Callable[..., Ran]) -> None:
     done = run(*command, "--help", env={"COLUMNS": "120"})

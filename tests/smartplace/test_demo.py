@@ -165,6 +165,16 @@ def _sensor_count(body: Any) -> int:
     return 0
 
 
+def _registers(influx_port: int) -> int:
+    """Points with a meter register (only a cumulative device format writes them)."""
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{influx_port}/query", timeout=5, params={
+            "db": "smartplace", "q": "SELECT count(register_kwh) FROM energy"}).json()
+        return int(answer["results"][0]["series"][0]["values"][0][1])
+    except (httpx.HTTPError, KeyError, IndexError, ValueError):
+        return 0
+
+
 def _rfc3339(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -196,7 +206,7 @@ def test_demo_runs_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
     _require_binary("mosquitto")
     _require_binary("influxd")
     marker = secrets.token_hex(8)
-    ports = {name: free_port() for name in ("mqtt", "influx", "api", "metrics")}
+    ports = {name: free_port() for name in ("mqtt", "influx", "api", "metrics", "http")}
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMARTPLACE_")}
     env.update(
         SMARTPLACE_MQTT_URL=f"mqtt://127.0.0.1:{ports['mqtt']}",
@@ -204,6 +214,7 @@ def test_demo_runs_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         SMARTPLACE_API_HOST="127.0.0.1",
         SMARTPLACE_API_PORT=str(ports["api"]),
         SMARTPLACE_METRICS_PORT=str(ports["metrics"]),
+        SMARTPLACE_INGEST_HTTP_PORT=str(ports["http"]),
         SMARTPLACE_TEST_MARKER=marker,
     )
     output = tmp_path / "demo.out"
@@ -253,10 +264,20 @@ def test_demo_runs_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
                 timeout_s=60, interval_s=1.0, message="sensors listed by the API",
             )
             eventually(lambda: banner(demo), timeout_s=10, message="banner")
+            # A mixed network: native, LoRaWAN and smart-meter sensors side by side, and
+            # the meters' registers arriving through their device format.
+            listed = answers(demo, "/api/v1/sensors")
+            assert listed is not None
+            assert {one["source_format"] for one in listed.json()["sensors"]} == {
+                "native", "ttn-v3", "chirpstack-v4", "shelly-gen2", "tasmota"}
+            eventually(lambda: _registers(ports["influx"]) > 0, timeout_s=90, interval_s=1.0,
+                       message="Shelly and Tasmota registers stored")
             printed = output.read_text()
             assert f"{base}/docs" in printed
             assert f"{base}/api/v1/sensors" in printed
             assert f"http://127.0.0.1:{ports['metrics']}/metrics" in printed
+            assert "mixed network" in printed
+            assert (tmp_path / ".smartplace" / "devices.json").exists()
             backfilled = re.search(r"^backfilled (\d+) readings", printed, re.MULTILINE)
             assert backfilled is not None, printed
             assert int(backfilled.group(1)) > 1000, printed

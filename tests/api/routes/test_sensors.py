@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import orjson
 import pytest
 
 from api.main import create_app
@@ -144,3 +146,46 @@ async def test_hostile_input_never_500(app_settings: Settings, influx: InfluxSer
         # The database is still there and still answers.
         assert (await client.get("/api/v1/sensors/mw-elec-main")).json()["status"] == (
             "reporting")
+
+
+async def test_sensors_say_what_they_send_from_the_devices_file(
+    app_settings: Settings, tmp_path: Path
+) -> None:
+    devices = {"devices": [
+        # A registry sensor now behind a Shelly meter.
+        {"format": "shelly-gen2", "device": "shellypro3em-0cb815fcaff4", "domain": "energy",
+         "site": "merseyway", "sensor": "mw-elec-main", "carrier": "electricity",
+         "fields": {"energy_kwh": {"path": "em1data:0.total_act_energy", "scale": 0.001,
+                                   "cumulative": True}}},
+        # A new LoRaWAN monitor that has not reported yet: known, silent.
+        {"format": "ttn-v3", "device": "aq-mersey-01", "domain": "air_quality",
+         "site": "mersey-square", "sensor": "aq-ms-lora-01", "interval_s": 300,
+         "fields": {"no2_ugm3": "no2"}},
+        # One already in the database, at a site the registry does not know.
+        {"format": "tasmota", "device": "tasmota_8C4F2A", "domain": "energy", "site": "nowhere",
+         "sensor": "rogue-meter", "carrier": "electricity", "interval_s": 600,
+         "fields": {"energy_kwh": {"path": "ENERGY.Total", "cumulative": True}}},
+    ]}
+    path = tmp_path / "devices.json"
+    path.write_bytes(orjson.dumps(devices))
+    settings = app_settings.model_copy(update={"devices_file": path})
+    body = (await _get(settings, "/api/v1/sensors")).json()
+    by_id = {sensor["id"]: sensor for sensor in body["sensors"]}
+    assert (by_id["mw-elec-main"]["source_format"], by_id["mw-elec-main"]["device"],
+            by_id["mw-elec-main"]["registered"]) == ("shelly-gen2", "shellypro3em-0cb815fcaff4",
+                                                      True)
+    assert by_id["mw-gas-boiler"]["source_format"] == "native"
+    assert by_id["mw-gas-boiler"]["device"] is None
+    new = by_id["aq-ms-lora-01"]
+    assert {k: new[k] for k in ("source_format", "registered", "status", "interval_s",
+                                "site_name", "last_seen")} == {
+        "source_format": "ttn-v3", "registered": False, "status": "silent", "interval_s": 300,
+        "site_name": "Mersey Square", "last_seen": None}
+    rogue = by_id["rogue-meter"]
+    # Its expected interval is the devices file's (600 s): 5 s old is reporting.
+    assert {k: rogue[k] for k in ("source_format", "interval_s", "status", "site_name")} == {
+        "source_format": "tasmota", "interval_s": 600, "status": "reporting", "site_name": None}
+    ids = [sensor["id"] for sensor in body["sensors"]]
+    assert ids.index("aq-ms-lora-01") < ids.index("rogue-meter")  # devices file, then data
+    one = (await _get(settings, "/api/v1/sensors/aq-ms-lora-01")).json()
+    assert one["source_format"] == "ttn-v3"
