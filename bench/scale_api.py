@@ -3,7 +3,9 @@ live poller over the data of N sensors.
 
 After a drain has stored readings of N sensors, their database gets one recent reading per
 sensor (every 100th sensor's is 30 minutes old, so 1 % are silent and raise
-``sensor_silent`` alerts), written as the ingestor writes them (``reading_line``). Then:
+``sensor_silent`` alerts), written as the ingestor writes them (``reading_line``), and
+written again before each phase: at 30,000 sensors a phase takes minutes, and readings
+older than two intervals would turn every sensor silent. Then:
 
 - ``smartplace api`` runs against that database (its packaged registry: the N sensors are
   ``registered: false``, found in the data); ``/api/v1/sensors`` is timed (20 requests
@@ -181,7 +183,9 @@ def measure_process(influx_url: str, database: str, workdir: Path, result: ApiSc
         result.rss_idle = rss_bytes(process.pid)
         peak = PeakRss(process.pid)
         try:
+            write_recent(influx_url, database, result.sensors)
             _time_sensor_list(url, result, requests)
+            write_recent(influx_url, database, result.sensors)
             _read_live(url, live_s, result)
         finally:
             result.rss_max = peak.stop()
@@ -222,10 +226,10 @@ def measure(influx_url: str, database: str, sensors: int, workdir: Path, *,
             requests: int = REQUESTS, live_s: float = LIVE_S, ticks: int = TICKS) -> ApiScale:
     """Everything above, on the drain's database (which the caller's influxd serves)."""
     result = ApiScale(sensors)
-    write_recent(influx_url, database, sensors)
     measure_process(influx_url, database, workdir, result, requests, live_s)
     settings = Settings(_env_file=None, influx_url=influx_url,
                         influx_database=database, api_keys=None, rollup_interval_s=0)
+    write_recent(influx_url, database, sensors)
     asyncio.run(_ticks(settings, bench_registry(sensors), result, ticks))
     if result.listed < sensors:
         result.problems.append(f"/api/v1/sensors listed {result.listed} of {sensors}")
