@@ -20,6 +20,10 @@ from sensors.timestamps import NS_PER_MS, now_ms
 
 router = APIRouter(tags=["rollups"])
 
+# One request stays within an HTTP client's patience (an eleven-month backfill of an empty
+# database took over 10 s on a loaded 2-core machine); longer ranges are sent in parts.
+MAX_BACKFILL_DAYS = 31
+
 
 @router.post("/rollups/backfill", response_model=BackfillOut,
              responses={**ROLE_RESPONSES, 503: {"description": "InfluxDB unavailable"}},
@@ -31,10 +35,14 @@ async def rollup_backfill(
     start: Annotated[str, Query(max_length=64, description="RFC 3339 with offset")],
     end: Annotated[str, Query(max_length=64, description="RFC 3339 with offset, exclusive")],
 ) -> BackfillOut:
-    """Roll up the complete hours touching [start, end); coverage stays contiguous."""
+    """Roll up the complete hours touching [start, end) (at most 31 days; 422 beyond);
+    coverage stays contiguous."""
     now = now_ms()
     try:
         window = parse_window(start, end, now * NS_PER_MS)
+        if window.end_ns - window.start_ns > MAX_BACKFILL_DAYS * 86_400 * 1_000_000_000:
+            raise ParamError("end", f"a backfill covers at most {MAX_BACKFILL_DAYS} days: "
+                             "send a longer range in parts", end)
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     coverage = await backfill(store, window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS,
