@@ -1,12 +1,13 @@
 # One image for every smartplace process; docker-compose.yml picks the command
 # (ingest, api or simulate).
 
-# The dashboard's one front-end dependency (uPlot), installed from the lockfile by npm;
-# only its dist folder goes into the image (the API serves it at /dashboard/vendor/uplot/).
+# The front-end packages, installed from the lockfile by npm (no dev dependencies: axe-core
+# is for the tests); only the files the API serves go into the image: uPlot's dist folder
+# (/dashboard/vendor/uplot/), Swagger UI's bundle (/docs) and ReDoc's standalone bundle (/redoc).
 FROM node:22.12.0-slim AS dashboard
 WORKDIR /build/dashboard
-COPY dashboard/package.json dashboard/package-lock.json ./
-RUN npm ci --no-audit --no-fund
+COPY dashboard/package.json dashboard/package-lock.json dashboard/.npmrc ./
+RUN npm ci --no-audit --no-fund --ignore-scripts --omit=dev
 
 FROM python:3.11.11-slim
 
@@ -27,6 +28,11 @@ RUN pip install /tmp/smartplace-src && rm -rf /tmp/smartplace-src
 # The operations dashboard at / (plain files, no build step) and uPlot from the node stage.
 COPY dashboard/index.html dashboard/*.js dashboard/*.css dashboard/*.svg /opt/smartplace/dashboard/
 COPY --from=dashboard /build/dashboard/node_modules/uplot/dist /opt/smartplace/dashboard/node_modules/uplot/dist
+COPY --from=dashboard /build/dashboard/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+    /build/dashboard/node_modules/swagger-ui-dist/swagger-ui.css \
+    /opt/smartplace/dashboard/node_modules/swagger-ui-dist/
+COPY --from=dashboard /build/dashboard/node_modules/redoc/bundles/redoc.standalone.js \
+    /opt/smartplace/dashboard/node_modules/redoc/bundles/
 
 USER smartplace
 WORKDIR /var/lib/smartplace

@@ -18,7 +18,9 @@ BENCH_ARGS ?=
 APT_PACKAGES := mosquitto influxdb openssl
 SERVER_BINARIES ?= mosquitto influxd openssl
 SBIN_DIRS := /usr/sbin /usr/local/sbin
-# The dashboard's front-end dependencies (uPlot), installed by npm from the lockfile.
+# The front-end dependencies (uPlot for the dashboard, Swagger UI and ReDoc for /docs and
+# /redoc, axe-core for the accessibility tests), installed by npm from the lockfile
+# (install scripts off: none of them needs one, and one would phone home).
 DASHBOARD := dashboard
 NPM_STAMP := $(DASHBOARD)/node_modules/.smartplace-installed
 # The ingest benchmark's Node-RED peer (Node-RED + node-red-contrib-influxdb), pinned in
@@ -36,7 +38,8 @@ help: ## List the targets
 	@echo "                (again only when pyproject.toml changes)"
 	@echo "  make servers  install mosquitto and influxdb with apt-get when missing (as root;"
 	@echo "                otherwise prints the command to run)"
-	@echo "  make dashboard  install the dashboard's uPlot with 'npm ci' (nodejs/npm from apt when"
+	@echo "  make dashboard  install the front-end packages (uPlot, Swagger UI, ReDoc, axe-core) with"
+	@echo "                'npm ci' (nodejs/npm from apt when"
 	@echo "                missing, as root; otherwise prints the command to run)"
 	@echo "  make browser  install Debian's chromium for the dashboard tests when missing (as root)"
 	@echo "  make bench-peers  install the ingest benchmark's Node-RED peer with 'npm ci'"
@@ -106,10 +109,10 @@ servers: ## Make sure mosquitto and influxd are installed
 	apt-get update && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES)
 
-dashboard: $(NPM_STAMP) ## Install the dashboard's uPlot from dashboard/package-lock.json
+dashboard: $(NPM_STAMP) ## Install the front-end packages from dashboard/package-lock.json
 
 # npm ci empties node_modules first, so the stamp inside it exists only after a full install.
-$(NPM_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+$(NPM_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json $(DASHBOARD)/.npmrc
 	@if ! command -v npm >/dev/null 2>&1; then \
 		if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "npm is missing: installing nodejs and npm with apt-get"; \
@@ -121,12 +124,12 @@ $(NPM_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
 			echo "Install Node.js and npm, then run make again (or the install by hand):" >&2; \
 			echo "" >&2; \
 			echo "    sudo apt-get install nodejs npm" >&2; \
-			echo "    cd $(DASHBOARD) && npm ci --no-audit --no-fund" >&2; \
+			echo "    cd $(DASHBOARD) && npm ci --no-audit --no-fund --ignore-scripts" >&2; \
 			echo "" >&2; \
 			exit 0; \
 		fi; \
 	fi; \
-	cd $(DASHBOARD) && npm ci --no-audit --no-fund && touch node_modules/.smartplace-installed
+	cd $(DASHBOARD) && npm ci --no-audit --no-fund --ignore-scripts && touch node_modules/.smartplace-installed
 
 bench-peers: $(NODERED_STAMP) ## Install the Node-RED benchmark peer from bench/nodered/package-lock.json
 

@@ -179,6 +179,12 @@ def format_london_ns(ns: int) -> str:
     return text + local.isoformat()[-6:]
 
 
+def london_text(ms: int) -> str:
+    """A moment for people in Stockport: ``Thu 26 Nov 14:05:09 GMT`` (``BST`` in summer)."""
+    local = datetime.fromtimestamp(ms / 1000, LONDON)
+    return f"{local:%a %d %b %H:%M:%S} {local.tzname()}"
+
+
 def london_midnight_ns(year: int, month: int, day: int) -> int:
     """Epoch nanoseconds of 00:00 London time on a date."""
     return int(datetime(year, month, day, tzinfo=LONDON).timestamp()) * NS_PER_S

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from api.cache import AnswerCache
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
+from api.network.flags import FlagCache
 from sensors.factors import FactorTable
 from sensors.formats.devices import Device
 from sensors.registry import Registry
@@ -66,10 +67,16 @@ def get_live_hub(request: Request) -> LiveHub:
     return cast(LiveHub, _running(request, "live_hub"))
 
 
+def get_flag_cache(request: Request) -> FlagCache:
+    """Which sensors are simulated or retired (cached for a few seconds)."""
+    return cast(FlagCache, request.app.state.flags)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 DevicesDep = Annotated[Mapping[str, Device], Depends(get_devices)]
 FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
 LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]
+FlagCacheDep = Annotated[FlagCache, Depends(get_flag_cache)]
 AnswersDep = Annotated[AnswerCache, Depends(get_answers)]

@@ -73,7 +73,7 @@ class InfluxStore:
                                          verify=settings.influx_verify())
         self.database = settings.influx_database
         # The API's own database: rollups and its records (docs/storage.md).
-        self.own_database = settings.influx_api_database or settings.influx_database
+        self.own_database = settings.api_database()
         self._credential_settings = settings.influx_credential_settings()
 
     async def aclose(self) -> None:

@@ -1,4 +1,5 @@
-"""Parse and check query parameters: times, windows, intervals, group_by, format.
+"""Parse and check query parameters (times, windows, intervals, group_by, format) and JSON
+bodies.
 
 Checks raise :class:`api.errors.ParamError`; :func:`as_validation_error` turns one into
 FastAPI's own 422 shape (``{"detail": [{"type", "loc", "msg", "input"}]}``), so that every
@@ -6,15 +7,21 @@ bad parameter answers alike. Every route's window goes through :func:`parse_wind
 every time parameter through :func:`parse_time`: RFC 3339 with an offset (the contract),
 or, an extension, a plain date meaning 00:00 Europe/London (:func:`time_query` documents
 both in OpenAPI).
+
+A JSON body is read by :func:`json_body`, a dependency that runs after the key check:
+FastAPI parses a declared body before any dependency, so a wrong key with a malformed
+body would get a 422 (or a 400 for bytes that are not UTF-8) instead of its 401.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.carbon.pricing import GROUP_KEYS
 from api.clock import INTERVALS, Interval, Period, TimeWindow, format_ns, london_midnight_ns
@@ -57,12 +64,47 @@ def time_query(description: str) -> Any:
         "examples": ["2026-11-26T10:00:00Z", "2026-11-26T10:00:00+00:00", "2026-11-30"]})
 
 
-def as_validation_error(exc: ParamError) -> RequestValidationError:
-    """The FastAPI 422 error for a bad query parameter."""
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def as_validation_error(exc: ParamError, where: str = "query") -> RequestValidationError:
+    """The FastAPI 422 error for a bad query parameter (or body field: ``where="body"``)."""
     return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", exc.name), "msg": exc.message,
+        [{"type": "value_error", "loc": (where, exc.name), "msg": exc.message,
           "input": exc.value}]
     )
+
+
+def json_body(model: type[Body]) -> Callable[[Request], Awaitable[Body | None]]:
+    """A dependency: the request's JSON body as ``model``, None when there is none.
+
+    Raises (from the dependency):
+        RequestValidationError: the body is not JSON, or not a valid ``model`` (422).
+    """
+    async def parse(request: Request) -> Body | None:
+        raw = await request.body()
+        if not raw.strip():
+            return None
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("body", *error["loc"]), "input": _printable(error)}
+                      for error in exc.errors(include_url=False, include_context=False)]
+            raise RequestValidationError(errors) from None
+
+    return parse
+
+
+def _printable(error: Any) -> Any:
+    # The bytes of a body that is not JSON (or not UTF-8) cannot go into a JSON answer.
+    value = error.get("input")
+    return value.decode("utf-8", "replace")[:200] if isinstance(value, bytes) else value
+
+
+def body_docs(model: type[BaseModel], required: bool) -> dict[str, Any]:
+    """``openapi_extra`` describing a body read with :func:`json_body`."""
+    return {"requestBody": {"required": required, "content": {
+        "application/json": {"schema": model.model_json_schema()}}}}
 
 
 def parse_time(name: str, text: str) -> int:

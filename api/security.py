@@ -1,9 +1,12 @@
 """Security headers on every answer: a Content-Security-Policy, no framing, no referrer.
 
-The dashboard passes the strict policy (its scripts and styles are files of its own, no
-inline script, no CDN). FastAPI's ``/docs`` and ``/redoc`` pages carry an inline script
-and load their assets from a CDN, so they get a policy that allows exactly that; they
-hold no data. ``/docs`` and ``/openapi.json`` need no key even when keys are set: they
+Every page passes the strict policy (scripts and styles are files of the server's own,
+no inline script, no CDN): the dashboard, the public page, and ``/docs`` and ``/redoc``
+(Swagger UI and ReDoc served from npm packages, api/routes/docs.py). The two API pages
+differ only in what their libraries need at run time: inline ``style`` attributes
+(React sets them) and a ``blob:`` worker (ReDoc's search index); no script of theirs is
+inline and nothing loads from elsewhere (the one image ReDoc asks the internet for, its
+logo, is refused). ``/docs`` and ``/openapi.json`` need no key even when keys are set: they
 describe the API, and every route they describe still needs one (README, "API keys").
 """
 
@@ -18,11 +21,9 @@ STRICT_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; worker-src 'self' blob:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
 HEADERS = {

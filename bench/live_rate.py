@@ -20,6 +20,7 @@ shared machine. Target (issue 13): 8,000 msg/s sustained with p99 under 500 ms.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -179,6 +180,7 @@ def _watch(run: LiveRun, ingest: Smartplace, pid: int, probes: ProbeWatch,
 def run_rate(rate: float, seconds: float, workers: int = 1, publishers: int = 1,
              sensors: int = 300, workdir: Path | None = None) -> LiveRun:
     """Publish at ``rate`` for ``seconds`` into a fresh broker, ingestor and InfluxDB."""
+    made = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="smartplace-bench-live-"))
     ingest = Smartplace(workers=workers, client_id="bench-live")
     accounts = [publisher_account(f"bench-live-pub-{i}", PREFIX) for i in range(publishers)]
@@ -218,6 +220,8 @@ def run_rate(rate: float, seconds: float, workers: int = 1, publishers: int = 1,
         broker.stop()
         store.stop()
     run.load += f" -> {_loadavg()}"
+    if made:
+        shutil.rmtree(workdir)  # only after a run that finished: a failure leaves the logs
     return run
 
 

@@ -12,6 +12,7 @@ influxd is started again on the same data and :mod:`bench.scale_api` measures
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -129,7 +130,7 @@ def run_one(sensors: int, messages: int, workdir: Path, **api_sizes: Any) -> Sca
     influx_cpu = window[-1].influx_cpu_s - window[0].influx_cpu_s if window else 0.0
     rss_max = max((s.ingest_rss for s in window), default=0)
     store = InfluxServer(workdir)  # the drain's data, served again
-    store.start()
+    store.start(timeout_s=180)  # it replays its WAL first: 30,000 series took over 15 s
     try:
         api = scale_api.measure(store.url, ingest.database, sensors, workdir, **api_sizes)
     finally:
@@ -148,6 +149,7 @@ def run(sensor_counts: Sequence[int], messages: int, **api_sizes: Any) -> list[S
               f"{row.ratio:.2f}, /api/v1/sensors p50 {scale_api.p(row.api.list_ms, 50)} ms",
               flush=True)
         rows.append(row)
+    shutil.rmtree(root)  # only when every count ran: a failure leaves the servers' logs
     return rows
 
 
@@ -164,8 +166,8 @@ def table(rows: Sequence[ScaleRow]) -> str:
                    f"{'; '.join(row.ingest.problems)} |")
     out += ["", "| sensors | /api/v1/sensors p50 / p99 ms | answer KB | live: first `sensors` "
             "event s | live event KB: sensors / alerts (active) | poll cycle ms: first "
-            "(all panels) / later p50 | API RSS MB idle / max | notes |",
-            "|---|---|---|---|---|---|---|---|"]
+            "(all panels) / later p50 | last-seen query alone ms | API RSS MB idle / max | notes |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         api = row.api
         later = api.tick_ms[1:]
@@ -177,6 +179,7 @@ def table(rows: Sequence[ScaleRow]) -> str:
             f"{first} | {api.event_bytes.get('sensors', 0) / 1024:,.0f} / "
             f"{api.event_bytes.get('alerts', 0) / 1024:,.1f} ({sum(api.alert_kinds.values())}) | "
             f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)} | "
+            f"{scale_api.p(api.last_seen_ms, 50)} | "
             f"{api.rss_idle / _MB:,.0f} / {api.rss_max / _MB:,.0f} | "
             f"{'; '.join(api.problems)} |")
     return "\n".join(out)

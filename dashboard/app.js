@@ -2,8 +2,9 @@
 // panels up to date. Plain ES modules, no build step. This module is the wiring: it
 // routes each event to the module that owns its panel and starts the page.
 
+import { setUpAlertActions } from "./alert-actions.js";
 import { onAlerts } from "./alerts.js";
-import { loadCharts, onSeries } from "./charts-panel.js";
+import { loadCharts, onNowFigures, onSeries } from "./charts-panel.js";
 import { isNumber, parseTime } from "./format.js";
 import { renderConnection, tickClock } from "./header.js";
 import { followConnection, keyStore, setUpKeyForm, updateKeyButtons } from "./keys.js";
@@ -38,7 +39,10 @@ function onHeartbeat(data) {
 
 const HANDLERS = {
   hello: onHello,
-  now: onNow,
+  now: (data) => {
+    onNow(data);
+    onNowFigures();
+  },
   series: onSeries,
   sensors: onSensors,
   pipeline: onPipeline,
@@ -89,6 +93,7 @@ const stream = new LiveStream({
 
 function start() {
   setUpSensors();
+  setUpAlertActions();
   setUpKeyForm(stream);
   updateKeyButtons();
   tickClock();

@@ -1,9 +1,15 @@
-// The six trend charts (energy, traffic, NO2; last hour and 24 hours), drawn with uPlot.
+// The three trend charts (energy, traffic, NO2) over the range the picker chose, drawn
+// with uPlot; each has a table alternative (chart-table.js).
 //
 // uPlot is passed in by charts-panel.js, which imports it from /dashboard/vendor/uplot/
 // (served by the API out of dashboard/node_modules/uplot/dist, installed by `npm ci`).
 // Series are told apart by colour (Okabe-Ito), dash pattern and the labelled legend.
+// On the last hour, the tiles' figures (5-minute means) are drawn over their own five
+// minutes as short bold dashes on a shaded band, so the figure above and the line
+// below visibly agree.
 
+import { buildLegend } from "./chart-legend.js";
+import { ChartTable } from "./chart-table.js";
 import { TIME_ZONE, formatCompact, formatNumber, isNumber, setText, shortTime } from "./format.js";
 
 export const OKABE_ITO = {
@@ -45,7 +51,7 @@ export const CHART_KINDS = {
   },
 };
 
-const WINDOW_LABELS = { "1h": "last hour", "24h": "24 hours" };
+const MARK_BAND = "rgba(255, 255, 255, 0.07)";
 const AXIS_COLOUR = "#aab6c2";
 const GRID_COLOUR = "rgba(255, 255, 255, 0.08)";
 const AXIS_FONT = "13px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
@@ -61,6 +67,21 @@ function timeTicks(u, splits) {
     const time = tickTime.format(date);
     return time === "00:00" ? tickDay.format(date) : time;
   });
+}
+
+/** uPlot's axes as every chart here draws them: UK times (the day at midnight), compact values. */
+export function chartAxes() {
+  const lines = { grid: { stroke: GRID_COLOUR, width: 1 }, ticks: { stroke: GRID_COLOUR, width: 1 } };
+  return [
+    { stroke: AXIS_COLOUR, font: AXIS_FONT, values: timeTicks, ...lines },
+    {
+      stroke: AXIS_COLOUR, font: AXIS_FONT, size: 52, ...lines,
+      values: (u, splits) => {
+        const step = splits.length > 1 ? splits[1] - splits[0] : 1;
+        return splits.map((value) => formatCompact(value, step));
+      },
+    },
+  ];
 }
 
 /** Rows `[[t_ms, a, b, ...], ...]` to uPlot's columns `[[t_s...], [a...], [b...]]`. */
@@ -82,36 +103,17 @@ function lastValue(column) {
   return null;
 }
 
-function swatch(spec) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 28 8");
-  svg.setAttribute("class", "swatch");
-  svg.setAttribute("aria-hidden", "true");
-  const line = document.createElementNS(ns, "line");
-  line.setAttribute("x1", "1");
-  line.setAttribute("x2", "27");
-  line.setAttribute("y1", "4");
-  line.setAttribute("y2", "4");
-  line.setAttribute("stroke", spec.stroke);
-  line.setAttribute("stroke-width", "3");
-  if (spec.dash.length) {
-    line.setAttribute("stroke-dasharray", spec.dash.join(" "));
-  }
-  svg.append(line);
-  return svg;
-}
-
-/** One uPlot chart in a `<figure class="chart" data-chart=... data-window=...>`. */
+/** One uPlot chart in a `<figure class="chart" data-chart=...>`. */
 class TrendChart {
   constructor(uPlot, figure) {
     this.figure = figure;
     this.kind = CHART_KINDS[figure.dataset.chart];
-    this.window = figure.dataset.window;
     this.plot = figure.querySelector(".plot");
+    this.table = new ChartTable(figure, this.kind);
     this.data = toColumns([], this.kind.series.length);
-    this.legendValues = [];
-    this.buildLegend();
+    this.meta = { label: "last hour", start: null, end: null };
+    this.marks = null; // [{value, startS, endS}] per series, or null
+    this.legendValues = buildLegend(figure, this.kind);
     this.empty = document.createElement("p");
     this.empty.className = "plot-empty";
     this.empty.textContent = "No data yet";
@@ -128,21 +130,11 @@ class TrendChart {
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), TIME_ZONE),
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
-      scales: { x: { time: true }, y: { range: yRange } },
-      axes: [
-        {
-          stroke: AXIS_COLOUR, font: AXIS_FONT, values: timeTicks,
-          grid: { stroke: GRID_COLOUR, width: 1 }, ticks: { stroke: GRID_COLOUR, width: 1 },
-        },
-        {
-          stroke: AXIS_COLOUR, font: AXIS_FONT, size: 52,
-          values: (u, splits) => {
-            const step = splits.length > 1 ? splits[1] - splits[0] : 1;
-            return splits.map((value) => formatCompact(value, step));
-          },
-          grid: { stroke: GRID_COLOUR, width: 1 }, ticks: { stroke: GRID_COLOUR, width: 1 },
-        },
-      ],
+      scales: {
+        x: { time: true, range: (u, min, max) => this.xRange(min, max) },
+        y: { range: yRange },
+      },
+      axes: chartAxes(),
       series: [
         {},
         ...this.kind.series.map((spec) => ({
@@ -150,23 +142,12 @@ class TrendChart {
           points: { show: (u, seriesIndex, i0, i1) => i1 - i0 < 40 },
         })),
       ],
-      hooks: { setCursor: [(u) => this.showLegendValues(u.cursor.idx)] },
+      hooks: {
+        setCursor: [(u) => this.showLegendValues(u.cursor.idx)],
+        draw: [(u) => this.drawMarks(u)],
+      },
     }, this.data, this.plot);
     new ResizeObserver(() => this.resize()).observe(this.plot);
-  }
-
-  buildLegend() {
-    const legend = this.figure.querySelector(".legend");
-    legend.replaceChildren();
-    for (const spec of this.kind.series) {
-      const item = document.createElement("span");
-      item.className = "legend-item";
-      const value = document.createElement("b");
-      value.textContent = "—";
-      item.append(swatch(spec), ` ${spec.label} `, value);
-      legend.append(item);
-      this.legendValues.push(value);
-    }
   }
 
   size() {
@@ -197,14 +178,63 @@ class TrendChart {
     });
   }
 
-  update(rows) {
+  /** The x range: the range asked for (on the last hour, up to the tiles' moment). */
+  xRange(min, max) {
+    return [this.meta.start ?? min, this.meta.end ?? max];
+  }
+
+  /** The tiles' figures over their five minutes: a shaded band and a bold dash per series. */
+  drawMarks(u) {
+    if (!this.marks) {
+      return;
+    }
+    const { ctx } = u;
+    const top = u.bbox.top;
+    const height = u.bbox.height;
+    ctx.save();
+    this.marks.forEach((mark, i) => {
+      if (!mark || !isNumber(mark.value)) {
+        return;
+      }
+      const x0 = u.valToPos(mark.startS, "x", true);
+      const x1 = u.valToPos(mark.endS, "x", true);
+      const y = u.valToPos(mark.value, "y", true);
+      if (i === 0) {
+        ctx.fillStyle = MARK_BAND;
+        ctx.fillRect(x0, top, x1 - x0, height);
+      }
+      ctx.strokeStyle = this.kind.series[i].stroke;
+      ctx.lineWidth = 4 * (window.devicePixelRatio || 1);
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.moveTo(x0, y);
+      ctx.lineTo(x1, y);
+      ctx.stroke();
+    });
+    ctx.restore();
+  }
+
+  /**
+   * New rows for the chart.
+   * @param {Array} rows `[[t_ms, a, b, ...], ...]`
+   * @param {{label: string, startMs: number, endMs: number, stepS: number}} meta
+   * @param {Array|null} marks the tiles' figures per series (last hour only), or null
+   */
+  update(rows, meta, marks) {
     this.data = toColumns(rows, this.kind.series.length);
+    this.meta = {
+      label: meta.label, stepS: meta.stepS,
+      start: isNumber(meta.startMs) ? meta.startMs / 1000 : null,
+      end: isNumber(meta.endMs) ? meta.endMs / 1000 : null,
+    };
+    this.marks = marks;
     this.chart.setData(this.data);
+    this.table.update(this.data, meta);
     const latest = this.kind.series.map((spec, i) => lastValue(this.data[i + 1]));
     const hasData = latest.some((found) => found !== null);
     this.empty.hidden = hasData;
     this.showLegendValues(this.chart.cursor.idx);
-    const title = `${this.kind.title}, ${WINDOW_LABELS[this.window]}`;
+    const title = `${this.kind.title}, ${meta.label}`;
     if (!hasData) {
       this.plot.setAttribute("aria-label", `${title}: no data yet`);
       return;
@@ -213,35 +243,39 @@ class TrendChart {
       `${spec.label} ${formatNumber(latest[i]?.value ?? null)} ${this.kind.unit}`);
     const index = Math.max(...latest.map((found) => found?.index ?? -1));
     const at = shortTime(new Date(this.data[0][index] * 1000));
-    this.plot.setAttribute("aria-label", `${title}, latest at ${at}: ${parts.join(", ")}`);
+    const table = "; the Table button shows every value";
+    this.plot.setAttribute("aria-label", `${title}, latest at ${at}: ${parts.join(", ")}${table}`);
+  }
+
+  /** Redraw (the marks moved) without new data. */
+  redraw() {
+    this.chart.redraw(false, true);
   }
 }
 
-/** All six charts; `update(seriesEvent)` routes a `series` event to its window's charts. */
+/** The three charts; `show(series, meta, figures)` draws one series payload on all. */
 export class ChartSet {
   constructor(uPlot, root) {
     this.charts = [...root.querySelectorAll("figure.chart")].map((figure) => new TrendChart(uPlot, figure));
   }
 
-  update(event) {
+  /**
+   * @param {object} series a `series` event or a /api/v1/live/series answer
+   * @param {{label: string, startMs: number, endMs: number, stepS: number}} meta
+   * @param {object|null} figures the tiles' figures to mark (state.nowFigures), or null
+   */
+  show(series, meta, figures) {
     for (const chart of this.charts) {
-      if (chart.window === event.window) {
-        chart.update(event[chart.kind.key]);
-      }
+      chart.update(series[chart.kind.key], meta, marksFor(chart.figure.dataset.chart, figures));
     }
   }
 }
 
-/** Without uPlot: still show the legends so the panel explains itself. */
-export function staticLegends(root) {
-  for (const figure of root.querySelectorAll("figure.chart")) {
-    const kind = CHART_KINDS[figure.dataset.chart];
-    const legend = figure.querySelector(".legend");
-    legend.replaceChildren(...kind.series.map((spec) => {
-      const item = document.createElement("span");
-      item.className = "legend-item";
-      item.append(swatch(spec), ` ${spec.label}`);
-      return item;
-    }));
+/** The tiles' figures a chart marks: the same quantities, over the tiles' five minutes. */
+export function marksFor(chart, figures) {
+  if (!figures || !figures.at || !figures[chart]) {
+    return null;
   }
+  const endS = figures.at.getTime() / 1000;
+  return figures[chart].map((value) => (isNumber(value) ? { value, startS: endS - 300, endS } : null));
 }

@@ -127,3 +127,47 @@ export function setText(element, text) {
     element.textContent = text;
   }
 }
+
+const londonParts = new Intl.DateTimeFormat("en-GB", {
+  timeZone: TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+});
+
+function partsOf(date) {
+  const parts = Object.fromEntries(londonParts.formatToParts(date).map((p) => [p.type, p.value]));
+  return parts;
+}
+
+/** "2026-11-26T14:05": a Date as a datetime-local input value, on the London clock. */
+export function toLondonInput(date) {
+  const p = partsOf(date);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+/**
+ * A datetime-local value read on the London clock (whatever the browser's own zone is),
+ * as a Date; null when the text is not a date and time.
+ */
+export function fromLondonInput(text) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text || "");
+  if (!match) {
+    return null;
+  }
+  const [, y, mo, d, h, mi] = match.map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  // London's offset at that moment: the difference between its wall clock and UTC.
+  const offsetAt = (ms) => {
+    const p = partsOf(new Date(ms));
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - ms;
+  };
+  const first = guess - offsetAt(guess);
+  return new Date(guess - offsetAt(first));
+}
+
+/** A bucket length in words: 60 -> "1-minute", 900 -> "15-minute", 3600 -> "1-hour". */
+export function stepWords(seconds) {
+  if (seconds < 3600) {
+    return `${seconds / 60}-minute`;
+  }
+  return seconds < 86400 ? `${seconds / 3600}-hour` : "1-day";
+}

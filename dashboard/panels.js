@@ -1,8 +1,22 @@
 // The figures: energy, traffic, air quality, carbon and the ingest pipeline, and the
 // banner that says when the server could not compute them.
 
-import { clockTime, formatNumber, isNumber, parseTime, setText } from "./format.js";
-import { $, field, now, setAsOf, siteName } from "./state.js";
+import { clockTime, formatNumber, isNumber, parseTime, setText, shortTime } from "./format.js";
+import { $, field, now, setAsOf, siteName, state } from "./state.js";
+
+const WINDOW_LABELS = { "5m": { energy: "5-min mean", traffic: "5-min rate" } };
+
+/** Each tile says the window its figure covers and when it ends (docs/live.md, `now`). */
+function setWindows(data) {
+  const at = parseTime(data.at);
+  for (const element of document.querySelectorAll('.tile [data-window="5m"]')) {
+    const kind = element.closest(".tile").dataset.kind;
+    const label = WINDOW_LABELS["5m"][kind] || "5-min mean";
+    setText(element, at ? `${label} to ${shortTime(at, at)}` : label);
+    element.dataset.start = at ? new Date(at.getTime() - 5 * 60_000).toISOString() : "";
+    element.dataset.end = at ? at.toISOString() : "";
+  }
+}
 
 function setNumber(name, value, digits) {
   const element = field(name);
@@ -31,12 +45,21 @@ function pollutantName(pollutant) {
 }
 
 export function onNow(data) {
-  setNumber("electricity_total_kw", sum(data.electricity_kw, data.ev_charging_kw));
+  const electricity = sum(data.electricity_kw, data.ev_charging_kw);
+  const active = sum(data.bicycles_per_hour, data.pedestrians_per_hour);
+  // The charts mark these on their last five minutes, so that both visibly agree.
+  state.nowFigures = {
+    at: parseTime(data.at),
+    energy: [electricity, data.gas_kw ?? null, data.solar_kw ?? null],
+    traffic: [data.traffic_vehicles_per_hour ?? null, active],
+  };
+  setWindows(data);
+  setNumber("electricity_total_kw", electricity);
   setNumber("ev_charging_kw", data.ev_charging_kw);
   setNumber("gas_kw", data.gas_kw);
   setNumber("solar_kw", data.solar_kw);
   setNumber("traffic_vehicles_per_hour", data.traffic_vehicles_per_hour, 0);
-  setNumber("active_per_hour", sum(data.bicycles_per_hour, data.pedestrians_per_hour), 0);
+  setNumber("active_per_hour", active, 0);
   setNumber("bicycles_per_hour", data.bicycles_per_hour, 0);
   setNumber("pedestrians_per_hour", data.pedestrians_per_hour, 0);
 
@@ -63,6 +86,10 @@ export function onNow(data) {
 }
 
 export function onCarbon(data) {
+  const at = parseTime(data.at);
+  const start = parseTime(data.today_start);
+  setText($('#tile-carbon [data-window="today"]'),
+    start && at ? `${shortTime(start, start)} to ${shortTime(at, at)} today` : "since midnight");
   setNumber("today_kgco2e", data.today_kgco2e);
   setNumber("yesterday_same_time_kgco2e", data.yesterday_same_time_kgco2e);
   const tile = $("#tile-carbon");

@@ -5,26 +5,25 @@
 // orange triangle marked L, silent a vermillion square marked S (Okabe-Ito colours).
 // When two sites are too close for their rings, the rings are pushed apart and a thin
 // leader line joins each ring to the site's true position (the small dot).
+//
+// A burst of extra sensors cannot take over the map: simulated and retired sensors are
+// not drawn (sensors-panel.js counts them apart), a site shows at most MAX_PER_SITE
+// markers and the row of sensors at unknown sites what fits, the rest as one "+N" mark.
+//
+// Keyboard: the schematic is one stop in the tab order; the arrow keys move between the
+// sensors (Home and End too) and Enter or Space opens the sensor's view, as a click does.
 
 import { clockTime, formatDuration, parseTime } from "./format.js";
+import { el } from "./svg.js";
+import { STATUS_WORDS, drawMore, moveFocus, setTabStop } from "./schematic-focus.js";
 import {
   MARK_RADIUS, MARK_SPACING, MIN_RING, labelObstacles, labelSpot, ringOf, separate,
 } from "./schematic-layout.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 const PADDING = 24;
 const LABEL_FONT_PX = 13;
 const LABEL_CHAR_PX = 7.1;
-const STATUS_WORDS = { reporting: "reporting", late: "late", silent: "silent", unknown: "status not known yet" };
-
-function el(name, attributes = {}, parent = null) {
-  const node = document.createElementNS(SVG_NS, name);
-  for (const [key, value] of Object.entries(attributes)) {
-    node.setAttribute(key, String(value));
-  }
-  parent?.append(node);
-  return node;
-}
+const MAX_PER_SITE = 14;
 
 /** A short site label: "Stockport Interchange (bus station)" -> "Stockport Interchange". */
 export function shortName(name) {
@@ -36,8 +35,10 @@ export class Schematic {
    * @param {SVGSVGElement} svg the `<svg id="schematic">` with its layer groups
    * @param {HTMLElement} description the `<desc>` kept up to date for screen readers
    */
-  constructor(svg, description) {
+  constructor(svg, description, onOpen = () => {}) {
     this.svg = svg;
+    this.onOpen = onOpen;
+    this.focusId = null; // the marker that holds the tab stop
     this.description = description;
     this.layers = {
       grid: svg.querySelector(".layer-grid"),
@@ -52,6 +53,13 @@ export class Schematic {
     this.markerSpots = []; // where markers are drawn, for the label placement
     this.size = { width: 0, height: 0 };
     this.layoutKey = "";
+    svg.addEventListener("click", (event) => {
+      const marker = event.target.closest?.(".sensor[data-sensor]");
+      if (marker) {
+        this.onOpen(marker.dataset.sensor);
+      }
+    });
+    svg.addEventListener("keydown", (event) => moveFocus(this, event));
     let pending = null;
     new ResizeObserver(() => {
       cancelAnimationFrame(pending);
@@ -69,15 +77,20 @@ export class Schematic {
 
   /** A `sensors` event: statuses, including sensors the registry does not know. */
   update(event) {
-    let added = false;
+    let changed = false;
     for (const one of event.sensors || []) {
-      if (!this.sensors.has(one.id)) {
-        this.sensors.set(one.id, { id: one.id, site: one.site, domain: one.domain, registered: false });
-        added = true;
+      const setAside = Boolean(one.simulated || one.retired);
+      const known = this.sensors.get(one.id);
+      if (!known) {
+        this.sensors.set(one.id, { id: one.id, site: one.site, domain: one.domain, registered: false, setAside });
+        changed = true;
+      } else if (Boolean(known.setAside) !== setAside) {
+        known.setAside = setAside;
+        changed = true;
       }
       this.status.set(one.id, one);
     }
-    if (added) {
+    if (changed) {
       this.layout();
     } else {
       for (const id of this.markers.keys()) {
@@ -100,7 +113,8 @@ export class Schematic {
     if (width < 50 || height < 50 || this.sites.size === 0) {
       return;
     }
-    const key = `${width}x${height}:${[...this.sensors.keys()].sort().join(",")}`;
+    const drawn = [...this.sensors.values()].filter((sensor) => !sensor.setAside);
+    const key = `${width}x${height}:${drawn.map((sensor) => sensor.id).sort().join(",")}`;
     if (key === this.layoutKey) {
       return;
     }
@@ -111,7 +125,7 @@ export class Schematic {
     const bySite = new Map();
     const unplaced = [];
     const domainOrder = { energy: 0, transport: 1, air_quality: 2 };
-    const ordered = [...this.sensors.values()].sort((a, b) =>
+    const ordered = drawn.sort((a, b) =>
       (domainOrder[a.domain] ?? 3) - (domainOrder[b.domain] ?? 3) || a.id.localeCompare(b.id));
     for (const sensor of ordered) {
       if (this.sites.has(sensor.site)) {
@@ -130,7 +144,8 @@ export class Schematic {
     const kx = Math.cos((lat0 * Math.PI) / 180);
     const xs = sites.map((site) => site.lon * kx);
     const ys = sites.map((site) => -site.lat);
-    const maxRing = Math.max(MIN_RING, ...[...bySite.values()].map((list) => ringOf(list.length)));
+    const shownAt = (list) => Math.min(list.length, MAX_PER_SITE + 1);
+    const maxRing = Math.max(MIN_RING, ...[...bySite.values()].map((list) => ringOf(shownAt(list))));
     const margin = maxRing + PADDING + 8;
     const bottomReserve = unplaced.length ? 46 : 0;
     const spanX = Math.max(1e-6, Math.max(...xs) - Math.min(...xs));
@@ -146,7 +161,7 @@ export class Schematic {
 
     const nodes = sites.map((site) => {
       const at = project(site.lat, site.lon);
-      return { site, at, x: at.x, y: at.y, r: ringOf((bySite.get(site.id) || []).length) };
+      return { site, at, x: at.x, y: at.y, r: ringOf(shownAt(bySite.get(site.id) || [])) };
     });
     separate(nodes, width, height - bottomReserve);
 
@@ -167,11 +182,17 @@ export class Schematic {
       el("circle", { class: "ring", cx: node.x, cy: node.y, r: node.r }, group);
       el("circle", { class: "site-dot", cx: node.at.x, cy: node.at.y, r: 3.5 }, group);
       const list = bySite.get(node.site.id) || [];
-      list.forEach((sensor, i) => {
-        const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, list.length);
-        const ring = list.length === 1 ? 0 : node.r;
-        this.addMarker(sensor, node.x + ring * Math.cos(angle), node.y + ring * Math.sin(angle), node.site);
-      });
+      const shown = list.length > MAX_PER_SITE + 1 ? list.slice(0, MAX_PER_SITE) : list;
+      const slots = shown.length + (shown.length < list.length ? 1 : 0);
+      const spot = (i) => {
+        const angle = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, slots);
+        const ring = slots === 1 ? 0 : node.r;
+        return [node.x + ring * Math.cos(angle), node.y + ring * Math.sin(angle)];
+      };
+      shown.forEach((sensor, i) => this.addMarker(sensor, ...spot(i), node.site));
+      if (shown.length < list.length) {
+        drawMore(this, list.slice(shown.length), ...spot(shown.length), node.site.name);
+      }
     }
     this.placeLabels(nodes, width, height - bottomReserve);
 
@@ -179,11 +200,17 @@ export class Schematic {
       const y = height - bottomReserve / 2;
       const label = el("text", { class: "unplaced-label", x: 12, y, dy: "0.35em" }, this.layers.labels);
       label.textContent = "Site not in registry:";
-      unplaced.forEach((sensor, i) => this.addMarker(sensor, 170 + i * MARK_SPACING, y, null));
+      const fits = Math.max(1, Math.floor((width - 170 - MARK_SPACING) / MARK_SPACING));
+      const shown = unplaced.length > fits + 1 ? unplaced.slice(0, fits) : unplaced;
+      shown.forEach((sensor, i) => this.addMarker(sensor, 170 + i * MARK_SPACING, y, null));
+      if (shown.length < unplaced.length) {
+        drawMore(this, unplaced.slice(shown.length), 170 + shown.length * MARK_SPACING, y, "unknown sites");
+      }
     }
     for (const id of this.markers.keys()) {
       this.paint(id);
     }
+    setTabStop(this, this.markers.has(this.focusId) ? this.focusId : this.markers.keys().next().value);
   }
 
   /** Each site's name beside its ring (schematic-layout.js chooses the side). */
@@ -233,8 +260,9 @@ export class Schematic {
     const classes = sensor.registered ? "sensor" : "sensor unregistered";
     const group = el("g", {
       class: classes, "data-sensor": sensor.id, "data-site": sensor.site, "data-domain": sensor.domain,
-      transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+      transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`, role: "button", tabindex: "-1",
     }, this.layers.sensors);
+    el("circle", { class: "focus-ring", r: MARK_RADIUS + 6 }, group);
     if (!sensor.registered) {
       el("circle", { class: "unregistered-ring", r: MARK_RADIUS + 4 }, group);
     }
@@ -271,6 +299,7 @@ export class Schematic {
     const titleNode = group.querySelector("title");
     if (titleNode.textContent !== title) {
       titleNode.textContent = title;
+      group.setAttribute("aria-label", `${title}. Open the sensor's view.`);
     }
   }
 }

@@ -16,6 +16,8 @@ export const state = {
   lastHeartbeat: null, // Date of the last heartbeat (or hello)
   lastEventAt: 0, // performance.now() of the last event of any kind
   lastStateAt: 0, // performance.now() of the last panel update
+  nowFigures: null, // the tiles' latest figures, for the charts' marks (panels.js)
+  flags: new Map(), // sensor id -> {simulated, retired} from the `sensors` event
 };
 
 /** The server's time: the browser's clock, corrected when the two disagree (see hello). */

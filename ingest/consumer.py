@@ -221,7 +221,7 @@ class MqttConsumer:
                 qos=1, retainHandling=RETAIN_IF_NEW_SUBSCRIPTION)) for topic in self.topics])
         log.info(
             "connected to broker",
-            extra={"broker": repr(self._endpoint), "topics": self.topics,
+            extra={"broker": self._endpoint.address, "topics": self.topics,
                    "session_present": flags.session_present},
         )
 

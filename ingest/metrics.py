@@ -1,5 +1,10 @@
 """Prometheus metrics of the ingestor.
 
+Names follow the Prometheus conventions (https://prometheus.io/docs/practices/naming/):
+counters end in ``_total`` (added by the client library), measured quantities carry their
+unit in the plural (``_seconds``, ``_bytes``, ``_lines``, ``_messages``);
+``smartplace_build_info`` says which build runs.
+
 Per-message counts are plain integers, each written by a single thread, and exported by
 a collector at scrape time: a prometheus ``Counter`` takes a lock per increment, which
 the hot path does not need.
@@ -11,9 +16,11 @@ import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from sensors.version import build_labels
 
 
 class IngestStats:
@@ -50,7 +57,7 @@ class IngestMetrics(Collector):
         self._subscribed = subscribed
         self._spool_bytes = spool_bytes
         self.batch_size = Histogram(
-            "smartplace_ingest_batch_size", "Lines per write to InfluxDB",
+            "smartplace_ingest_batch_lines", "Lines per write to InfluxDB",
             buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000),
             registry=self.registry,
         )
@@ -64,6 +71,8 @@ class IngestMetrics(Collector):
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
             registry=self.registry,
         )
+        Info("smartplace_build", "The running smartplace build", registry=self.registry).info(
+            build_labels("ingest"))
         self.registry.register(self)
 
     def collect(self) -> Iterator[Metric]:
@@ -96,7 +105,7 @@ class IngestMetrics(Collector):
         yield _by_label("smartplace_ingest_dead_letters", "Bad messages stored as dead letters",
                         "reason", stats.dead_letters)
         yield GaugeMetricFamily(
-            "smartplace_ingest_queue_depth", "Messages received and not yet stored",
+            "smartplace_ingest_queue_messages", "Messages received and not yet stored",
             value=self._queue_depth(),
         )
         yield CounterMetricFamily(

@@ -43,6 +43,9 @@ class Sensor(BaseModel):
     link_km: float | None = Field(default=None, gt=0, le=50)
     peak_flow_per_hour: float | None = None
     setting: str | None = None
+    # No longer in service: raises no alerts and is expected by no completeness; its past
+    # readings still count where it measured (README, "Simulated and retired sensors").
+    retired: bool = False
 
 
 class Registry(BaseModel):

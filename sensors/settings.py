@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sensors.apikeys import ApiKey, all_keys
 from sensors.factors import FleetMix
-from sensors.topics import DEFAULT_PREFIX, normalise_prefix
+from sensors.topics import DEFAULT_PREFIX, SLUG, normalise_prefix
+
+ENV_PREFIX = "SMARTPLACE_"
 
 
 class MqttEndpoint:
@@ -33,9 +35,13 @@ class MqttEndpoint:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
 
+    @property
+    def address(self) -> str:
+        """``mqtt://host:port`` (or ``mqtts://``), without credentials: safe to log."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
     def __repr__(self) -> str:
-        scheme = "mqtts" if self.tls else "mqtt"
-        return f"MqttEndpoint({scheme}://{self.host}:{self.port})"
+        return f"MqttEndpoint({self.address})"
 
 
 def _ssl_context(ca_file: Path | None, cert: Path | None, key: Path | None) -> ssl.SSLContext:
@@ -49,7 +55,7 @@ class Settings(BaseSettings):
     """Configuration from ``SMARTPLACE_*`` environment variables or a ``.env`` file."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SMARTPLACE_", env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
     )
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
@@ -153,6 +159,41 @@ class Settings(BaseSettings):
     # NESO region id of the feed (3 = North West England, which includes Stockport).
     grid_region_id: int = Field(default=3, ge=1, le=999)
 
+    # Alert notifications (docs/live.md, "Notifications"): a URL that takes a JSON POST per
+    # alert raised, cleared or acknowledged (Teams, Slack or a pager gateway's incoming
+    # webhook; such URLs hold a secret, so it is never logged). None = no notifications.
+    alert_webhook_url: SecretStr | None = None
+    # How often one notification is tried before it is given up (1 s, 2 s, 4 s ... apart).
+    alert_webhook_attempts: int = Field(default=6, ge=1, le=20)
+
+    # The public page /public (README, "The public page"): what the operator publishes.
+    # Sites whose air quality and sensors are shown, comma-separated ids or "all" (every
+    # registered site with an air-quality monitor); unset = none.
+    public_sites: str | None = Field(default=None, max_length=2000)
+    # Whether the town centre's carbon this month against last year is shown.
+    public_carbon: bool = False
+
+    @field_validator("public_sites")
+    @classmethod
+    def _public_sites(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [one for one in ids if one != "all" and not SLUG.fullmatch(one)]
+        if bad:
+            raise ValueError(f"site ids are slugs (a-z, 0-9, - and _) or 'all'; got {bad}")
+        return ",".join(ids) or None
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                # The URL itself is a secret: say what is wrong without echoing it.
+                raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @field_validator("topic_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
@@ -216,6 +257,10 @@ class Settings(BaseSettings):
         """The parsed broker URL."""
         return MqttEndpoint(self.mqtt_url)
 
+    def api_database(self) -> str:
+        """The database the API writes its rollups and records to (and reads them from)."""
+        return self.influx_api_database or self.influx_database
+
     def influx_auth(self) -> tuple[dict[str, str], dict[str, str]]:
         """Headers and query parameters that authenticate to InfluxDB's v1 API.
 
@@ -254,3 +299,37 @@ class Settings(BaseSettings):
             ApiKeysError: the keys file is unusable, or two keys share a name.
         """
         return all_keys(self.api_keys, self.api_keys_file)
+
+    def public_site_ids(self, known: list[str]) -> list[str]:
+        """The sites ``public_sites`` publishes, in ``known``'s order (``all``: every one)."""
+        if not self.public_sites:
+            return []
+        chosen = self.public_sites.split(",")
+        return list(known) if "all" in chosen else [one for one in chosen if one in known]
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting: ``api_port`` -> ``SMARTPLACE_API_PORT``."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+_SECRET_FIELDS = frozenset(name for name, info in Settings.model_fields.items()
+                           if SecretStr in (info.annotation, *get_args(info.annotation)))
+
+
+def settings_error_message(exc: ValidationError, options: dict[str, str] | None = None) -> str:
+    """A bad configuration, one line per problem, naming the environment variable.
+
+    pydantic names the field (``api_port``); people set ``SMARTPLACE_API_PORT``. A value
+    given on the command line is named by its option instead (``options``: field ->
+    ``--port``). Secret values are never repeated.
+    """
+    lines = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = (options or {}).get(field) or (env_name(field) if field else "configuration")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        shown = "" if field in _SECRET_FIELDS or not field or "input" not in error \
+            else f" (got {error['input']!r:.80})"
+        lines.append(f"  {name}: {message}{shown}")
+    return "invalid configuration:\n" + "\n".join(lines)

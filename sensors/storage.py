@@ -36,6 +36,8 @@ class Measurement(StrEnum):
     RECEIVED_HOURLY = "received_hourly"
     RECEIVED_DAILY = "received_daily"
     ROLLUP_STATE = "activity_rollup_state"
+    SENSOR_FLAGS = "sensor_flags"
+    ALERT_EVENTS = "alert_events"
     # The DESNZ local-authority greenhouse gas statistics, imported by `smartplace
     # reconcile import` (docs/methodology.md, "Reconciliation with the official inventory").
     LA_INVENTORY = "la_inventory"
@@ -105,6 +107,25 @@ def _activity_fields() -> dict[str, FieldType]:
     return fields
 
 
+# Sensor flags (README, "Simulated and retired sensors"): one point per change, the latest
+# per sensor and field wins. ``simulated`` (1) is written by `smartplace simulate --sensors`
+# for the sensors it makes up; ``retired`` (1, or 0 when reinstated) by the API's operator
+# action, with who did it and why.
+SENSOR_FLAG_FIELDS: dict[str, FieldType] = {
+    "simulated": "integer", "retired": "integer", "site": "string", "domain": "string",
+    "by": "string", "reason": "string",
+}
+# Alert lifecycle (docs/live.md, "Alert lifecycle"): one point per event of an alert, tags
+# ``alert_id`` and ``event`` (raised, cleared, acknowledged, silenced, unsilenced,
+# notified, notify_failed), so that two events at the same millisecond never overwrite
+# each other, and a raised event rewritten after a restart (same ``since``) overwrites
+# itself.
+ALERT_EVENT_FIELDS: dict[str, FieldType] = {
+    "kind": "string", "severity": "string", "site": "string", "sensor": "string",
+    "message": "string", "since_ms": "integer", "until_ms": "integer", "by": "string",
+    "note": "string", "attempts": "integer",
+}
+
 _ACTIVITY_TAGS = ("site", "sensor", "domain", "carrier")
 _RECEIVED_TAGS = ("site", "sensor", "domain")
 
@@ -122,6 +143,8 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
     Measurement.RECEIVED_HOURLY: _RECEIVED_TAGS,
     Measurement.RECEIVED_DAILY: _RECEIVED_TAGS,
     Measurement.ROLLUP_STATE: (),
+    Measurement.SENSOR_FLAGS: ("sensor",),
+    Measurement.ALERT_EVENTS: ("alert_id", "event"),
     Measurement.LA_INVENTORY: ("la", "edition", "sector", "subsector", "gas"),
     Measurement.LA_INVENTORY_EDITION: ("edition",),
 }
@@ -141,6 +164,8 @@ FIELDS: dict[Measurement, dict[str, FieldType]] = {
     Measurement.RECEIVED_HOURLY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.RECEIVED_DAILY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.ROLLUP_STATE: dict.fromkeys(("since_ms", "until_ms", "run_at_ms"), "integer"),
+    Measurement.SENSOR_FLAGS: SENSOR_FLAG_FIELDS,
+    Measurement.ALERT_EVENTS: ALERT_EVENT_FIELDS,
     Measurement.LA_INVENTORY: {"la_name": "string", "territorial_kt": "float",
                                "within_scope_kt": "float", "population_k": "float",
                                "area_km2": "float"},

@@ -20,12 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sensors.readings import parse_timestamp_ms
 from sensors.registry import load_registry
-from sensors.settings import Settings
+from sensors.settings import Settings, settings_error_message
 from sensors.timestamps import now_ms
 from simulators.devices import NATIVE, devices_file, plan
 from simulators.engine import SimulationOptions, SimulationReport, run_simulation
-from simulators.errors import BrokerUnavailableError, OptionError
+from simulators.errors import BrokerUnavailableError, OptionError, RegistrationError
 from simulators.profiles import synthetic_sensors
+from simulators.registration import register_simulated
 
 
 def _summary(report: SimulationReport, prefix: str) -> str:
@@ -57,7 +58,9 @@ def _stop_on_signals(stop: threading.Event) -> dict[int, Any]:
 def simulate(
     sensors: Annotated[int | None, typer.Option(
         "--sensors", metavar="N", min=1,
-        help="Simulate N generated sensors (sim-energy-0001, ...) instead of the registry's.",
+        help="Simulate N generated sensors (sim-energy-0001, ...) instead of the registry's. "
+             "They are registered as simulated in InfluxDB first, so the API leaves them out "
+             "of its figures (nothing is published when that fails).",
     )] = None,
     rate: Annotated[float | None, typer.Option(
         "--rate", metavar="HZ",
@@ -108,7 +111,8 @@ def simulate(
 
     Live timestamps are the wall clock; seq starts at 0 per sensor on every run.
 
-    Exit status: 0 all acknowledged, 1 some were not (or no broker), 2 bad options or settings.
+    Exit status: 0 all acknowledged, 1 some were not (or no broker, or the generated sensors
+    could not be registered), 2 bad options or settings.
     """
     try:
         start_ms = None if start is None else parse_timestamp_ms(start)
@@ -137,8 +141,15 @@ def simulate(
     try:
         settings = Settings()
     except ValidationError as exc:
-        typer.echo(f"invalid configuration:\n{exc}", err=True)
+        typer.echo(settings_error_message(exc), err=True)
         raise typer.Exit(2) from None
+    if options.sensors:
+        try:
+            register_simulated(settings, options.sensors)
+        except RegistrationError as exc:
+            typer.echo(f"error: could not register the {len(options.sensors)} generated "
+                       f"sensors as simulated, so nothing was published: {exc}", err=True)
+            raise typer.Exit(1) from None
     console = Console(stderr=True)
     stop = threading.Event()
     previous_handlers = _stop_on_signals(stop)

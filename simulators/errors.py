@@ -2,7 +2,8 @@
 
     SimulatorError
     ├── OptionError               a simulation option is invalid (names the option)
-    └── BrokerUnavailableError    cannot connect, or the broker refused the connection
+    ├── BrokerUnavailableError    cannot connect, or the broker refused the connection
+    └── RegistrationError         generated sensors could not be registered as simulated
 """
 
 from __future__ import annotations
@@ -23,3 +24,7 @@ class OptionError(SimulatorError):
 
 class BrokerUnavailableError(SimulatorError):
     """The broker cannot be reached or refused the connection."""
+
+
+class RegistrationError(SimulatorError):
+    """The generated sensors could not be registered as simulated in InfluxDB."""

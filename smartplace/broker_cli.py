@@ -25,8 +25,10 @@ from smartplace.broker_auth import (
     password_file,
     publisher_account,
 )
+from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
 
-broker_app = typer.Typer(help="Set up the MQTT broker's accounts.", no_args_is_help=True)
+broker_app = typer.Typer(cls=PlainFlagsGroup, help="Set up the MQTT broker's accounts.",
+                         no_args_is_help=True)
 
 HEALTH_TOPIC = "$SYS/broker/version"
 
@@ -51,7 +53,7 @@ def accounts_for(prefix: str, ingest_user: str, ingest_password: str, simulator_
     return accounts
 
 
-@broker_app.command("accounts")
+@broker_app.command("accounts", cls=PlainFlagsCommand)
 def accounts(
     out: Annotated[Path, typer.Option(help="folder for the files passwd and acl")],
     ingest_password: Annotated[str, typer.Option(envvar="MQTT_INGEST_PASSWORD",

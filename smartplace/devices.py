@@ -34,8 +34,10 @@ from sensors.registry import load_registry
 from sensors.timestamps import now_ms
 from sensors.topics import build_topic
 from smartplace.errors import DevicesCommandError
+from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
 
-devices_app = typer.Typer(help="Check a devices file, or try a captured message against it.",
+devices_app = typer.Typer(cls=PlainFlagsGroup,
+                          help="Check a devices file, or try a captured message against it.",
                           no_args_is_help=True)
 
 
@@ -49,12 +51,12 @@ def _load(path: Path, prefix: str) -> tuple[DevicesFile, Translator]:
 
 
 def _prefix() -> str:
-    from smartplace.cli import load_settings
+    from smartplace.options import load_settings
 
     return load_settings().topic_prefix
 
 
-@devices_app.command("check")
+@devices_app.command("check", cls=PlainFlagsCommand)
 def check(path: Annotated[Path, typer.Argument(metavar="FILE", help="The devices file.")]
           ) -> None:
     """Validate a devices file as the ingestor does at start-up.
@@ -123,7 +125,7 @@ def _show(translator: Translator, candidate: Candidate) -> tuple[str, str | None
     return text, None
 
 
-@devices_app.command("try")
+@devices_app.command("try", cls=PlainFlagsCommand)
 def try_message(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="The devices file.")],
     fmt: Annotated[Format, typer.Option("--format", help="The message's format.")],

@@ -25,13 +25,13 @@ from api.carbon.parts import PricingOptions
 from api.influx import InfluxStore
 from api.params import parse_period
 from api.reports.report import ReportFormat, make_report
-from api.routes.health import smartplace_version
 from sensors.factors import load_factors
 from sensors.lineprotocol import reading_line
 from sensors.registry import load_registry
 from sensors.settings import Settings
 from sensors.timestamps import NS_PER_MS
 from sensors.topics import Topic
+from sensors.version import smartplace_version
 from simulators.profiles import generate_reading
 from smartplace.servers import InfluxServer
 

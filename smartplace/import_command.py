@@ -62,7 +62,7 @@ def import_file(
     the same points). Exit status: 0 done, 1 stopped (InfluxDB or the register history
     unavailable; what was stored is kept), 2 bad options, settings or devices file.
     """
-    from smartplace.cli import load_settings
+    from smartplace.options import load_settings
 
     settings = load_settings()
     chosen = kind if kind is not Kind.AUTO else (

@@ -17,18 +17,18 @@ import typer
 
 from sensors.errors import DevicesFileError
 from sensors.settings import Settings
+from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
 from smartplace.logs import configure_logging
+from smartplace.options import LogLevelOption, listen_settings, load_settings
 
 if TYPE_CHECKING:
     from ingest.service import IngestService
 
-ingest_app = typer.Typer(help="Run the ingestor (MQTT -> InfluxDB).",
+ingest_app = typer.Typer(cls=PlainFlagsGroup, help="Run the ingestor (MQTT -> InfluxDB).",
                          invoke_without_command=True)
 
 
 def _settings(**overrides: object) -> Settings:
-    from smartplace.cli import load_settings
-
     settings = load_settings()
     return settings.model_copy(update=overrides) if overrides else settings
 
@@ -72,13 +72,24 @@ def run_worker(settings: Settings, report: multiprocessing.connection.Connection
 def ingest(
     context: typer.Context,
     workers: Annotated[int | None, typer.Option(
-        min=1, max=32, help="worker processes on one shared subscription "
+        metavar="N", min=1, max=32, help="worker processes on one shared subscription "
         "(default SMARTPLACE_INGEST_WORKERS, 1)")] = None,
+    host: Annotated[str | None, typer.Option(
+        "--host", metavar="ADDRESS", show_default=False,
+        help="Address of the metrics and readiness endpoint (overrides "
+             "SMARTPLACE_METRICS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(
+        "--port", metavar="PORT", show_default=False,
+        help="Port of the metrics and readiness endpoint, 0 = off (overrides "
+             "SMARTPLACE_METRICS_PORT).")] = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Run the ingestor until SIGINT/SIGTERM, then flush, acknowledge and exit 0."""
     if context.invoked_subcommand is not None:
         return
-    settings = _settings(**({"ingest_workers": workers} if workers else {}))
+    settings = listen_settings(host, port, log_level, "metrics_host", "metrics_port")
+    if workers:
+        settings = settings.model_copy(update={"ingest_workers": workers})
     configure_logging(settings.log_level, settings.log_format)
     if settings.ingest_workers == 1:
         sys.exit(_service(settings).run())
@@ -113,7 +124,7 @@ def _check_devices(settings: Settings) -> None:
         raise typer.Exit(2) from None
 
 
-@ingest_app.command("drain")
+@ingest_app.command("drain", cls=PlainFlagsCommand)
 def drain(
     client_id: Annotated[str, typer.Option(
         "--client-id", help="the client id of the retired ingestor or worker")],

@@ -18,9 +18,10 @@ from api.influx import InfluxStore
 from api.reconciliation.inventory import Inventory, parse_inventory, store_inventory
 from sensors.settings import Settings
 from sensors.timestamps import now_ms
+from smartplace.help import PlainFlagsCommand, PlainFlagsGroup
 
-app = typer.Typer(help="The official inventory beside the town centre.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(cls=PlainFlagsGroup, help="The official inventory beside the town centre.",
+                  no_args_is_help=True, add_completion=False)
 
 
 async def _store(settings: Settings, inventory: Inventory, edition: str, name: str) -> int:
@@ -31,7 +32,7 @@ async def _store(settings: Settings, inventory: Inventory, edition: str, name: s
         await store.aclose()
 
 
-@app.command("import")
+@app.command("import", cls=PlainFlagsCommand)
 def import_command(
     file: Annotated[Path, typer.Argument(help="the DESNZ local-authority GHG CSV")],
     edition: Annotated[str | None, typer.Option(
@@ -40,7 +41,7 @@ def import_command(
         help="only this authority's rows (GSS code; repeatable), e.g. E08000007")] = None,
 ) -> None:
     """Import DESNZ's UK local authority greenhouse gas emissions statistics (CSV)."""
-    from smartplace.cli import load_settings
+    from smartplace.options import load_settings
 
     settings = load_settings()
     try:

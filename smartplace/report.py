@@ -17,11 +17,11 @@ from api.errors import ApiError, ParamError
 from api.influx import InfluxStore
 from api.params import parse_period
 from api.reports.report import Report, ReportFormat, make_report
-from api.routes.health import smartplace_version
 from sensors.errors import SensorsError
 from sensors.factors import load_factor_table
 from sensors.registry import load_registry
 from sensors.settings import Settings
+from sensors.version import smartplace_version
 
 
 async def _make(settings: Settings, period: str, output: ReportFormat, wtt: bool,
@@ -55,7 +55,7 @@ def report_command(
     DAQI days by band, the factors with their sources, the method and its limits, and the
     queries and input hash that reproduce every figure.
     """
-    from smartplace.cli import load_settings
+    from smartplace.options import load_settings
 
     if output_format not in ("html", "pdf", "csv"):
         typer.echo("error: --format must be html, pdf or csv", err=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from api.activity.received import StoredReadings
+from api.activity.scope import expected
 from api.precision import kg, total
 from api.precision import share as share_of
 from sensors.registry import Registry
@@ -90,9 +91,9 @@ def completeness(registry: Registry, stored: Iterable[StoredReadings],
     Every registered sensor is expected (a silent one counts with 0 received); sensors
     not in the registry count when they reported an ``interval_s`` in the window.
     """
-    found = {(one.domain, one.sensor): one for one in stored}
+    found = {(one.domain, one.sensor): one for one in stored if expected(one.sensor)}
     entries: list[dict[str, Any]] = []
-    for sensor in registry.sensors:
+    for sensor in (one for one in registry.sensors if expected(one.id)):
         key = (sensor.domain.value, sensor.id)
         one = found.pop(key, None) or StoredReadings(sensor.domain.value, sensor.id,
                                                      sensor.site, 0)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.activity.model import EnergyActivity, TransportActivity
+from api.activity.scope import sensor_filter
 from api.clock import TimeWindow, london_year, split_years
 from api.influx import InfluxStore, QueryParam, Series
 from sensors.readings import Carrier
@@ -58,22 +59,22 @@ def _group_by(interval_s: int | None, tags: str) -> str:
 def energy_statement(interval_s: int | None) -> str:
     """kWh per site, sensor and carrier (and bucket)."""
     return (f"SELECT sum({ENERGY_KWH}) AS energy_kwh, count({ENERGY_KWH}) AS readings "  # noqa: S608
-            f"FROM {ENERGY} WHERE {_WINDOW} "
+            f"FROM {ENERGY} WHERE {_WINDOW}{sensor_filter()[0]} "
             + _group_by(interval_s, "site, sensor, carrier"))
 
 
 def transport_total_statement(interval_s: int | None) -> str:
     """Every count per class, with or without a link length."""
     return (f"SELECT {_SUM_COUNTS}, count({INTERVAL_S}) AS readings "  # noqa: S608
-            f"FROM {TRANSPORT} WHERE {_WINDOW} "
+            f"FROM {TRANSPORT} WHERE {_WINDOW}{sensor_filter()[0]} "
             + _group_by(interval_s, "site, sensor"))
 
 
 def transport_attributed_statement(interval_s: int | None) -> str:
     """Counts of readings with a link length, and that length's range."""
     return (f"SELECT {_SUM_COUNTS}, min({LINK_KM}) AS link_min, "  # noqa: S608
-            f"max({LINK_KM}) AS link_max FROM {TRANSPORT} WHERE {_WINDOW} AND {LINK_KM} > 0 "
-            + _group_by(interval_s, "site, sensor"))
+            f"max({LINK_KM}) AS link_max FROM {TRANSPORT} WHERE {_WINDOW} AND {LINK_KM} > 0"
+            f"{sensor_filter()[0]} " + _group_by(interval_s, "site, sensor"))
 
 
 def vehicle_km_statement(interval_s: int | None, sensor_params: Sequence[str]) -> str:
@@ -133,7 +134,8 @@ async def _fetch(
             years[bucket] = london_year(start_ms if bucket is None else max(bucket, start_ms))
         return years[bucket]
 
-    params: dict[str, QueryParam] = {"start": window.start_ns, "end": window.end_ns}
+    params: dict[str, QueryParam] = {"start": window.start_ns, "end": window.end_ns,
+                                     **sensor_filter()[1]}
     energy_series, total_series, attributed_series = await store.query(
         [energy_statement(interval_s), transport_total_statement(interval_s),
          transport_attributed_statement(interval_s)],

@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 
 from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
+from api.activity.scope import sensor_filter
 from api.clock import (
     Interval,
     TimeWindow,
@@ -228,8 +229,8 @@ def rollup_statement(measurement: str, domain: str, fields: tuple[str, ...], ind
     selected = ", ".join(f"sum({name}) AS {name}" for name in fields)
     group = f"time(1h), {tags} fill(none)" if each else tags
     return (f"SELECT {selected} FROM {measurement} "  # noqa: S608
-            f"WHERE domain = '{domain}' AND time >= $s{index} AND time < $e{index} "
-            f"GROUP BY {group}")
+            f"WHERE domain = '{domain}' AND time >= $s{index} AND time < $e{index}"
+            f"{sensor_filter()[0]} GROUP BY {group}")
 
 
 async def _read_rollups(store: InfluxStore, spans: list[_Span], tags: str
@@ -240,7 +241,7 @@ async def _read_rollups(store: InfluxStore, spans: list[_Span], tags: str
     per_request = _STATEMENTS_PER_REQUEST // 2
     for first in range(0, len(spans), per_request):
         chunk = spans[first:first + per_request]
-        params: dict[str, QueryParam] = {}
+        params: dict[str, QueryParam] = dict(sensor_filter()[1])
         statements = []
         for index, (measurement, bucket, start, end) in enumerate(chunk):
             params[f"s{index}"], params[f"e{index}"] = start * NS_PER_MS, end * NS_PER_MS

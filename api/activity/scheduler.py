@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC
 
@@ -28,8 +29,12 @@ class RollupScheduler:
     """Starts and stops the rollup job with the app's lifespan."""
 
     def __init__(self, store: InfluxStore, settings: Settings,
+                 observe: Callable[[str, float], None] | None = None,
                  on_run: Callable[[], None] | None = None) -> None:
+        """``observe(outcome, seconds)`` is told of every run (``ok``, ``failed`` or
+        ``cancelled``); ``on_run()`` after each successful one."""
         self._store = store
+        self._observe = observe
         self._settings = settings
         self._on_run = on_run  # told after each run: answers read before it are stale
         self._scheduler: AsyncIOScheduler | None = None
@@ -59,13 +64,20 @@ class RollupScheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        started, outcome = time.perf_counter(), "failed"
         try:
             await run_rollup(self._store, self._settings, now_ms())
+            outcome = "ok"
             if self._on_run is not None:
                 self._on_run()
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # the app is stopping: not a failure of the job
+            raise
         except Exception:
             logger.exception("rollup run failed; retrying at the next interval")
         finally:
+            if self._observe is not None and outcome != "cancelled":
+                self._observe(outcome, time.perf_counter() - started)
             if task is not None:
                 self._running.discard(task)
 

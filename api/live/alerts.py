@@ -9,13 +9,14 @@ this process's memory (:class:`AlertBook`): a condition that ended moves there f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from api.air.daqi import SiteIndex
 from api.air.queries import fetch_daqi_history
-from api.clock import HOUR_MS, MINUTE_MS
+from api.clock import HOUR_MS, MINUTE_MS, london_text
 from api.influx import InfluxStore, QueryParam
 from api.live.sse import rfc3339_ms
 from api.network.last_seen import LastSeen
@@ -26,6 +27,10 @@ from sensors.storage import SEQ, Measurement
 from sensors.timestamps import NS_PER_MS
 
 Severity = Literal["warning", "critical"]
+
+# Every alert id (docs/live.md): a kind and its sensor or site, or a kind alone.
+ALERT_ID = re.compile(r"(?:(?:sensor_silent|seq_gap|daqi_high):[a-z0-9][a-z0-9_-]{0,62}"
+                      r"|dead_letter_spike|ingest_dropping)")
 
 CLEARED_KEEP_MS = HOUR_MS
 SEQ_WINDOW_MS = HOUR_MS
@@ -78,11 +83,26 @@ class Alert:
 
 
 class AlertBook:
-    """The active alerts, and those cleared in the last hour (this process's memory)."""
+    """The active alerts, and those cleared in the last hour (this process's memory, which
+    :meth:`restore` refills after a restart from the stored history)."""
 
     def __init__(self) -> None:
         self._active: dict[str, Alert] = {}
         self._cleared: dict[str, tuple[Alert, int]] = {}
+        self.raised: list[Alert] = []
+        """The alerts the last :meth:`update` found new."""
+        self.ended: list[Alert] = []
+        """The alerts the last :meth:`update` moved to ``cleared``."""
+
+    def active(self, alert_id: str) -> Alert | None:
+        """The active alert with this id, if there is one."""
+        return self._active.get(alert_id)
+
+    def restore(self, cleared: Iterable[tuple[Alert, int]], now_ms: int) -> None:
+        """Alerts cleared within the last hour (from the history), unless active again."""
+        for alert, at_ms in cleared:
+            if alert.id not in self._active and now_ms - at_ms <= CLEARED_KEEP_MS:
+                self._cleared.setdefault(alert.id, (alert, at_ms))
 
     def since(self, alert_id: str) -> int | None:
         """``since`` of an active alert (so that an expensive derivation runs once)."""
@@ -97,9 +117,12 @@ class AlertBook:
             oldest first) and ``cleared`` (most recently cleared first).
         """
         current = {alert.id: alert for alert in alerts}
-        for alert_id, alert in self._active.items():
-            if alert_id not in current:
-                self._cleared[alert_id] = (alert, now_ms)
+        self.raised = [alert for alert_id, alert in current.items()
+                       if alert_id not in self._active]
+        self.ended = [alert for alert_id, alert in self._active.items()
+                      if alert_id not in current]
+        for alert in self.ended:
+            self._cleared[alert.id] = (alert, now_ms)
         for alert_id in current:
             self._cleared.pop(alert_id, None)
         self._cleared = {key: value for key, value in self._cleared.items()
@@ -127,7 +150,7 @@ def silent_alerts(statuses: Sequence[SensorStatus], seen: Mapping[str, LastSeen]
         alerts.append(Alert(
             id=f"sensor_silent:{status.id}", kind="sensor_silent", severity="warning",
             site=status.site, sensor=status.id,
-            message=f"{status.id}: no reading since {rfc3339_ms(last.time_ms)} "
+            message=f"{status.id}: no reading since {london_text(last.time_ms)} "
                     f"(expected every {interval_s} s)",
             since_ms=last.time_ms + LATE_INTERVALS * interval_s * 1000,
         ))

@@ -21,21 +21,24 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.activity.scope import sensor_scope
 from api.air.daqi import SiteIndex
 from api.air.queries import fetch_sites_daqi
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live import alerts as al
+from api.live.lifecycle import AlertLedger
+from api.live.series import fetch_series
 from api.live.sse import rfc3339_ms
 from api.live.state import (
     air_quality_sites,
     fetch_carbon,
     fetch_now,
     fetch_pipeline,
-    fetch_series,
     sensors_panel,
     worst_daqi,
 )
+from api.network.flags import FlagCache, SensorFlags
 from api.network.last_seen import fetch_last_seen
 from api.network.status import source_format
 from api.schemas import SensorStatus
@@ -88,7 +91,9 @@ class LiveHub:
     """Shared live state of one app and the clients subscribed to it."""
 
     def __init__(self, settings: Settings, registry: Registry, factors: FactorTable,
-                 store: InfluxStore, devices: Mapping[str, Device] | None = None) -> None:
+                 store: InfluxStore, ledger: AlertLedger | None = None,
+                 flags: FlagCache | None = None,
+                 devices: Mapping[str, Device] | None = None) -> None:
         self.refresh_s = settings.live_refresh_s
         self.heartbeat_s = settings.live_heartbeat_s
         self._registry = registry
@@ -103,6 +108,9 @@ class LiveHub:
         self._slow_due = 0.0
         self._failing: dict[str, str] = {}
         self._book = al.AlertBook()
+        self.ledger = ledger if ledger is not None else AlertLedger(store)
+        self.flags = flags if flags is not None else FlagCache(registry)
+        self._alerts: dict[str, Any] | None = None  # the last alerts payload, undecorated
         self._daqi: list[SiteIndex] = []
         self._daqi_alerts: list[al.Alert] = []
 
@@ -121,6 +129,11 @@ class LiveHub:
                          "source_format": source_format(self._devices.get(s.id))}
                         for s in registry.sensors for site in [registry.site(s.site)]],
         }
+
+    @property
+    def clients(self) -> int:
+        """Open streams (subscribed clients)."""
+        return len(self._subscribers)
 
     def subscribe(self) -> Subscription:
         """A new client: its queue starts with the latest snapshots; starts the poller."""
@@ -181,10 +194,15 @@ class LiveHub:
                 subscription.offer(event)
 
     async def tick(self, now_ms: int | None = None) -> list[Event]:
-        """Compute every panel due now; the events in :data:`PANELS` order, ``error`` last."""
+        """Compute every panel due now; the events in :data:`PANELS` order, ``error`` last.
+
+        The figures leave out simulated sensors (api/activity/scope.py); alerts leave out
+        simulated and retired ones.
+        """
         now_ms = clock_ms() if now_ms is None else now_ms
         at = rfc3339_ms(now_ms)
         store = self._store
+        flags, failures = await self._read_flags()
         slow = time.monotonic() >= self._slow_due
         jobs: dict[str, Awaitable[Any]] = {
             "now": fetch_now(store, now_ms), "series:1h": fetch_series(store, "1h", now_ms),
@@ -192,10 +210,16 @@ class LiveHub:
             "seq_gaps": al.fetch_seq_gaps(store, now_ms),
             "dead_letters": al.fetch_dead_letters(store, now_ms),
         }
+        if not self.ledger.loaded:
+            jobs["alert_history"] = self.ledger.load(now_ms)
         if slow:
             jobs["series:24h"] = fetch_series(store, "24h", now_ms)
             jobs["carbon"] = fetch_carbon(store, self._factors, now_ms)
-        results, failures = await _settle(jobs, self._failing)
+        with sensor_scope(flags.scope()):
+            results, more_failures = await _settle(jobs, self._failing)
+        failures.update(more_failures)
+        if "alert_history" in results:
+            self._book.restore(results["alert_history"], now_ms)
         seen = results.get("sensors")
         if slow:
             sites = air_quality_sites(self._registry, seen or {})
@@ -214,11 +238,14 @@ class LiveHub:
                 events.append(Event("series", {"at": at, **results[key]}))
         statuses: list[SensorStatus] = []
         if seen is not None:
-            panel, statuses = sensors_panel(self._registry, seen, now_ms, self._devices)
+            panel, statuses = sensors_panel(self._registry, seen, now_ms, flags,
+                                            self._devices)
             events.append(Event("sensors", {"at": at, **panel}))
         if "pipeline" in results:
             events.append(Event("pipeline", {"at": at, **results["pipeline"]}))
-        if seen is not None and "seq_gaps" in results and "dead_letters" in results:
+        inputs = ("seq_gaps", "dead_letters")
+        if seen is not None and all(key in results for key in inputs) and self.ledger.loaded \
+                and "flags" not in failures:
             # Only with every input: a failed query must not "clear" the alerts it feeds.
             found = [*al.silent_alerts(statuses, seen), *al.seq_gap_alerts(results["seq_gaps"])]
             spike = al.dead_letter_alert(results["dead_letters"], now_ms)
@@ -228,7 +255,10 @@ class LiveHub:
                                              self._book.since("ingest_dropping") or now_ms)
                 found += [dropping] if dropping else []
             found += self._daqi_alerts
-            events.append(Event("alerts", {"at": at, **self._book.update(found, now_ms)}))
+            found = [alert for alert in found if not (alert.sensor and flags.quiet(alert.sensor))]
+            self._alerts = self._book.update(found, now_ms)
+            self.ledger.observe(self._book.raised, self._book.ended, now_ms)
+            events.append(self.alerts_event(now_ms))
         if "carbon" in results:
             events.append(Event("carbon", {"at": at, **results["carbon"]}))
         self._log_change(failures)
@@ -237,6 +267,30 @@ class LiveHub:
             events.append(Event("error", {"at": at, "message": "; ".join(messages),
                                           "failed": sorted(failures)}))
         return events
+
+    async def _read_flags(self) -> tuple[SensorFlags, dict[str, str]]:
+        try:
+            return await self.flags.get(self._store), {}
+        except StoreError as exc:
+            return SensorFlags(), {"flags": exc.message}
+
+    def alert(self, alert_id: str) -> al.Alert | None:
+        """The active alert with this id (as of the last tick), if any."""
+        return self._book.active(alert_id)
+
+    def alerts_event(self, now_ms: int) -> Event:
+        """The ``alerts`` event: the last tick's alerts with their lifecycle now."""
+        payload = self._alerts or {"active": [], "cleared": []}
+        active = {item["id"]: alert for item in payload["active"]
+                  if (alert := self._book.active(item["id"])) is not None}
+        return Event("alerts", {"at": rfc3339_ms(now_ms),
+                                **self.ledger.decorate(payload, active, now_ms)})
+
+    def publish_alerts(self, now_ms: int | None = None) -> None:
+        """Send every client the alerts again at once (after an acknowledgement or a
+        silence), without waiting for the next tick."""
+        if self._alerts is not None:
+            self._publish([self.alerts_event(clock_ms() if now_ms is None else now_ms)])
 
     def _log_change(self, failures: dict[str, str]) -> None:
         # Once per change, not every tick: a wall screen left open all day would flood the log.

@@ -1,6 +1,6 @@
-"""Queries and mapping for the live panels: ``now``, ``series``, ``sensors``, ``pipeline``,
-``carbon`` (payload shapes: docs/live.md). Each function answers one event's payload
-without ``at``; the hub adds it.
+"""Queries and mapping for the live panels: ``now``, ``sensors``, ``pipeline``, ``carbon``
+(payload shapes: docs/live.md; ``series``: :mod:`api.live.series`). Each function answers
+one event's payload without ``at``; the hub adds it.
 
 Every statement is bounded in time on both sides (``GROUP BY time()`` without a lower
 bound would fill buckets from 1970), and numbers formatted into the text are computed
@@ -10,16 +10,18 @@ here from constants; times travel as bound parameters.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from api.activity.raw import fetch_activity
+from api.activity.scope import sensor_filter
 from api.air.daqi import SiteIndex
 from api.carbon.pricing import summarise
 from api.clock import LONDON, TimeWindow
-from api.influx import InfluxStore, QueryParam, Series
+from api.influx import InfluxStore, QueryParam
 from api.live.sse import rfc3339_ms
+from api.network.flags import SensorFlags
 from api.network.last_seen import LastSeen
 from api.network.status import sensor_statuses
 from api.schemas import SensorState, SensorStatus
@@ -31,37 +33,39 @@ from sensors.storage import ENERGY_KWH, Measurement, count_field
 from sensors.timestamps import NS_PER_MS
 from sensors.topics import Domain
 
-Window = Literal["1h", "24h"]
-
 ENERGY, TRANSPORT, AIR_QUALITY = Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY
 STATS = Measurement.INGEST_STATS
 NOW_WINDOW_MS = 5 * 60_000
 PIPELINE_WINDOW_MS = 60_000
 DEAD_LETTER_REASONS_MS = 15 * 60_000
-SERIES: dict[Window, tuple[int, int]] = {"1h": (3600, 60), "24h": (86_400, 900)}
-"""Window -> (length, step) in seconds."""
 
 VEHICLES = tuple(vc.value for vc in (VehicleClass.CAR, VehicleClass.MOTORCYCLE,
                                      VehicleClass.VAN, VehicleClass.HGV, VehicleClass.BUS))
 ACTIVE = (VehicleClass.BICYCLE.value, VehicleClass.PEDESTRIAN.value)
-_CARRIER_KEYS = {Carrier.ELECTRICITY.value: "electricity_kw", Carrier.GAS.value: "gas_kw",
+CARRIER_KEYS = {Carrier.ELECTRICITY.value: "electricity_kw", Carrier.GAS.value: "gas_kw",
                  Carrier.SOLAR_PV.value: "solar_kw", Carrier.EV_CHARGING.value: "ev_charging_kw"}
-_COUNTS = ", ".join(f"sum({count_field(name)}) AS {name}" for name in VEHICLES + ACTIVE)
+COUNTS = ", ".join(f"sum({count_field(name)}) AS {name}" for name in VEHICLES + ACTIVE)
 _BOUNDS = "time >= $start AND time < $end"
 _RATES = ("received", "stored", "dead_letters", "write_seconds_total", "batches", "dropped")
 
 
-def _bounds(start_ms: int, end_ms: int) -> dict[str, QueryParam]:
-    return {"start": start_ms * NS_PER_MS, "end": end_ms * NS_PER_MS}
+def scoped_bounds(start_ms: int, end_ms: int) -> dict[str, QueryParam]:
+    """The window, and the sensors left out (simulated ones: api/activity/scope.py)."""
+    return {"start": start_ms * NS_PER_MS, "end": end_ms * NS_PER_MS, **sensor_filter()[1]}
 
 
-def _total(values: Iterable[Any]) -> float | None:
+def scoped_where() -> str:
+    """``time >= $start AND time < $end`` and the scope's ``AND sensor != ...``."""
+    return _BOUNDS + sensor_filter()[0]
+
+
+def total(values: Iterable[Any]) -> float | None:
     """Sum of the non-null values; None when all are null (no data is not zero)."""
     present = [float(value) for value in values if value is not None]
     return math.fsum(present) if present else None
 
 
-def _scaled(value: float | None, factor: float) -> float | None:
+def scaled(value: float | None, factor: float) -> float | None:
     return None if value is None else value * factor
 
 
@@ -72,84 +76,43 @@ async def fetch_now(store: InfluxStore, now_ms: int) -> dict[str, Any]:
         StoreError: InfluxDB could not answer.
     """
     energy, transport = await store.query([
-        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_BOUNDS} "  # noqa: S608
+        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {scoped_where()} "  # noqa: S608
         "GROUP BY carrier",
-        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_BOUNDS}",  # noqa: S608
-    ], _bounds(now_ms - NOW_WINDOW_MS, now_ms))
+        f"SELECT {COUNTS} FROM {TRANSPORT} WHERE {scoped_where()}",  # noqa: S608
+    ], scoped_bounds(now_ms - NOW_WINDOW_MS, now_ms))
     per_hour = 3_600_000 / NOW_WINDOW_MS
-    body: dict[str, Any] = dict.fromkeys(_CARRIER_KEYS.values())
+    body: dict[str, Any] = dict.fromkeys(CARRIER_KEYS.values())
     for series in energy:
-        key = _CARRIER_KEYS.get(series.tags.get("carrier", ""))
+        key = CARRIER_KEYS.get(series.tags.get("carrier", ""))
         if key is not None:
-            body[key] = _scaled(_total(row["kwh"] for row in series.rows()), per_hour)
+            body[key] = scaled(total(row["kwh"] for row in series.rows()), per_hour)
     counts = next((row for series in transport for row in series.rows()), {})
-    body["traffic_vehicles_per_hour"] = _scaled(_total(counts.get(n) for n in VEHICLES), per_hour)
-    body["bicycles_per_hour"] = _scaled(_total([counts.get("bicycle")]), per_hour)
-    body["pedestrians_per_hour"] = _scaled(_total([counts.get("pedestrian")]), per_hour)
+    body["traffic_vehicles_per_hour"] = scaled(total(counts.get(n) for n in VEHICLES), per_hour)
+    body["bicycles_per_hour"] = scaled(total([counts.get("bicycle")]), per_hour)
+    body["pedestrians_per_hour"] = scaled(total([counts.get("pedestrian")]), per_hour)
     return body
 
 
-def series_bounds(window: Window, now_ms: int) -> tuple[int, int, int]:
-    """``(start_ms, end_ms, step_ms)``: whole steps only, the last one ending before now.
-
-    The bucket in progress is left out: half a minute of readings would draw as a dip.
-    """
-    length_s, step_s = SERIES[window]
-    end_ms = now_ms // (step_s * 1000) * step_s * 1000
-    return end_ms - length_s * 1000, end_ms, step_s * 1000
-
-
-def _by_time(series: Sequence[Series], column: str) -> dict[int, Any]:
-    return {int(row["time"]): row[column] for one in series for row in one.rows()}
-
-
-async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[str, Any]:
-    """Energy (kW), traffic (per hour) and mean NO2 per step over the window.
-
-    Raises:
-        StoreError: InfluxDB could not answer.
-    """
-    start_ms, end_ms, step_ms = series_bounds(window, now_ms)
-    step_s = step_ms // 1000
-    group = f"GROUP BY time({step_s}s)"
-    energy, transport, no2 = await store.query([
-        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {_BOUNDS} "  # noqa: S608
-        f"{group}, carrier fill(null)",
-        f"SELECT {_COUNTS} FROM {TRANSPORT} WHERE {_BOUNDS} {group} fill(null)",  # noqa: S608
-        f"SELECT mean(no2_ugm3) AS no2 FROM {AIR_QUALITY} WHERE {_BOUNDS} "  # noqa: S608
-        f"{group} fill(null)",
-    ], _bounds(start_ms, end_ms))
-    kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
-           for carrier in _CARRIER_KEYS}
-    counts = {name: _by_time(transport, name) for name in VEHICLES + ACTIVE}
-    no2_by_time = _by_time(no2, "no2")
-    per_hour = 3600 / step_s
-    energy_rows, traffic_rows, no2_rows = [], [], []
-    for t in range(start_ms, end_ms, step_ms):
-        electric = _total(kwh[c.value].get(t) for c in (Carrier.ELECTRICITY, Carrier.EV_CHARGING))
-        energy_rows.append([t, _scaled(electric, per_hour),
-                            _scaled(_total([kwh[Carrier.GAS.value].get(t)]), per_hour),
-                            _scaled(_total([kwh[Carrier.SOLAR_PV.value].get(t)]), per_hour)])
-        traffic_rows.append([t, _scaled(_total(counts[n].get(t) for n in VEHICLES), per_hour),
-                             _scaled(_total(counts[n].get(t) for n in ACTIVE), per_hour)])
-        no2_rows.append([t, no2_by_time.get(t)])
-    return {"window": window, "step_s": step_s, "start": rfc3339_ms(start_ms),
-            "end": rfc3339_ms(end_ms), "energy_kw": energy_rows,
-            "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
-
-
 def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
-                  devices: Mapping[str, Device] | None = None
+                  flags: SensorFlags | None = None, devices: Mapping[str, Device] | None = None
                   ) -> tuple[dict[str, Any], list[SensorStatus]]:
     """The ``sensors`` payload, and the statuses it came from (alerts use them too).
 
     The rules are ``GET /api/v1/sensors``'s (:func:`api.network.status.sensor_statuses`).
+    ``counts`` counts the network in service; simulated and retired sensors are listed
+    (flagged) and counted apart, in ``set_aside``.
     """
+    flags = flags or SensorFlags()
     statuses = sensor_statuses(registry, seen, now_ms, devices)
     counts: dict[SensorState, int] = {"reporting": 0, "late": 0, "silent": 0}
+    set_aside = {"simulated": 0, "retired": 0}
     sensors = []
     for status in statuses:
-        counts[status.status] += 1
+        simulated, retired = status.id in flags.simulated, status.id in flags.retired
+        if simulated or retired:
+            set_aside["simulated" if simulated else "retired"] += 1
+        else:
+            counts[status.status] += 1
         last = seen.get(status.id)
         sensors.append({
             "id": status.id, "site": status.site, "domain": status.domain.value,
@@ -157,9 +120,10 @@ def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
             "last_seen": rfc3339_ms(last.time_ms) if last else None,
             "age_s": round(status.age_s, 3) if status.age_s is not None else None,
             "interval_s": status.interval_s, "registered": status.registered,
+            "simulated": simulated, "retired": retired,
             "source_format": status.source_format,
         })
-    return {"counts": counts, "sensors": sensors}, statuses
+    return {"counts": counts, "set_aside": set_aside, "sensors": sensors}, statuses
 
 
 def air_quality_sites(registry: Registry, seen: Mapping[str, LastSeen]) -> list[str]:
@@ -201,11 +165,11 @@ async def fetch_pipeline(store: InfluxStore, now_ms: int) -> dict[str, Any]:
         f"FROM {STATS} WHERE {_BOUNDS} GROUP BY instance",
         f"SELECT count(topic) AS n FROM {Measurement.DEAD_LETTER} "  # noqa: S608
         "WHERE time >= $reasons AND time < $end GROUP BY reason",
-    ], {**_bounds(now_ms - PIPELINE_WINDOW_MS, now_ms),
+    ], {"start": (now_ms - PIPELINE_WINDOW_MS) * NS_PER_MS, "end": now_ms * NS_PER_MS,
         "reasons": (now_ms - DEAD_LETTER_REASONS_MS) * NS_PER_MS})
     per_instance = [{name: _mean(row[name] for row in series.rows()) for name in _RATES}
                     for series in rates]
-    summed = {name: _total(one[name] for one in per_instance) for name in _RATES}
+    summed = {name: total(one[name] for one in per_instance) for name in _RATES}
     batches, write_s = summed["batches"], summed["write_seconds_total"]
     last_rows = [row for series in latest for row in series.rows()]
     lags = [float(row["lag_s"]) for row in last_rows if row["lag_s"] is not None]

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.clock import format_ms
 from api.influx import InfluxStore
+from api.network.flags import SensorFlags
 from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen, site_in_data
 from api.network.status import sensor_statuses
 from api.schemas import SensorList, SensorState, SensorStatus
@@ -26,27 +27,36 @@ def sensor_table(sensors: list[SensorStatus]) -> tuple[list[str], list[list[Any]
     return list(SENSOR_COLUMNS), rows
 
 
-async def statuses_now(store: InfluxStore, registry: Registry,
-                       devices: Mapping[str, Device]) -> tuple[int, list[SensorStatus]]:
-    """The time of the answer and every known sensor's status at that time.
+async def statuses_now(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
+                       flags: SensorFlags | None = None) -> tuple[int, list[SensorStatus]]:
+    """The time of the answer and every known sensor's status at that time, with its
+    ``simulated`` and ``retired`` flags.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
     seen = await fetch_last_seen(store)
     now = now_ms()
-    return now, sensor_statuses(registry, seen, now, devices)
+    return now, _flagged(sensor_statuses(registry, seen, now, devices), flags)
+
+
+def _flagged(statuses: list[SensorStatus], flags: SensorFlags | None) -> list[SensorStatus]:
+    if flags is None:
+        return statuses
+    return [one.model_copy(update={"simulated": one.id in flags.simulated,
+                                   "retired": one.id in flags.retired}) for one in statuses]
 
 
 async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
-                      site: str | None, domain: Domain | None) -> SensorList | None:
+                      site: str | None, domain: Domain | None,
+                      flags: SensorFlags | None = None) -> SensorList | None:
     """Known sensors, optionally of one site and domain; None when ``site`` is unknown
     (neither registered nor seen in the data).
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    now, statuses = await statuses_now(store, registry, devices)
+    now, statuses = await statuses_now(store, registry, devices, flags)
     if site is not None:
         known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
         if site not in known_sites and not await site_in_data(store, site):
@@ -62,14 +72,14 @@ async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[s
 
 
 async def one_sensor(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
-                     sensor_id: str) -> SensorStatus | None:
+                     sensor_id: str, flags: SensorFlags | None = None) -> SensorStatus | None:
     """A registered sensor (or one of the devices file), or one seen in the data (however
     long ago); None when neither.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    _, statuses = await statuses_now(store, registry, devices)
+    _, statuses = await statuses_now(store, registry, devices, flags)
     found = next((one for one in statuses if one.id == sensor_id), None)
     if found is not None:
         return found
@@ -77,5 +87,5 @@ async def one_sensor(store: InfluxStore, registry: Registry, devices: Mapping[st
     older = await fetch_last_seen(store, sensor_id)
     if sensor_id not in older:
         return None
-    return next(one for one in sensor_statuses(registry, older, now_ms(), devices)
-                if one.id == sensor_id)
+    return next(one for one in _flagged(sensor_statuses(registry, older, now_ms(), devices),
+                                        flags) if one.id == sensor_id)

@@ -19,10 +19,12 @@ from typing import Any
 from api.activity.completeness import completeness, ratio
 from api.activity.received import fetch_received
 from api.activity.rollups import read_activity
+from api.activity.scope import scoped
 from api.carbon.parts import PricingOptions
 from api.carbon.pricing import EmissionsSummary, summarise
 from api.clock import TimeWindow, format_ns, london_midnight_ns
 from api.influx import InfluxStore
+from api.network.flags import fetch_flags
 from api.precision import kg, kilotonnes, kt, share
 from api.reconciliation.inventory import InventoryRow, fetch_editions, fetch_rows
 from sensors.factors import FactorTable
@@ -156,8 +158,11 @@ async def reconciliation(store: InfluxStore, table: FactorTable, registry: Regis
     if not rows:
         return None
     window = year_window(wanted)
-    read, received = await asyncio.gather(read_activity(store, window, None, "auto", _GROUP_BY),
-                                          fetch_received(store, window, "auto"))
+    # The town centre's figures leave simulated sensors out (api/activity/scope.py).
+    scope = (await fetch_flags(store, registry)).scope()
+    read, received = await scoped(scope, asyncio.gather(
+        read_activity(store, window, None, "auto", _GROUP_BY),
+        fetch_received(store, window, "auto")))
     summary = summarise(read.energy, read.transport, _GROUP_BY, table, options)
     groups = town_groups(summary)
     borough = borough_body(rows)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from api.activity.scope import scoped
 from api.carbon.parts import PricingOptions
 from api.clock import Period
 from api.influx import InfluxStore
+from api.network.flags import fetch_flags
 from api.precision import kg, tonnes, tonnes_or_none
 from api.render import csv_text
 from api.reports.figures import ReportFigures, gather_figures
@@ -98,8 +100,10 @@ async def make_report(store: InfluxStore, table: FactorTable, registry: Registry
         ReportError: PDF without a working Chromium.
     """
     chromium = find_chromium(settings.chromium_path) if output == "pdf" else None
-    figures = await gather_figures(store, table, registry, period, options,
-                                   now_ms() * NS_PER_MS)
+    # Council figures: simulated sensors left out (api/activity/scope.py).
+    flags = await fetch_flags(store, registry)
+    figures = await scoped(flags.scope(), gather_figures(store, table, registry, period,
+                                                         options, now_ms() * NS_PER_MS))
     name = f"smartplace-report-{period.text}.{output}"
     if output == "csv":
         content = csv_text(CSV_HEADER, csv_rows(figures)).encode("utf-8")

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.activity.rollups import Source
+from api.activity.scope import scoped
 from api.carbon.emissions import EmissionsQuery, EvCharging, Method, emissions_table
 from api.carbon.emissions import emissions as emissions_answer
 from api.carbon.factors import factor_body, factors_table
 from api.carbon.parts import PricingOptions
-from api.deps import AnswersDep, FactorsDep, SettingsDep, StoreDep
+from api.deps import AnswersDep, FactorsDep, FlagCacheDep, SettingsDep, StoreDep
 from api.errors import ParamError
 from api.params import (
     FactorYearQuery,
@@ -59,6 +60,7 @@ async def emissions(
     table: FactorsDep,
     settings: SettingsDep,
     answers: AnswersDep,
+    flags: FlagCacheDep,
     start: Annotated[str | None, time_query("inclusive (default: 24 hours before end)")] = None,
     end: Annotated[str | None, time_query("exclusive (default: now)")] = None,
     group_by: Annotated[str | None, Query(
@@ -72,6 +74,9 @@ async def emissions(
         description="auto: rollups for the whole hours they cover, raw for the rest; "
         "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
     output: FormatQuery = None,
+    include_simulated: Annotated[bool, Query(
+        description="also count sensors registered as simulated (smartplace simulate "
+        "--sensors); default: left out")] = False,
     method: Annotated[Method, Query(
         description="annual: DESNZ annual factors; grid_intensity: grid electricity and EV "
         "charging per half-hour at the stored regional intensity (+ T&D), annual factor "
@@ -97,9 +102,10 @@ async def emissions(
                                named).check()
     except ParamError as exc:
         raise as_validation_error(exc) from exc
+    scope = (await flags.get(store)).scope(include_simulated)
     cached = await answers.get(
-        answers.key(request.url.path, request.query_params.multi_items()),
-        lambda: emissions_answer(store, table, query, settings.grid_region_id))
+        answers.key(request.url.path, request.query_params.multi_items(), scope),
+        lambda: scoped(scope, emissions_answer(store, table, query, settings.grid_region_id)))
     body, _ = cached.value
     if not wants_csv(request, output):
         return FastJSONResponse(body, headers=cached.headers())

@@ -20,6 +20,7 @@ from api.render import CSV_MEDIA_TYPE
 # Where CSV is offered (the message of a refused format=csv says so).
 CSV_ENDPOINTS = ("/api/v1/emissions", "/api/v1/indicators", "/api/v1/factors",
                  "/api/v1/sensors", "/api/v1/sensors/{sensor_id}",
+                 "/api/v1/sensors/{sensor_id}/readings",
                  "/api/v1/air-quality/daqi", "/api/v1/air-quality/daqi/history",
                  "/api/v1/air-quality/daqi/daily", "/api/v1/reconciliation",
                  "/api/v1/budget", "/api/v1/reports/{period}")

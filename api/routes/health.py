@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from fastapi import APIRouter
 
 from api.deps import SettingsDep, StoreDep
 from api.schemas import Health, InfluxHealth
+from sensors.version import smartplace_version
 
 router = APIRouter(tags=["health"])
-
-
-def smartplace_version() -> str:
-    """The installed smartplace version."""
-    try:
-        return version("smartplace")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @router.get("/health", response_model=Health, summary="Liveness and InfluxDB reachability")

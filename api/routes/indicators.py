@@ -12,12 +12,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.activity.rollups import Source
+from api.activity.scope import scoped
 from api.carbon.comparison import Compare
 from api.carbon.indicator_table import indicators_table
 from api.carbon.indicators import IndicatorsQuery
 from api.carbon.indicators import indicators as indicators_answer
 from api.carbon.parts import PricingOptions
-from api.deps import AnswersDep, FactorsDep, RegistryDep, SettingsDep, StoreDep
+from api.deps import AnswersDep, FactorsDep, FlagCacheDep, RegistryDep, SettingsDep, StoreDep
 from api.errors import ParamError
 from api.params import (
     DAY_S,
@@ -51,11 +52,15 @@ async def indicators(
     table: FactorsDep,
     registry: RegistryDep,
     settings: SettingsDep,
+    flags: FlagCacheDep,
     start: Annotated[str | None, time_query("inclusive (default: 7 days before end)")] = None,
     end: Annotated[str | None, time_query("exclusive (default: now)")] = None,
     source: Annotated[Source, Query(
         description="auto: rollups for the whole hours they cover, raw for the rest; "
         "rollup: the same, and no buckets under an hour; raw: raw readings only")] = "auto",
+    include_simulated: Annotated[bool, Query(
+        description="also count sensors registered as simulated (smartplace simulate "
+        "--sensors); default: left out")] = False,
     period: PeriodQuery = None,
     compare: Annotated[Compare, Query(
         description="previous: the equal period just before (or the previous named "
@@ -73,9 +78,10 @@ async def indicators(
         raise as_validation_error(exc) from exc
     query = IndicatorsQuery(window, source, named, compare, factor_year,
                             PricingOptions(fleet_mix=settings.fleet_mix))
+    scope = (await flags.get(store)).scope(include_simulated)
     cached = await answers.get(
-        answers.key(request.url.path, request.query_params.multi_items()),
-        lambda: indicators_answer(store, table, registry, query))
+        answers.key(request.url.path, request.query_params.multi_items(), scope),
+        lambda: scoped(scope, indicators_answer(store, table, registry, query)))
     body = cached.value
     if wants_csv(request, output):
         return csv_response(*indicators_table(body),

@@ -1,4 +1,5 @@
-"""``GET /api/v1/live``: the dashboard's server-sent event stream (docs/live.md).
+"""``GET /api/v1/live``: the dashboard's server-sent event stream (docs/live.md), and
+``GET /api/v1/live/series``: the trend charts over any other range.
 
 Each connection subscribes to the app's :class:`api.live.hub.LiveHub` (made and closed by
 the app's lifespan) and writes what it queues, with its own event ids and a heartbeat
@@ -11,15 +12,20 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import LiveHubDep
+from api.activity.scope import sensor_scope
+from api.deps import FlagCacheDep, LiveHubDep, StoreDep
+from api.errors import ParamError
 from api.live.hub import LiveHub
+from api.live.series import MAX_RANGE_S, fetch_range
 from api.live.sse import RETRY_MS, frame, rfc3339_ms
-from sensors.timestamps import now_ms
+from api.params import as_validation_error, parse_window
+from api.schemas import LiveSeriesOut
+from sensors.timestamps import NS_PER_MS, now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +80,23 @@ async def live(request: Request, hub: LiveHubDep) -> StreamingResponse:
         _events(request, hub), media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get("/live/series", response_model=LiveSeriesOut,
+            summary="The trend charts' series over any range (7 days, custom)")
+async def live_series(
+    store: StoreDep,
+    flags: FlagCacheDep,
+    start: Annotated[str, Query(max_length=64, description="RFC 3339 with offset")],
+    end: Annotated[str | None, Query(
+        max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
+) -> LiveSeriesOut:
+    """The ``series`` event's shape (docs/live.md) for [start, end), at most 92 days, in
+    steps of 1 min to 1 day chosen to give at most 400 points."""
+    try:
+        window = parse_window(start, end, now_ms() * NS_PER_MS, max_s=MAX_RANGE_S)
+    except ParamError as exc:
+        raise as_validation_error(exc) from exc
+    with sensor_scope((await flags.get(store)).scope()):
+        body = await fetch_range(store, window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS)
+    return LiveSeriesOut.model_validate({"at": rfc3339_ms(now_ms()), **body})

@@ -19,9 +19,9 @@ from api.errors import ParamError, ReportError
 from api.params import FactorYearQuery, as_validation_error, parse_period
 from api.render import wants_csv
 from api.reports.report import MEDIA_TYPES, ReportFormat, make_report
-from api.routes.health import smartplace_version
 from api.schemas.errors import error_responses
 from api.schemas.example_data import example_text
+from sensors.version import smartplace_version
 
 router = APIRouter(tags=["reports"])
 

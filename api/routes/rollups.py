@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.activity.rollup_job import backfill
+from api.activity.rollup_job import MAX_BACKFILL_MS, backfill
 from api.auth import ROLE_RESPONSES, audited, require_role
 from api.clock import format_ms
 from api.deps import AnswersDep, StoreDep
@@ -18,6 +18,8 @@ from api.schemas import BackfillOut
 from api.schemas.errors import error_responses
 from sensors.apikeys import ApiKey
 from sensors.timestamps import NS_PER_MS, now_ms
+
+DAY_MS = 86_400_000
 
 router = APIRouter(tags=["rollups"])
 
@@ -32,10 +34,16 @@ async def rollup_backfill(
     start: Annotated[str, time_query("inclusive")],
     end: Annotated[str, time_query("exclusive")],
 ) -> BackfillOut:
-    """Roll up the complete hours touching [start, end); coverage stays contiguous."""
+    """Roll up the complete hours touching [start, end) (at most 31 days; 422 beyond);
+    coverage stays contiguous."""
     now = now_ms()
     try:
         window = parse_window(start, end, now * NS_PER_MS)
+        # The range alone is checked before InfluxDB is asked; backfill checks it again
+        # with the gap to the coverage included.
+        if window.end_ns - window.start_ns > MAX_BACKFILL_MS * NS_PER_MS:
+            raise ParamError("end", f"a backfill covers at most {MAX_BACKFILL_MS // DAY_MS} "
+                             "days: send a longer range in parts", end)
         coverage = await backfill(store, window.start_ns // NS_PER_MS,
                                   window.end_ns // NS_PER_MS, now)
     except ParamError as exc:

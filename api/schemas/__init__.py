@@ -13,6 +13,15 @@ from api.schemas.air import (
     DaqiOverall,
     DaqiPollutant,
 )
+from api.schemas.alerts import (
+    AcknowledgeIn,
+    AlertActionOut,
+    AlertEventOut,
+    AlertHistoryOut,
+    RetireIn,
+    SensorFlagOut,
+    SilenceIn,
+)
 from api.schemas.carbon import (
     ActivityOut,
     AppliedFactorOut,
@@ -25,10 +34,24 @@ from api.schemas.carbon import (
     SourceOut,
 )
 from api.schemas.indicators import IndicatorsOut
-from api.schemas.network import Health, InfluxHealth, SensorList, SensorState, SensorStatus
+from api.schemas.network import (
+    Health,
+    InfluxHealth,
+    LiveSeriesOut,
+    SensorList,
+    SensorReading,
+    SensorReadingsOut,
+    SensorState,
+    SensorStatus,
+    SeqGapOut,
+)
 
 __all__ = [
+    "AcknowledgeIn",
     "ActivityOut",
+    "AlertActionOut",
+    "AlertEventOut",
+    "AlertHistoryOut",
     "AppliedFactorOut",
     "BackfillOut",
     "Band",
@@ -49,8 +72,15 @@ __all__ = [
     "InfluxHealth",
     "KeyOut",
     "KeysOut",
+    "LiveSeriesOut",
+    "RetireIn",
+    "SensorFlagOut",
     "SensorList",
+    "SensorReading",
+    "SensorReadingsOut",
     "SensorState",
     "SensorStatus",
+    "SeqGapOut",
+    "SilenceIn",
     "SourceOut",
 ]

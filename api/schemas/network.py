@@ -63,6 +63,10 @@ class SensorStatus(BaseModel):
     status: SensorState = Field(
         description="reporting: age <= 2 intervals; late: <= 3; silent: older or never seen"
     )
+    simulated: bool = Field(False, description="registered as simulated (smartplace simulate "
+                            "--sensors): left out of council figures unless asked for")
+    retired: bool = Field(False, description="retired: raises no alerts, counts in no "
+                          "completeness")
 
 
 class SensorList(BaseModel):
@@ -74,3 +78,51 @@ class SensorList(BaseModel):
     lookback: str = Field(description="how far back last_seen is looked for")
     counts: dict[SensorState, int] = Field(description="sensors in each status")
     sensors: list[SensorStatus] = Field(description="by domain, site and id")
+
+
+class SensorReading(BaseModel):
+    """One stored reading of a sensor."""
+
+    time: str = Field(description="RFC 3339 UTC (the reading's ts)")
+    t_ms: int = Field(description="the same, epoch milliseconds")
+    seq: int | None
+    carrier: str | None = Field(description="energy readings: the carrier")
+    values: dict[str, float | int] = Field(description="the stored fields, by name")
+
+
+class SeqGapOut(BaseModel):
+    """A jump of ``seq``: messages lost before the broker."""
+
+    at: str = Field(description="the reading after the gap")
+    after: str = Field(description="the reading before it")
+    from_seq: int
+    to_seq: int
+    lost: int
+
+
+class SensorReadingsOut(BaseModel):
+    """``GET /api/v1/sensors/{sensor_id}/readings``: oldest first."""
+
+    sensor: str
+    domain: str | None = Field(description="null when there are no readings in the window")
+    start: str
+    end: str
+    limit: int = Field(description="at most this many (the newest) readings")
+    readings: list[SensorReading]
+    seq_gaps: list[SeqGapOut]
+    lost: int = Field(description="messages lost in the window, summed over the gaps")
+
+
+class LiveSeriesOut(BaseModel):
+    """``GET /api/v1/live/series``: the ``series`` event's shape for any range."""
+
+    at: str
+    window: Literal["range"]
+    step_s: int = Field(description="bucket length in seconds")
+    start: str = Field(description="the first bucket's start (the range widened to steps)")
+    end: str = Field(description="the last bucket's end")
+    energy_kw: list[list[float | None]] = Field(
+        description="[t_ms, electricity+EV kW, gas kW, solar kW] per bucket")
+    traffic_vph: list[list[float | None]] = Field(
+        description="[t_ms, vehicles/h, bicycles+pedestrians/h] per bucket")
+    no2_ugm3: list[list[float | None]] = Field(description="[t_ms, mean NO2] per bucket")

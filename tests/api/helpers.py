@@ -23,11 +23,47 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.routing import compile_path
+from starlette.types import Message, Receive, Scope, Send
 
 from sensors.lineprotocol import reading_line
-from sensors.readings import Reading
+from sensors.readings import Carrier, Reading
+from sensors.registry import Registry, Sensor, Site
 from sensors.storage import quote_identifier
-from sensors.topics import Topic
+from sensors.topics import Domain, Topic
+
+
+class ValidatingApp:
+    """The app, with every 200 JSON answer validated against its route's response model.
+
+    The route is the one the router put in the ASGI scope while answering (FastAPI keeps
+    included routers' routes out of ``app.routes``, so they cannot be looked up there).
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.validated = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head: dict[str, Any] = {}
+        body = bytearray()
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                head.update(status=message["status"], headers=dict(message.get("headers", [])))
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        model = getattr(scope.get("route"), "response_model", None)
+        content_type = head.get("headers", {}).get(b"content-type", b"")
+        if (head.get("status") == 200 and content_type.startswith(b"application/json")
+                and isinstance(model, type) and issubclass(model, BaseModel)):
+            model.model_validate_json(bytes(body))
+            self.validated += 1
 
 
 def response_models(app: FastAPI) -> list[tuple[re.Pattern[str], type[BaseModel]]]:
@@ -54,22 +90,9 @@ def response_models(app: FastAPI) -> list[tuple[re.Pattern[str], type[BaseModel]
 @asynccontextmanager
 async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, with the app's lifespan running around it."""
-    models = response_models(app)
-
-    async def validate(response: httpx.Response) -> None:
-        if response.status_code != 200 or not response.headers.get(
-                "content-type", "").startswith("application/json"):
-            return
-        for pattern, model in models:
-            if pattern.match(response.request.url.path):
-                await response.aread()
-                model.model_validate_json(response.content)
-                return
-
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     event_hooks={"response": [validate]}) as client:
+        transport = httpx.ASGITransport(app=ValidatingApp(app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 
 
@@ -117,3 +140,16 @@ def exact_sum(values: Iterable[float]) -> float:
     rounded rows must equal exactly (a binary ``fsum`` can be one unit in the last place
     off: 0.1 + 0.2)."""
     return float(sum((Decimal(repr(value)) for value in values), Decimal(0)))
+
+
+def meter(sensor_id: str, site: str = "alpha") -> Sensor:
+    """An electricity meter reporting every minute."""
+    return Sensor(id=sensor_id, site=site, domain=Domain.ENERGY, interval_s=60,
+                  carrier=Carrier.ELECTRICITY)
+
+
+def meters_registry(*sensor_ids: str) -> Registry:
+    """A registry of one site, ``alpha``, with an electricity meter per id."""
+    site = Site(id="alpha", name="Alpha", lat=53.4, lon=-2.16, kind="test")
+    return Registry(network="test", sites=(site,),
+                    sensors=tuple(meter(sensor_id) for sensor_id in sensor_ids))

@@ -53,7 +53,13 @@ async def test_roles(key: str, me: str, keys_code: int, backfill_code: int) -> N
         backfill = await client.post("/api/v1/rollups/backfill", headers=_bearer(key), params={
             "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"})
         wrong = await client.get("/api/v1/auth/me", headers=_bearer("nope"))
+        too_long = await client.post("/api/v1/rollups/backfill", headers=_bearer(key), params={
+            "start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:01Z"})
     assert who.json()["name"] == me
+    # Past 31 days a backfill is refused (422, naming the limit) before InfluxDB is asked.
+    if backfill_code == 503:
+        assert too_long.status_code == 422
+        assert "at most 31 days" in too_long.text
     assert (listed.status_code, backfill.status_code, wrong.status_code) == (
         keys_code, backfill_code, 401)
     if keys_code == 200:

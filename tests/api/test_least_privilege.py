@@ -100,6 +100,13 @@ async def test_the_api_reads_readings_and_writes_only_its_own_database(
         backfill = await client.post("/api/v1/rollups/backfill", params=window)
         rolled = (await client.get("/api/v1/emissions",
                                    params={**window, "source": "rollup"})).json()
+        # The operator's records (sensor flags, alert events) go to its own database too.
+        retired = await client.post("/api/v1/sensors/mw-elec-main/retire", json={"reason": "test"})
+        seen = (await client.get("/api/v1/sensors/mw-elec-main")).json()
+        history = await client.get("/api/v1/alerts/history")
+    assert retired.status_code == 200, retired.text
+    assert seen["retired"] is True
+    assert history.status_code == 200, history.text
     assert backfill.status_code == 200, backfill.text
     assert rolled["source"]["rollup_start"] == "2026-06-01T00:00:00Z"
     assert rolled["total_kgco2e"] == pytest.approx(raw["total_kgco2e"], rel=1e-9)

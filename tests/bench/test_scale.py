@@ -38,5 +38,6 @@ def test_a_small_drain_and_the_api_over_its_sensors(sensors: int, tmp_path: Path
     assert api.first_sensors_s > 0
     assert api.event_bytes["sensors"] > sensors * 50  # one entry per sensor at least
     assert len(api.tick_ms) == 2
+    assert len(api.last_seen_ms) == 2
     assert api.rss_max >= api.rss_idle > 0
     assert f"| {sensors:,} |" in scale.table([row])

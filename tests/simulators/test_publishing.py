@@ -29,9 +29,10 @@ from sensors.topics import Topic, parse_topic
 from sensors.validation import validate_payload
 from simulators.engine import SimulationOptions, SimulationReport, run_simulation
 from simulators.errors import BrokerUnavailableError
+from simulators.profiles import synthetic_sensors
 from smartplace.broker_auth import BrokerAccount, new_password
-from smartplace.servers import MosquittoServer
-from tests.helpers import PUBLISHER, as_publisher, eventually, publisher_url
+from smartplace.servers import MosquittoServer, free_port
+from tests.helpers import PUBLISHER, as_publisher, eventually, influx_rows, publisher_url
 
 pytestmark = pytest.mark.integration
 
@@ -182,7 +183,9 @@ def test_backfill_is_reproducible_and_steps_by_interval(settings: Settings,
 def test_cli_publishes_and_prints_a_json_summary(settings: Settings, subscriber: Subscriber,
                                                  tmp_path: Path) -> None:
     env = {**os.environ, "SMARTPLACE_MQTT_URL": publisher_url(settings.mqtt_url),
-           "SMARTPLACE_TOPIC_PREFIX": settings.topic_prefix}
+           "SMARTPLACE_TOPIC_PREFIX": settings.topic_prefix,
+           "SMARTPLACE_INFLUX_URL": settings.influx_url,
+           "SMARTPLACE_INFLUX_DATABASE": settings.influx_database}
     done = subprocess.run(
         [str(SMARTPLACE), "simulate", "--count", "20", "--rate", "200", "--json",
          "--sensors", "12", "--bad-ratio", "0.25", "--seed", "3"],
@@ -201,6 +204,24 @@ def test_cli_publishes_and_prints_a_json_summary(settings: Settings, subscriber:
     assert sum(summary["by_domain"].values()) == len(good)
     assert {t.sensor for t, _ in good} <= {f"sim-{d}-{i:04d}" for i in range(1, 13)
                                            for d in ("energy", "transport", "air-quality")}
+    # The generated sensors were registered as simulated before they published.
+    flags = influx_rows(settings.influx_url, settings.influx_database,
+                        'SELECT simulated, site, domain FROM "sensor_flags" GROUP BY sensor')
+    assert {row["sensor"] for row in flags} == {s.id for s in synthetic_sensors(12)}
+    assert {row["simulated"] for row in flags} == {1}
+
+
+def test_cli_publishes_nothing_when_the_sensors_cannot_be_registered(
+        settings: Settings, subscriber: Subscriber, tmp_path: Path) -> None:
+    env = {**os.environ, "SMARTPLACE_MQTT_URL": publisher_url(settings.mqtt_url),
+           "SMARTPLACE_TOPIC_PREFIX": settings.topic_prefix,
+           "SMARTPLACE_INFLUX_URL": f"http://127.0.0.1:{free_port()}"}
+    done = subprocess.run([str(SMARTPLACE), "simulate", "--count", "5", "--sensors", "3"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "nothing was published" in done.stderr
+    assert "SMARTPLACE_INFLUX_URL" in done.stderr
+    assert subscriber.drain() == []  # the process has ended: anything it sent came first
 
 
 def test_cli_stops_on_sigint_after_the_last_acknowledgement(

@@ -384,7 +384,7 @@ async def test_scheduler_off_when_interval_is_zero(db: Settings) -> None:
         assert not app.state.rollups.running
 
 
-async def test_a_backfill_over_a_year_gap_included_is_refused(
+async def test_a_backfill_past_31_days_gap_included_is_refused(
         db: Settings, store: tuple[InfluxStore, httpx.AsyncClient]) -> None:
     await _backfill_all(store, db)  # coverage: FIRST .. FIRST + 72 h (October 2026)
     # Asked: 1 to 2 January 2025; rolled up would be that day and the 21 months up to

@@ -26,8 +26,9 @@ from api.live.alerts import (
     spiking,
 )
 from api.live.hub import QUEUE_EVENTS, Event, LiveHub, Subscription
+from api.live.series import series_bounds
 from api.live.sse import frame, rfc3339_ms
-from api.live.state import series_bounds, today_and_yesterday, worst_daqi
+from api.live.state import today_and_yesterday, worst_daqi
 from api.network.last_seen import LastSeen
 from api.network.status import sensor_statuses
 from sensors.factors import load_factors
@@ -42,7 +43,7 @@ NOW_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z
 
 # What a tick computes: the names an error event's "failed" lists (docs/live.md).
 JOBS = ("now", "series:1h", "sensors", "pipeline", "seq_gaps", "dead_letters", "series:24h",
-        "carbon", "daqi")
+        "carbon", "daqi", "flags", "alert_history")
 
 
 def test_frame_has_retry_id_event_and_one_data_line() -> None:

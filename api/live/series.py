@@ -1,0 +1,115 @@
+"""Time series per domain for the dashboard's trend charts (docs/live.md, ``series``).
+
+The stream sends the last hour (1-minute steps) and the last 24 hours (15-minute steps);
+``GET /api/v1/live/series`` answers any other range (the dashboard's "7 days" and custom
+ranges) in the same shape, with a step chosen so that the chart gets at most
+:data:`MAX_BUCKETS` points. Buckets are whole UTC-aligned steps; simulated sensors are
+left out (api/activity/scope.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from api.influx import InfluxStore, Series
+from api.live.sse import rfc3339_ms
+from api.live.state import (
+    ACTIVE,
+    AIR_QUALITY,
+    CARRIER_KEYS,
+    COUNTS,
+    ENERGY,
+    TRANSPORT,
+    VEHICLES,
+    scaled,
+    scoped_bounds,
+    scoped_where,
+    total,
+)
+from sensors.readings import Carrier
+from sensors.storage import ENERGY_KWH
+
+Window = Literal["1h", "24h"]
+
+SERIES: dict[Window, tuple[int, int]] = {"1h": (3600, 60), "24h": (86_400, 900)}
+"""Window -> (length, step) in seconds."""
+STEPS_S = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86_400)
+"""Steps a range may get, shortest first."""
+MAX_BUCKETS = 400
+MAX_RANGE_S = 92 * 86_400
+
+
+def series_bounds(window: Window, now_ms: int) -> tuple[int, int, int]:
+    """``(start_ms, end_ms, step_ms)``: whole steps only, the last one ending before now.
+
+    The bucket in progress is left out: half a minute of readings would draw as a dip.
+    """
+    length_s, step_s = SERIES[window]
+    end_ms = now_ms // (step_s * 1000) * step_s * 1000
+    return end_ms - length_s * 1000, end_ms, step_s * 1000
+
+
+def range_bounds(start_ms: int, end_ms: int) -> tuple[int, int, int]:
+    """The shortest step of :data:`STEPS_S` giving at most :data:`MAX_BUCKETS` buckets, and
+    the range widened to whole steps: ``(start_ms, end_ms, step_ms)``."""
+    span_s = max(1, (end_ms - start_ms) // 1000)
+    step_s = next((step for step in STEPS_S if span_s / step <= MAX_BUCKETS), STEPS_S[-1])
+    step_ms = step_s * 1000
+    return start_ms // step_ms * step_ms, -(-end_ms // step_ms) * step_ms, step_ms
+
+
+def _by_time(series: Sequence[Series], column: str) -> dict[int, Any]:
+    return {int(row["time"]): row[column] for one in series for row in one.rows()}
+
+
+async def fetch_buckets(store: InfluxStore, start_ms: int, end_ms: int, step_ms: int
+                        ) -> dict[str, Any]:
+    """Energy (kW), traffic (per hour) and mean NO2 per step over [start, end).
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    step_s = step_ms // 1000
+    group = f"GROUP BY time({step_s}s)"
+    energy, transport, no2 = await store.query([
+        f"SELECT sum({ENERGY_KWH}) AS kwh FROM {ENERGY} WHERE {scoped_where()} "  # noqa: S608
+        f"{group}, carrier fill(null)",
+        f"SELECT {COUNTS} FROM {TRANSPORT} WHERE {scoped_where()} {group} fill(null)",  # noqa: S608
+        f"SELECT mean(no2_ugm3) AS no2 FROM {AIR_QUALITY} WHERE {scoped_where()} "  # noqa: S608
+        f"{group} fill(null)",
+    ], scoped_bounds(start_ms, end_ms))
+    kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
+           for carrier in CARRIER_KEYS}
+    counts = {name: _by_time(transport, name) for name in VEHICLES + ACTIVE}
+    no2_by_time = _by_time(no2, "no2")
+    per_hour = 3600 / step_s
+    energy_rows, traffic_rows, no2_rows = [], [], []
+    for t in range(start_ms, end_ms, step_ms):
+        electric = total(kwh[c.value].get(t) for c in (Carrier.ELECTRICITY, Carrier.EV_CHARGING))
+        energy_rows.append([t, scaled(electric, per_hour),
+                            scaled(total([kwh[Carrier.GAS.value].get(t)]), per_hour),
+                            scaled(total([kwh[Carrier.SOLAR_PV.value].get(t)]), per_hour)])
+        traffic_rows.append([t, scaled(total(counts[n].get(t) for n in VEHICLES), per_hour),
+                             scaled(total(counts[n].get(t) for n in ACTIVE), per_hour)])
+        no2_rows.append([t, no2_by_time.get(t)])
+    return {"step_s": step_s, "start": rfc3339_ms(start_ms), "end": rfc3339_ms(end_ms),
+            "energy_kw": energy_rows, "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
+
+
+async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[str, Any]:
+    """The stream's ``series`` payload (without ``at``) for the last hour or day.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    return {"window": window, **await fetch_buckets(store, *series_bounds(window, now_ms))}
+
+
+async def fetch_range(store: InfluxStore, start_ms: int, end_ms: int) -> dict[str, Any]:
+    """The same shape for any range (``window: "range"``), in whole steps covering it.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    return {"window": "range", **await fetch_buckets(store, *range_bounds(start_ms, end_ms))}
