@@ -163,7 +163,8 @@ def create_app(
     v1.include_router(reports.router)
     app.include_router(health.router, dependencies=no_csv_form,
                        responses=error_responses(406, 422))
-    app.include_router(metrics.router, dependencies=no_csv_form, responses=error_responses(406))
+    app.include_router(metrics.router, dependencies=no_csv_form,
+                       responses=error_responses(406, 422))
     app.include_router(v1)
     # The operations dashboard: `/` and `/dashboard/*` (no key: the page holds no data).
     app.include_router(dashboard.router)

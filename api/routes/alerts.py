@@ -7,28 +7,33 @@ it. After an action every open dashboard gets the alerts again at once.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import audited, require_role
+from api.auth import ROLE_RESPONSES, audited, require_role
 from api.deps import LiveHubDep
 from api.errors import ParamError
 from api.live.alerts import ALERT_ID
 from api.live.sse import rfc3339_ms
-from api.params import as_validation_error, body_docs, json_body, parse_time, parse_window
+from api.params import (
+    as_validation_error,
+    body_docs,
+    json_body,
+    parse_time,
+    parse_window,
+    time_query,
+)
 from api.schemas import AcknowledgeIn, AlertActionOut, AlertHistoryOut, SilenceIn
+from api.schemas.errors import error_responses
 from sensors.apikeys import ApiKey
 from sensors.timestamps import NS_PER_MS, now_ms
 
 router = APIRouter(tags=["alerts"])
 
 MAX_SILENCE_MS = 30 * 86_400_000
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status.HTTP_403_FORBIDDEN: {"description": "the key's role is below operator"},
-    status.HTTP_404_NOT_FOUND: {"description": "no such alert is active"},
-}
+_ERRORS = {**ROLE_RESPONSES, **error_responses(404, e404="no such alert is active")}
 AlertId = Annotated[str, Path(max_length=80, pattern=ALERT_ID.pattern,
                               description="e.g. sensor_silent:aq-a6-roadside")]
 Operator = Annotated[ApiKey, Depends(require_role("operator"))]
@@ -100,11 +105,10 @@ async def unsilence(hub: LiveHubDep, actor: Operator, alert_id: AlertId) -> Aler
             summary="Alerts raised, cleared, acknowledged, silenced and notified")
 async def history(
     hub: LiveHubDep,
-    start: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset (default: 7 days before end)")] = None,
-    end: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
-    alert_id: Annotated[str | None, Query(max_length=80, pattern=ALERT_ID.pattern)] = None,
+    start: Annotated[str | None, time_query("inclusive (default: 7 days before end)")] = None,
+    end: Annotated[str | None, time_query("exclusive (default: now)")] = None,
+    alert_id: Annotated[str | None, Query(max_length=80, pattern=ALERT_ID.pattern,
+                                          description="only this alert's events")] = None,
 ) -> AlertHistoryOut:
     """The events of every alert (or one) in [start, end), newest first."""
     try:

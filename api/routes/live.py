@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from api.activity.scope import sensor_scope
@@ -23,7 +23,7 @@ from api.errors import ParamError
 from api.live.hub import LiveHub
 from api.live.series import MAX_RANGE_S, fetch_range
 from api.live.sse import RETRY_MS, frame, rfc3339_ms
-from api.params import as_validation_error, parse_window
+from api.params import as_validation_error, parse_window, time_query
 from api.schemas import LiveSeriesOut
 from sensors.timestamps import NS_PER_MS, now_ms
 
@@ -87,9 +87,8 @@ async def live(request: Request, hub: LiveHubDep) -> StreamingResponse:
 async def live_series(
     store: StoreDep,
     flags: FlagCacheDep,
-    start: Annotated[str, Query(max_length=64, description="RFC 3339 with offset")],
-    end: Annotated[str | None, Query(
-        max_length=64, description="RFC 3339 with offset, exclusive (default: now)")] = None,
+    start: Annotated[str, time_query("inclusive")],
+    end: Annotated[str | None, time_query("exclusive (default: now)")] = None,
 ) -> LiveSeriesOut:
     """The ``series`` event's shape (docs/live.md) for [start, end), at most 92 days, in
     steps of 1 min to 1 day chosen to give at most 400 points."""

@@ -17,14 +17,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.auth import require_api_key
 from api.metrics import ApiMetrics
+from api.schemas.errors import error_responses
+from api.schemas.example_data import example_text
 
 router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics of the API",
             dependencies=[Depends(require_api_key)],
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
-                             "description": "Prometheus text exposition format"}})
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {
+                "example": example_text("metrics.txt")}},
+                "description": "Prometheus text exposition format"}, **error_responses(401)})
 async def metrics(request: Request) -> Response:
     """Request latency by route, open live streams, rollup runs, build information."""
     registry = cast(ApiMetrics, request.app.state.metrics).registry

@@ -85,7 +85,7 @@ class SensorReading(BaseModel):
 
     time: str = Field(description="RFC 3339 UTC (the reading's ts)")
     t_ms: int = Field(description="the same, epoch milliseconds")
-    seq: int | None
+    seq: int | None = Field(description="the message's sequence number, if it carried one")
     carrier: str | None = Field(description="energy readings: the carrier")
     values: dict[str, float | int] = Field(description="the stored fields, by name")
 
@@ -95,29 +95,33 @@ class SeqGapOut(BaseModel):
 
     at: str = Field(description="the reading after the gap")
     after: str = Field(description="the reading before it")
-    from_seq: int
-    to_seq: int
-    lost: int
+    from_seq: int = Field(description="seq of the reading before the gap")
+    to_seq: int = Field(description="seq of the reading after it")
+    lost: int = Field(description="messages missing between them (to_seq - from_seq - 1)")
 
 
 class SensorReadingsOut(BaseModel):
     """``GET /api/v1/sensors/{sensor_id}/readings``: oldest first."""
 
-    sensor: str
+    model_config = ConfigDict(json_schema_extra=examples_of("sensor_readings"))
+
+    sensor: str = Field(description="the sensor's id")
     domain: str | None = Field(description="null when there are no readings in the window")
-    start: str
-    end: str
+    start: str = Field(description="RFC 3339: the window's start (inclusive)")
+    end: str = Field(description="RFC 3339: the window's end (exclusive)")
     limit: int = Field(description="at most this many (the newest) readings")
-    readings: list[SensorReading]
-    seq_gaps: list[SeqGapOut]
+    readings: list[SensorReading] = Field(description="oldest first")
+    seq_gaps: list[SeqGapOut] = Field(description="jumps of seq between consecutive readings")
     lost: int = Field(description="messages lost in the window, summed over the gaps")
 
 
 class LiveSeriesOut(BaseModel):
     """``GET /api/v1/live/series``: the ``series`` event's shape for any range."""
 
-    at: str
-    window: Literal["range"]
+    model_config = ConfigDict(json_schema_extra=examples_of("live_series"))
+
+    at: str = Field(description="RFC 3339 time of the answer")
+    window: Literal["range"] = Field(description="always range (the live event says 1h or 24h)")
     step_s: int = Field(description="bucket length in seconds")
     start: str = Field(description="the first bucket's start (the range widened to steps)")
     end: str = Field(description="the last bucket's end")
