@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from api.activity.rollup_job import backfill
 from api.auth import ROLE_RESPONSES, audited, require_role
 from api.clock import format_ms
-from api.deps import AnswersDep, StoreDep
+from api.deps import AnswersDep, LastSeenDep, StoreDep
 from api.errors import ParamError
 from api.params import as_validation_error, parse_window
 from api.schemas import BackfillOut
@@ -31,6 +31,7 @@ MAX_BACKFILL_DAYS = 31
 async def rollup_backfill(
     store: StoreDep,
     answers: AnswersDep,
+    last_seen: LastSeenDep,
     actor: Annotated[ApiKey, Depends(require_role("operator"))],
     start: Annotated[str, Query(max_length=64, description="RFC 3339 with offset")],
     end: Annotated[str, Query(max_length=64, description="RFC 3339 with offset, exclusive")],
@@ -48,6 +49,9 @@ async def rollup_backfill(
     coverage = await backfill(store, window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS,
                               now)
     answers.invalidate()
+    # A backfill usually follows an import: readings with old timestamps, which only a
+    # re-read of the look-back finds (api/network/last_seen_index.py).
+    last_seen.invalidate()
     audited(actor, "rollup backfill", start=start, end=end)
     return BackfillOut(
         coverage_start=format_ms(coverage.since_ms) if coverage else None,

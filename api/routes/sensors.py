@@ -12,7 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from api.auth import audited, require_role
-from api.deps import DevicesDep, FlagCacheDep, LiveHubDep, RegistryDep, StoreDep
+from api.deps import (
+    DevicesDep,
+    FlagCacheDep,
+    LastSeenDep,
+    LiveHubDep,
+    RegistryDep,
+    StoreDep,
+)
 from api.errors import ParamError
 from api.live.sse import rfc3339_ms
 from api.network.answers import one_sensor, sensor_list
@@ -44,6 +51,7 @@ READINGS_MAX_S = 7 * 86_400
             summary="Every known sensor with its last reading and status")
 async def list_sensors(
     store: StoreDep,
+    index: LastSeenDep,
     registry: RegistryDep,
     devices: DevicesDep,
     flags: FlagCacheDep,
@@ -53,7 +61,8 @@ async def list_sensors(
     """Registered sensors, then the devices file's others and any others found in the
     database (``registered: false``), each with what it sends (``source_format``) and
     whether it is simulated or retired."""
-    answer = await sensor_list(store, registry, devices, site, domain, await flags.get(store))
+    answer = await sensor_list(store, index, registry, devices, site, domain,
+                               await flags.get(store))
     if answer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown site {site!r}")
     return answer
@@ -61,10 +70,12 @@ async def list_sensors(
 
 @router.get("/sensors/{sensor_id}", response_model=SensorStatus, responses=_NOT_FOUND,
             summary="One sensor with its last reading and status")
-async def get_sensor(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
-                     flags: FlagCacheDep, sensor_id: SensorId) -> SensorStatus:
+async def get_sensor(store: StoreDep, index: LastSeenDep, registry: RegistryDep,
+                     devices: DevicesDep, flags: FlagCacheDep,
+                     sensor_id: SensorId) -> SensorStatus:
     """A registered sensor, or one found in the database."""
-    found = await one_sensor(store, registry, devices, sensor_id, await flags.get(store))
+    found = await one_sensor(store, index, registry, devices, sensor_id,
+                             await flags.get(store))
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     return found
@@ -97,27 +108,28 @@ async def get_readings(
 @router.post("/sensors/{sensor_id}/retire", response_model=SensorFlagOut, responses=_ACTION,
              summary="Retire a sensor: no alerts, no completeness (operator)",
              openapi_extra=body_docs(RetireIn, required=False))
-async def retire(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
-                 cache: FlagCacheDep, hub: LiveHubDep, actor: Operator, sensor_id: SensorId,
-                 body: RetireBody) -> SensorFlagOut:
+async def retire(store: StoreDep, index: LastSeenDep, registry: RegistryDep,
+                 devices: DevicesDep, cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
+                 sensor_id: SensorId, body: RetireBody) -> SensorFlagOut:
     """Take the sensor out of service (undo with ``reinstate``)."""
-    return await _set(store, registry, devices, cache, hub, actor, sensor_id, True,
+    return await _set(store, index, registry, devices, cache, hub, actor, sensor_id, True,
                       body.reason if body else None)
 
 
 @router.post("/sensors/{sensor_id}/reinstate", response_model=SensorFlagOut,
              responses=_ACTION, summary="Put a retired sensor back in service (operator)")
-async def reinstate(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
-                    cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
+async def reinstate(store: StoreDep, index: LastSeenDep, registry: RegistryDep,
+                    devices: DevicesDep, cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
                     sensor_id: SensorId) -> SensorFlagOut:
     """Alerts and completeness count the sensor again."""
-    return await _set(store, registry, devices, cache, hub, actor, sensor_id, False, None)
+    return await _set(store, index, registry, devices, cache, hub, actor, sensor_id, False,
+                      None)
 
 
-async def _set(store: StoreDep, registry: RegistryDep, devices: DevicesDep, cache: FlagCacheDep,
-               hub: LiveHubDep, actor: ApiKey, sensor_id: str, retired: bool,
-               reason: str | None) -> SensorFlagOut:
-    if await one_sensor(store, registry, devices, sensor_id) is None:
+async def _set(store: StoreDep, index: LastSeenDep, registry: RegistryDep, devices: DevicesDep,
+               cache: FlagCacheDep, hub: LiveHubDep, actor: ApiKey, sensor_id: str,
+               retired: bool, reason: str | None) -> SensorFlagOut:
+    if await one_sensor(store, index, registry, devices, sensor_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     at = now_ms()
     await set_retired(store, sensor_id, retired, actor.name, reason, at)
