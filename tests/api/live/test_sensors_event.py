@@ -3,7 +3,6 @@ over a real InfluxDB; and the full list again for a client that lost a change.""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -17,14 +16,10 @@ from sensors.registry import load_registry
 from sensors.settings import Settings
 from smartplace.servers import InfluxServer
 from tests.api.helpers import create_database, write_readings
-from tests.api.live.test_stream import Events, _energy, live_app, streaming_client
+from tests.api.live.test_stream import Events, _energy, _now_ms, live_app, streaming_client
 
 pytestmark = pytest.mark.anyio
 REGISTERED = [sensor.id for sensor in load_registry().sensors]
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @pytest.fixture
