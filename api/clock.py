@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -164,6 +165,8 @@ def format_ns(ns: int) -> str:
     return text + "Z"
 
 
+# Every status answer formats each sensor's last reading, mostly the same as the last time.
+@lru_cache(maxsize=1 << 17)
 def format_ms(ms: int) -> str:
     """Epoch milliseconds as RFC 3339 UTC."""
     return format_ns(ms * NS_PER_MS)

@@ -11,6 +11,7 @@ from api.cache import AnswerCache
 from api.influx import InfluxStore
 from api.live.hub import LiveHub
 from api.network.flags import FlagCache
+from api.network.last_seen_index import LastSeenIndex
 from sensors.factors import FactorTable
 from sensors.formats.devices import Device
 from sensors.registry import Registry
@@ -67,6 +68,15 @@ def get_live_hub(request: Request) -> LiveHub:
     return cast(LiveHub, _running(request, "live_hub"))
 
 
+def get_last_seen(request: Request) -> LastSeenIndex:
+    """Every sensor's latest reading, kept by the app (:mod:`api.network.last_seen_index`).
+
+    Raises:
+        RuntimeError: the app is serving without its lifespan having run.
+    """
+    return cast(LastSeenIndex, _running(request, "last_seen"))
+
+
 def get_flag_cache(request: Request) -> FlagCache:
     """Which sensors are simulated or retired (cached for a few seconds)."""
     return cast(FlagCache, request.app.state.flags)
@@ -79,4 +89,5 @@ FactorsDep = Annotated[FactorTable, Depends(get_factors)]
 StoreDep = Annotated[InfluxStore, Depends(get_store)]
 LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]
 FlagCacheDep = Annotated[FlagCache, Depends(get_flag_cache)]
+LastSeenDep = Annotated[LastSeenIndex, Depends(get_last_seen)]
 AnswersDep = Annotated[AnswerCache, Depends(get_answers)]

@@ -82,11 +82,12 @@ class InfluxStore:
 
     async def query(
         self, statements: Sequence[str], params: Mapping[str, QueryParam] | None = None,
-        *, own: bool = False,
+        *, own: bool = False, timeout_s: float = QUERY_TIMEOUT_S,
     ) -> list[list[Series]]:
         """Run statements in one request; return the series of each, in order.
 
         ``own``: in the API's own database (rollups and its records), not the readings'.
+        ``timeout_s``: for the rare query known to be long (the last-seen seed).
 
         A missing database answers as if it were empty: the ingestor creates it on its
         first write, and until then there is simply no data.
@@ -97,12 +98,12 @@ class InfluxStore:
         """
         try:
             try:
-                return _parse(await self._post(statements, params, own), len(statements),
-                              self._credential_settings)
+                return _parse(await self._post(statements, params, own, timeout_s),
+                              len(statements), self._credential_settings)
             except _NotExecutedError:
                 # InfluxDB 1.6.7 answers a multi-statement query on a missing database with
                 # a bare "not executed"; the first statement alone names the real error.
-                _parse(await self._post(statements[:1], params, own), 1,
+                _parse(await self._post(statements[:1], params, own, timeout_s), 1,
                        self._credential_settings)
                 raise StoreQueryError("InfluxDB did not execute the query") from None
         except _DatabaseMissingError:
@@ -111,17 +112,18 @@ class InfluxStore:
 
     async def _post(
         self, statements: Sequence[str], params: Mapping[str, QueryParam] | None,
-        own: bool = False,
+        own: bool = False, timeout_s: float = QUERY_TIMEOUT_S,
     ) -> httpx.Response:
         database = self.own_database if own else self.database
         form = {"q": ";\n".join(statements), "db": database, "epoch": "ms"}
         if params:
             form["params"] = orjson.dumps(dict(params)).decode()
         try:
-            return await self._client.post("/query", params=self._auth_params, data=form)
+            return await self._client.post("/query", params=self._auth_params, data=form,
+                                           timeout=timeout_s)
         except httpx.TimeoutException as exc:
             raise StoreUnavailableError(
-                f"InfluxDB did not answer within {QUERY_TIMEOUT_S:g} s"
+                f"InfluxDB did not answer within {timeout_s:g} s"
             ) from exc
         except httpx.HTTPError as exc:
             raise _unreachable(exc) from exc

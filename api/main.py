@@ -1,7 +1,7 @@
 """The application factory: ``create_app(settings)``; nothing is built at import time.
 
-One lifespan owns what runs while the app serves: the InfluxDB client, the rollup job
-and the live hub (closed in reverse order).
+One lifespan owns what runs while the app serves: the InfluxDB client, the rollup job,
+the last-seen index and the live hub (closed in reverse order).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from api.live.hub import LiveHub
 from api.live.lifecycle import AlertLedger
 from api.metrics import ApiMetrics
 from api.network.flags import FlagCache
+from api.network.last_seen_index import LastSeenIndex
 from api.observability import AccessLog
 from api.reconciliation.budget import load_budget
 from api.routes import (
@@ -93,9 +94,12 @@ def create_app(
         scheduler = RollupScheduler(store, settings, app.state.metrics.observe_rollup,
                                     on_run=app.state.answers.invalidate)
         notifier, ledger = _alert_ledger(settings, store, app.state.metrics)
+        last_seen = LastSeenIndex(store, refresh_s=settings.last_seen_refresh_s,
+                                  reseed_s=settings.last_seen_reseed_s)
         hub = LiveHub(settings, app.state.registry, app.state.factors, store, ledger,
-                      app.state.flags, app.state.devices)
+                      app.state.flags, app.state.devices, last_seen)
         app.state.store, app.state.rollups, app.state.live_hub = store, scheduler, hub
+        app.state.last_seen = last_seen
         scheduler.start()
         if notifier is not None:
             notifier.start()
@@ -108,8 +112,10 @@ def create_app(
             if notifier is not None:
                 await notifier.aclose()
             await ledger.aclose()
+            await last_seen.aclose()
             await store.aclose()
             app.state.store = app.state.rollups = app.state.live_hub = None
+            app.state.last_seen = None
 
     app = FastAPI(
         title="smartplace",
@@ -132,7 +138,7 @@ def create_app(
         settings.devices_file)
     # Raises BudgetFileError at start-up when the budget file is invalid.
     app.state.budget = load_budget(settings.carbon_budget_file)
-    app.state.store = app.state.rollups = app.state.live_hub = None
+    app.state.store = app.state.rollups = app.state.live_hub = app.state.last_seen = None
     app.state.public_page = None
     app.state.answers = AnswerCache(settings.api_cache_s)
     # Raises ApiKeysError at start-up when the keys file is unusable.

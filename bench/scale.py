@@ -164,9 +164,10 @@ def table(rows: Sequence[ScaleRow]) -> str:
                    f"{row.ratio:.2f} | {row.ingest.cpu_ms_per_1k:,.0f} | {per_1k:,.0f} | "
                    f"{row.ingest_rss_max / _MB:,.0f} | {row.ingest.lost:,} | "
                    f"{'; '.join(row.ingest.problems)} |")
-    out += ["", "| sensors | /api/v1/sensors p50 / p99 ms | answer KB | live: first `sensors` "
-            "event s | live event KB: sensors / alerts (active) | poll cycle ms: first "
-            "(all panels) / later p50 | last-seen query alone ms | API RSS MB idle / max | notes |",
+    out += ["", "| sensors | /api/v1/sensors ms: first (seed) / p50 / p99 | answer KB | live: "
+            "first `sensors` event s | live event KB: sensors full / changes / alerts (active) "
+            "| poll cycle ms: first (all panels) / later p50 | last-seen index ms: seed / "
+            "refresh | API RSS MB idle / max | notes |",
             "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         api = row.api
@@ -174,12 +175,13 @@ def table(rows: Sequence[ScaleRow]) -> str:
         first = (f"{api.first_sensors_s:.2f}" if api.first_sensors_s is not None
                  else f"none within {scale_api.LIVE_MAX_S:.0f} s")
         out.append(
-            f"| {row.sensors:,} | {scale_api.p(api.list_ms, 50)} / "
+            f"| {row.sensors:,} | {api.first_list_ms:,.0f} / {scale_api.p(api.list_ms, 50)} / "
             f"{scale_api.p(api.list_ms, 99)} | {api.list_bytes / 1024:,.0f} | "
             f"{first} | {api.event_bytes.get('sensors', 0) / 1024:,.0f} / "
+            f"{api.event_bytes.get('sensors_change', 0) / 1024:,.1f} / "
             f"{api.event_bytes.get('alerts', 0) / 1024:,.1f} ({sum(api.alert_kinds.values())}) | "
             f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)} | "
-            f"{scale_api.p(api.last_seen_ms, 50)} | "
+            f"{' / '.join(f'{ms:,.0f}' for ms in api.last_seen_ms) or '-'} | "
             f"{api.rss_idle / _MB:,.0f} / {api.rss_max / _MB:,.0f} | "
             f"{'; '.join(api.problems)} |")
     return "\n".join(out)

@@ -75,9 +75,17 @@ export class Schematic {
     this.layout();
   }
 
-  /** A `sensors` event: statuses, including sensors the registry does not know. */
+  /** Statuses that changed (`sensors`), including sensors the registry does not know, and
+   * the sensors no longer listed (`removed`). */
   update(event) {
     let changed = false;
+    for (const id of event.removed || []) {
+      this.status.delete(id);
+      if (this.sensors.get(id)?.registered === false) {
+        this.sensors.delete(id);
+        changed = true;
+      }
+    }
     for (const one of event.sensors || []) {
       const setAside = Boolean(one.simulated || one.retired);
       const known = this.sensors.get(one.id);
@@ -286,7 +294,10 @@ export class Schematic {
       group.querySelector("use").setAttribute("href", `#mark-${status}`);
     }
     const seen = parseTime(state?.last_seen);
-    const lastSeen = seen ? `last seen ${clockTime(seen)} (${formatDuration(state.age_s)} ago)` : "never seen";
+    // A reporting sensor's reading time is not resent each time it reports (docs/live.md).
+    const lastSeen = status === "reporting" && state?.interval_s
+      ? `a reading in the last ${formatDuration(2 * state.interval_s)}`
+      : seen ? `last seen ${clockTime(seen)} (${formatDuration(state.age_s)} ago)` : "never seen";
     const registry = sensor.registered ? "" : " (not in the registry)";
     // What the sensor sends (the devices file's format, or native): from either event.
     const source = state?.source_format || sensor.source_format || "native";

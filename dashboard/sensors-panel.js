@@ -2,6 +2,9 @@
 // aside (simulated and retired: counted apart, not drawn), and a readable list of the
 // sensors that need attention; a sensor's view (sensor-detail.js) opens from the
 // schematic or the list.
+//
+// The `sensors` event is the full list first, then only the changes (docs/live.md): the
+// panel holds the list and applies each change to the rev it was made from.
 
 import { parseTime, setText, shortTime } from "./format.js";
 import { Schematic } from "./schematic.js";
@@ -10,6 +13,7 @@ import { $, now, siteName, state } from "./state.js";
 
 const ATTENTION_LIMIT = 6;
 let schematic = null;
+const held = { rev: null, sensors: new Map() }; // the list as of `rev`, by sensor id
 
 export function setUpSensors() {
   schematic = new Schematic($("#schematic"), $("#schematic-desc"), openSensor);
@@ -49,9 +53,49 @@ function renderSources(sensors) {
   setText($("#sensor-sources"), text ? `Sources: ${text}` : "");
 }
 
+function seenAt(entry) {
+  entry.seenMs = entry.last_seen ? Date.parse(entry.last_seen) : null;
+  return entry;
+}
+
+/** Apply a `sensors` event to the held list; false when it is a change to another rev. */
+function applySensors(data) {
+  let changed;
+  let removed;
+  if (data.full === false) {
+    if (held.rev === null || data.base !== held.rev) {
+      return false; // a change to a list this page does not hold: the full list comes next
+    }
+    changed = data.changed || [];
+    removed = data.removed || [];
+  } else {
+    changed = data.sensors || [];
+    const ids = new Set(changed.map((one) => one.id));
+    removed = [...held.sensors.keys()].filter((id) => !ids.has(id));
+    held.sensors = new Map();
+  }
+  for (const one of changed) {
+    held.sensors.set(one.id, seenAt(one));
+  }
+  for (const id of removed) {
+    held.sensors.delete(id);
+  }
+  held.rev = data.rev ?? null;
+  // Ages as of this event; a reporting sensor's reading time is only sent when its status
+  // changes, so its age says "within two intervals", not more (sensor-detail.js has it exact).
+  const at = Date.parse(data.at);
+  for (const one of held.sensors.values()) {
+    one.age_s = one.seenMs === null || Number.isNaN(at) ? null : (at - one.seenMs) / 1000;
+  }
+  schematic.update({ counts: data.counts, sensors: changed, removed });
+  return true;
+}
+
 export function onSensors(data) {
-  state.flags = new Map((data.sensors || []).map((one) => [one.id, one]));
-  schematic.update(data);
+  if (!applySensors(data)) {
+    return;
+  }
+  state.flags = held.sensors;
   const counts = data.counts || {};
   for (const status of ["reporting", "late", "silent"]) {
     setText($(`[data-count="${status}"]`), String(counts[status] ?? 0));
@@ -59,7 +103,7 @@ export function onSensors(data) {
   const aside = setAsideText(data.set_aside || {});
   setText($("#set-aside"), aside);
   $("#set-aside").hidden = !aside;
-  const inService = (data.sensors || []).filter((sensor) => !sensor.simulated && !sensor.retired);
+  const inService = [...held.sensors.values()].filter((sensor) => !sensor.simulated && !sensor.retired);
   renderSources(inService);
   // A readable list of the sensors in service that need attention (worst first).
   const rank = { silent: 0, late: 1 };

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     # InfluxDB, and how often each open stream gets a heartbeat event.
     live_refresh_s: float = Field(default=1.0, ge=0.2, le=60)
     live_heartbeat_s: float = Field(default=15.0, ge=0.1, le=300)
+    # The API's index of every sensor's latest reading (api/network/last_seen_index.py):
+    # at most one query for new readings per refresh, a full re-read of the 30-day
+    # look-back every reseed (it alone sees readings written with old timestamps).
+    last_seen_refresh_s: float = Field(default=5.0, ge=0, le=300)
+    last_seen_reseed_s: float = Field(default=600.0, ge=1, le=86_400)
     # The operations dashboard's folder (index.html, app.js, node_modules/uplot); None means
     # the repository's dashboard/ beside the api package. Docker sets it explicitly.
     dashboard_dir: Path | None = None

@@ -86,6 +86,9 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
         metrics_port=free_port(),
         # The Sensor.Community receiver listens only in the tests that ask for it.
         ingest_http_port=0,
+        # Tests write a reading and ask at once: the last-seen index reads new readings on
+        # every request (its refresh interval is tested in tests/api/network/).
+        last_seen_refresh_s=0,
         log_format="text",
     )
 

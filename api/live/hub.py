@@ -6,6 +6,9 @@ queries) or the app shuts down. Each client has
 a bounded queue; a client that cannot keep up loses its oldest queued snapshots, which
 newer ones replace anyway, and never slows the poller or the other clients.
 
+The sensors' latest readings come from the app's :class:`LastSeenIndex`; the ``sensors``
+event is the full list for a client's first (:mod:`api.live.sensors_feed`), changes after.
+
 Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` every refresh;
 ``series`` (24h), ``carbon`` and the DAQI (``worst_daqi``, ``daqi_high``) every
 :data:`SLOW_EVERY_S`. A failing query never stops the poller: the tick sends an ``error``
@@ -18,7 +21,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from api.activity.scope import sensor_scope
@@ -28,6 +30,7 @@ from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live import alerts as al
 from api.live.lifecycle import AlertLedger
+from api.live.sensors_feed import SensorsFeed
 from api.live.series import fetch_series
 from api.live.sse import rfc3339_ms
 from api.live.state import (
@@ -38,8 +41,9 @@ from api.live.state import (
     sensors_panel,
     worst_daqi,
 )
+from api.live.subscription import Event, Subscription
 from api.network.flags import FlagCache, SensorFlags
-from api.network.last_seen import fetch_last_seen
+from api.network.last_seen_index import LastSeenIndex
 from api.network.status import source_format
 from api.schemas import SensorStatus
 from sensors.factors import FactorTable
@@ -51,40 +55,8 @@ from sensors.timestamps import now_ms as clock_ms
 logger = logging.getLogger(__name__)
 
 SLOW_EVERY_S = 30.0
-QUEUE_EVENTS = 32
-"""Per-client backlog: several ticks' worth of events."""
 PANELS = ("now", "series:1h", "series:24h", "sensors", "pipeline", "alerts", "carbon")
 """Snapshot keys, in the order a new client receives the cached ones."""
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One event for the stream: its SSE type and payload."""
-
-    name: str
-    data: Mapping[str, Any]
-
-
-class Subscription:
-    """One client's bounded queue; ``None`` in it means the stream must end."""
-
-    def __init__(self, maxsize: int = QUEUE_EVENTS) -> None:
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
-        self.dropped = 0
-
-    def offer(self, event: Event | None) -> None:
-        """Queue without waiting, dropping the oldest queued events to make room."""
-        while True:
-            try:
-                self._queue.put_nowait(event)
-                return
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
-                self.dropped += 1
-
-    async def get(self) -> Event | None:
-        """The next event (``None``: the hub closed)."""
-        return await self._queue.get()
 
 
 class LiveHub:
@@ -92,14 +64,17 @@ class LiveHub:
 
     def __init__(self, settings: Settings, registry: Registry, factors: FactorTable,
                  store: InfluxStore, ledger: AlertLedger | None = None,
-                 flags: FlagCache | None = None,
-                 devices: Mapping[str, Device] | None = None) -> None:
+                 flags: FlagCache | None = None, devices: Mapping[str, Device] | None = None,
+                 last_seen: LastSeenIndex | None = None) -> None:
         self.refresh_s = settings.live_refresh_s
         self.heartbeat_s = settings.live_heartbeat_s
         self._registry = registry
         self._devices: Mapping[str, Device] = devices or {}
         self._factors = factors
         self._store = store
+        self._last_seen = last_seen if last_seen is not None else LastSeenIndex(
+            store, refresh_s=settings.last_seen_refresh_s, reseed_s=settings.last_seen_reseed_s)
+        self._sensors = SensorsFeed()
         self._subscribers: set[Subscription] = set()
         self._latest: dict[str, Event] = {}
         self._task: asyncio.Task[None] | None = None
@@ -187,11 +162,12 @@ class LiveHub:
 
     def _publish(self, events: list[Event]) -> None:
         for event in events:
+            full = self._sensors.full if event.name == "sensors" else None
             if event.name != "error":
                 key = f"series:{event.data['window']}" if event.name == "series" else event.name
-                self._latest[key] = event
+                self._latest[key] = full or event  # a new client starts from the full list
             for subscription in self._subscribers:
-                subscription.offer(event)
+                subscription.offer(full if full and subscription.needs_full_sensors else event)
 
     async def tick(self, now_ms: int | None = None) -> list[Event]:
         """Compute every panel due now; the events in :data:`PANELS` order, ``error`` last.
@@ -206,7 +182,7 @@ class LiveHub:
         slow = time.monotonic() >= self._slow_due
         jobs: dict[str, Awaitable[Any]] = {
             "now": fetch_now(store, now_ms), "series:1h": fetch_series(store, "1h", now_ms),
-            "sensors": fetch_last_seen(store), "pipeline": fetch_pipeline(store, now_ms),
+            "sensors": self._last_seen.get(), "pipeline": fetch_pipeline(store, now_ms),
             "seq_gaps": al.fetch_seq_gaps(store, now_ms),
             "dead_letters": al.fetch_dead_letters(store, now_ms),
         }
@@ -240,7 +216,7 @@ class LiveHub:
         if seen is not None:
             panel, statuses = sensors_panel(self._registry, seen, now_ms, flags,
                                             self._devices)
-            events.append(Event("sensors", {"at": at, **panel}))
+            events.append(self._sensors.update(at, panel))
         if "pipeline" in results:
             events.append(Event("pipeline", {"at": at, **results["pipeline"]}))
         inputs = ("seq_gaps", "dead_letters")

@@ -9,6 +9,7 @@ correctly, one ``data:`` line per line.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -43,6 +44,8 @@ def frame(event: str, data: Any, event_id: int | None = None,
     return b"\n".join(lines) + b"\n\n"
 
 
+# Every tick formats each sensor's last reading, mostly the same as the tick before.
+@lru_cache(maxsize=1 << 17)
 def rfc3339_ms(ms: int) -> str:
     """Epoch milliseconds as RFC 3339 UTC with exactly three fraction digits."""
     seconds, millis = divmod(ms, 1000)

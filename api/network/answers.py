@@ -9,6 +9,7 @@ from api.clock import format_ms
 from api.influx import InfluxStore
 from api.network.flags import SensorFlags
 from api.network.last_seen import LAST_SEEN_LOOKBACK, fetch_last_seen, site_in_data
+from api.network.last_seen_index import LastSeenIndex
 from api.network.status import sensor_statuses
 from api.schemas import SensorList, SensorState, SensorStatus
 from sensors.formats.devices import Device
@@ -27,15 +28,16 @@ def sensor_table(sensors: list[SensorStatus]) -> tuple[list[str], list[list[Any]
     return list(SENSOR_COLUMNS), rows
 
 
-async def statuses_now(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
-                       flags: SensorFlags | None = None) -> tuple[int, list[SensorStatus]]:
+async def statuses_now(index: LastSeenIndex, registry: Registry,
+                       devices: Mapping[str, Device], flags: SensorFlags | None = None
+                       ) -> tuple[int, list[SensorStatus]]:
     """The time of the answer and every known sensor's status at that time, with its
     ``simulated`` and ``retired`` flags.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    seen = await fetch_last_seen(store)
+    seen = await index.get()
     now = now_ms()
     return now, _flagged(sensor_statuses(registry, seen, now, devices), flags)
 
@@ -47,8 +49,8 @@ def _flagged(statuses: list[SensorStatus], flags: SensorFlags | None) -> list[Se
                                    "retired": one.id in flags.retired}) for one in statuses]
 
 
-async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
-                      site: str | None, domain: Domain | None,
+async def sensor_list(store: InfluxStore, index: LastSeenIndex, registry: Registry,
+                      devices: Mapping[str, Device], site: str | None, domain: Domain | None,
                       flags: SensorFlags | None = None) -> SensorList | None:
     """Known sensors, optionally of one site and domain; None when ``site`` is unknown
     (neither registered nor seen in the data).
@@ -56,7 +58,7 @@ async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[s
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    now, statuses = await statuses_now(store, registry, devices, flags)
+    now, statuses = await statuses_now(index, registry, devices, flags)
     if site is not None:
         known_sites = {known.id for known in registry.sites} | {s.site for s in statuses}
         if site not in known_sites and not await site_in_data(store, site):
@@ -71,15 +73,16 @@ async def sensor_list(store: InfluxStore, registry: Registry, devices: Mapping[s
                       sensors=statuses)
 
 
-async def one_sensor(store: InfluxStore, registry: Registry, devices: Mapping[str, Device],
-                     sensor_id: str, flags: SensorFlags | None = None) -> SensorStatus | None:
+async def one_sensor(store: InfluxStore, index: LastSeenIndex, registry: Registry,
+                     devices: Mapping[str, Device], sensor_id: str,
+                     flags: SensorFlags | None = None) -> SensorStatus | None:
     """A registered sensor (or one of the devices file), or one seen in the data (however
     long ago); None when neither.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    _, statuses = await statuses_now(store, registry, devices, flags)
+    _, statuses = await statuses_now(index, registry, devices, flags)
     found = next((one for one in statuses if one.id == sensor_id), None)
     if found is not None:
         return found

@@ -1,20 +1,39 @@
-"""The latest reading of every sensor found in InfluxDB (within a bounded lookback)."""
+"""The latest reading of every sensor found in InfluxDB (within a bounded lookback).
+
+Two query forms (timed at 30,000 series on influxd 1.6: README, "Scale of the network"):
+
+- the look-back (:func:`fetch_lookback`): ``last()`` GROUP BY site, sensor over 30 days,
+  one statement per measurement and air-quality field, sent one at a time (each alone stays
+  well inside a timeout, where all of them together took 6-14 s at 30,000 sensors);
+- the recent readings (:func:`fetch_since`): raw points of a short window without GROUP BY,
+  the latest per sensor picked here. ``last()`` GROUP BY over a short window still walks
+  every series (about 5 s at 30,000 sensors); the raw form costs what the window holds.
+
+:mod:`api.network.last_seen_index` keeps the answer between requests.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.influx import InfluxStore
+from api.influx import InfluxStore, QueryParam, Series
 from sensors.readings import AIR_QUALITY_FIELDS
 from sensors.storage import INTERVAL_S, Measurement
+from sensors.timestamps import NS_PER_MS
 from sensors.topics import Domain
 
 LAST_SEEN_LOOKBACK = "30d"
-_RECENT = f"time > now() - {LAST_SEEN_LOOKBACK} AND time < now() + 1d"
+LOOKBACK_MS = 30 * 86_400_000
+AHEAD_MS = 86_400_000
+"""Readings up to a day ahead of the clock count (a device whose clock runs fast)."""
+_WINDOW = "time > $start AND time < $end"
 # One sensor's latest reading however old it is: bounded by the epoch and tomorrow.
 _EVER = "sensor = $sensor AND time >= 0 AND time < now() + 1d"
 READING_MEASUREMENTS = (Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY)
+READING_DOMAINS = (Domain.ENERGY, Domain.TRANSPORT, Domain.AIR_QUALITY)
+_DOMAINS = (Domain.ENERGY, Domain.TRANSPORT, *[Domain.AIR_QUALITY] * len(AIR_QUALITY_FIELDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +52,7 @@ def _int(value: Any) -> int:
     return int(value) if value is not None else 0
 
 
-def last_seen_statements(where: str = _RECENT) -> list[str]:
+def last_seen_statements(where: str = _WINDOW) -> list[str]:
     """Latest reading per sensor in each measurement (bounded to the lookback)."""
     last_interval = f"SELECT last({INTERVAL_S}) AS interval_s"
     return [
@@ -46,32 +65,111 @@ def last_seen_statements(where: str = _RECENT) -> list[str]:
     ]
 
 
-async def fetch_last_seen(store: InfluxStore, sensor: str | None = None) -> dict[str, LastSeen]:
-    """The latest reading of every sensor seen within :data:`LAST_SEEN_LOOKBACK`; with
-    ``sensor``, that sensor's latest reading however old (a sensor with readings is known).
+def recent_statements() -> list[str]:
+    """Every reading in ``$start < time < $end``, with its tags as columns (no GROUP BY).
+
+    The same readings as :func:`last_seen_statements` (energy and transport readings
+    carrying ``interval_s``, air-quality ones carrying any of their fields).
+    """
+    air = ", ".join(AIR_QUALITY_FIELDS)
+    return [
+        f"SELECT {INTERVAL_S}, site, sensor, carrier FROM {Measurement.ENERGY} "  # noqa: S608
+        f"WHERE {_WINDOW}",
+        f"SELECT {INTERVAL_S}, site, sensor FROM {Measurement.TRANSPORT} "  # noqa: S608
+        f"WHERE {_WINDOW}",
+        f"SELECT {air}, site, sensor FROM {Measurement.AIR_QUALITY} WHERE {_WINDOW}",  # noqa: S608
+    ]
+
+
+def window(start_ms: int, end_ms: int) -> dict[str, QueryParam]:
+    """The bound parameters of ``$start < time < $end``."""
+    return {"start": start_ms * NS_PER_MS, "end": end_ms * NS_PER_MS}
+
+
+def newest(latest: dict[str, LastSeen], seen: LastSeen) -> None:
+    """Keep ``seen`` when it is the sensor's first or newer than the one kept (the first
+    of equal times stays)."""
+    kept = latest.get(seen.sensor)
+    if seen.sensor and (kept is None or seen.time_ms > kept.time_ms):
+        latest[seen.sensor] = seen
+
+
+def _from_groups(answers: Iterable[list[Series]], latest: dict[str, LastSeen]) -> None:
+    for domain, series_list in zip(_DOMAINS, answers, strict=True):
+        for series in series_list:
+            for row in series.rows():
+                newest(latest, LastSeen(
+                    sensor=series.tags.get("sensor", ""), site=series.tags.get("site", ""),
+                    domain=domain, time_ms=int(row["time"]),
+                    interval_s=_int(row.get("interval_s")) or None,
+                    carrier=series.tags.get("carrier"),
+                ))
+
+
+async def fetch_last_seen(store: InfluxStore, sensor: str | None = None, *,
+                          now_ms: int | None = None) -> dict[str, LastSeen]:
+    """The latest reading of every sensor seen within :data:`LAST_SEEN_LOOKBACK` of
+    ``now_ms`` (InfluxDB's clock when None), in one request; with ``sensor``, that sensor's
+    latest reading however old (a sensor with readings is known).
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    if sensor is None:
-        answers = await store.query(last_seen_statements())
-    else:
+    if sensor is not None:
         answers = await store.query(last_seen_statements(_EVER), {"sensor": sensor})
-    domains = [Domain.ENERGY, Domain.TRANSPORT] + [Domain.AIR_QUALITY] * len(AIR_QUALITY_FIELDS)
+    elif now_ms is None:
+        answers = await store.query(last_seen_statements(
+            f"time > now() - {LAST_SEEN_LOOKBACK} AND time < now() + 1d"))
+    else:
+        answers = await store.query(last_seen_statements(),
+                                    window(now_ms - LOOKBACK_MS, now_ms + AHEAD_MS))
     latest: dict[str, LastSeen] = {}
-    for domain, series_list in zip(domains, answers, strict=True):
-        for series in series_list:
-            sensor = series.tags.get("sensor", "")
-            for row in series.rows():
-                seen = LastSeen(
-                    sensor=sensor, site=series.tags.get("site", ""), domain=domain,
-                    time_ms=int(row["time"]),
-                    interval_s=_int(row.get("interval_s")) or None,
-                    carrier=series.tags.get("carrier"),
-                )
-                if sensor and (sensor not in latest or seen.time_ms > latest[sensor].time_ms):
-                    latest[sensor] = seen
+    _from_groups(answers, latest)
     return latest
+
+
+async def fetch_lookback(store: InfluxStore, now_ms: int,
+                         timeout_s: float) -> dict[str, LastSeen]:
+    """:func:`fetch_last_seen` for every sensor, one statement per request, each allowed
+    ``timeout_s``.
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    params = window(now_ms - LOOKBACK_MS, now_ms + AHEAD_MS)
+    answers = [(await store.query([statement], params, timeout_s=timeout_s))[0]
+               for statement in last_seen_statements()]
+    latest: dict[str, LastSeen] = {}
+    _from_groups(answers, latest)
+    return latest
+
+
+async def fetch_since(store: InfluxStore, since_ms: int, now_ms: int) -> dict[str, LastSeen]:
+    """The latest reading of each sensor among those timed after ``since_ms`` (and before
+    a day ahead of ``now_ms``).
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    answers = await store.query(recent_statements(), window(since_ms, now_ms + AHEAD_MS))
+    latest: dict[str, LastSeen] = {}
+    for domain, series_list in zip(READING_DOMAINS, answers, strict=True):
+        for series in series_list:
+            for row in series.rows():
+                newest(latest, LastSeen(
+                    sensor=str(row.get("sensor") or ""), site=str(row.get("site") or ""),
+                    domain=domain, time_ms=int(row["time"]),
+                    interval_s=_int(row.get(INTERVAL_S)) or None,
+                    # As GROUP BY gives it: energy's tag ("" when missing), else none.
+                    carrier=str(row.get("carrier") or "") if domain is Domain.ENERGY else None,
+                ))
+    return latest
+
+
+def expire(seen: Mapping[str, LastSeen], now_ms: int) -> dict[str, LastSeen]:
+    """Only the readings still within the look-back of ``now_ms``."""
+    oldest = now_ms - LOOKBACK_MS
+    return {sensor: last for sensor, last in seen.items() if last.time_ms > oldest}
 
 
 async def site_in_data(store: InfluxStore, site: str) -> bool:

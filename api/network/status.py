@@ -18,7 +18,7 @@ from api.clock import format_ms
 from api.network.last_seen import LastSeen
 from api.schemas import SensorState, SensorStatus
 from sensors.formats.devices import Device
-from sensors.registry import Registry
+from sensors.registry import Registry, Site
 
 NATIVE = "native"
 
@@ -55,9 +55,14 @@ def sensor_statuses(
     """Every registered sensor (registry order), then the devices file's others (file
     order), then unregistered ones found in the database."""
     devices = devices or {}
+    # Once per answer, not a scan of the sites per sensor (30,000 of them at scale).
+    sites: dict[str, Site] = {}
+    for one in registry.sites:
+        sites.setdefault(one.id, one)
+    registered = registry.sensors_by_id
     statuses: list[SensorStatus] = []
     for sensor in registry.sensors:
-        site = registry.site(sensor.site)
+        site = sites.get(sensor.site)
         last = seen.get(sensor.id)
         age_s = (now_ms - last.time_ms) / 1000 if last else None
         statuses.append(SensorStatus(
@@ -71,9 +76,9 @@ def sensor_statuses(
             status=classify(age_s, sensor.interval_s), **_source(devices.get(sensor.id)),
         ))
     for sensor_id, device in devices.items():
-        if sensor_id in registry.sensors_by_id:
+        if sensor_id in registered:
             continue
-        site = registry.site(device.site)
+        site = sites.get(device.site)
         last = seen.get(sensor_id)
         interval_s = device.interval_s or (last.interval_s if last else None) or (
             DEFAULT_INTERVAL_S)
@@ -87,9 +92,9 @@ def sensor_statuses(
             last_seen=format_ms(last.time_ms) if last else None, age_s=age_s,
             status=classify(age_s, interval_s), **_source(device),
         ))
-    for sensor_id in sorted(set(seen) - set(registry.sensors_by_id) - set(devices)):
+    for sensor_id in sorted(set(seen) - set(registered) - set(devices)):
         last = seen[sensor_id]
-        site = registry.site(last.site)
+        site = sites.get(last.site)
         interval_s = last.interval_s or DEFAULT_INTERVAL_S
         age_s = (now_ms - last.time_ms) / 1000
         statuses.append(SensorStatus(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from api.activity.rollup_job import MAX_BACKFILL_MS, backfill
 from api.auth import ROLE_RESPONSES, audited, require_role
 from api.clock import format_ms
-from api.deps import AnswersDep, StoreDep
+from api.deps import AnswersDep, LastSeenDep, StoreDep
 from api.errors import ParamError
 from api.params import as_validation_error, parse_window, time_query
 from api.schemas import BackfillOut
@@ -30,6 +30,7 @@ router = APIRouter(tags=["rollups"])
 async def rollup_backfill(
     store: StoreDep,
     answers: AnswersDep,
+    last_seen: LastSeenDep,
     actor: Annotated[ApiKey, Depends(require_role("operator"))],
     start: Annotated[str, time_query("inclusive")],
     end: Annotated[str, time_query("exclusive")],
@@ -49,6 +50,9 @@ async def rollup_backfill(
     except ParamError as exc:
         raise as_validation_error(exc) from exc
     answers.invalidate()
+    # A backfill usually follows an import: readings with old timestamps, which only a
+    # re-read of the look-back finds (api/network/last_seen_index.py).
+    last_seen.invalidate()
     audited(actor, "rollup backfill", start=start, end=end)
     return BackfillOut(
         coverage_start=format_ms(coverage.since_ms) if coverage else None,

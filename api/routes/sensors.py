@@ -13,7 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.responses import Response
 
 from api.auth import ROLE_RESPONSES, audited, require_role
-from api.deps import DevicesDep, FlagCacheDep, LiveHubDep, RegistryDep, StoreDep
+from api.deps import (
+    DevicesDep,
+    FlagCacheDep,
+    LastSeenDep,
+    LiveHubDep,
+    RegistryDep,
+    StoreDep,
+)
 from api.errors import ParamError
 from api.live.sse import rfc3339_ms
 from api.network.answers import one_sensor, sensor_list, sensor_table
@@ -55,6 +62,7 @@ READINGS_MAX_S = 7 * 86_400
 async def list_sensors(
     request: Request,
     store: StoreDep,
+    index: LastSeenDep,
     registry: RegistryDep,
     devices: DevicesDep,
     flags: FlagCacheDep,
@@ -65,7 +73,8 @@ async def list_sensors(
     """Registered sensors, then the devices file's others and any others found in the
     database (``registered: false``), each with what it sends (``source_format``) and
     whether it is simulated or retired."""
-    answer = await sensor_list(store, registry, devices, site, domain, await flags.get(store))
+    answer = await sensor_list(store, index, registry, devices, site, domain,
+                               await flags.get(store))
     if answer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown site {site!r}")
     if wants_csv(request, output):
@@ -78,6 +87,7 @@ async def list_sensors(
 async def get_sensor(
     request: Request,
     store: StoreDep,
+    index: LastSeenDep,
     registry: RegistryDep,
     devices: DevicesDep,
     flags: FlagCacheDep,
@@ -85,7 +95,8 @@ async def get_sensor(
     output: FormatQuery = None,
 ) -> Response:
     """A registered sensor, or one found in the database."""
-    found = await one_sensor(store, registry, devices, sensor_id, await flags.get(store))
+    found = await one_sensor(store, index, registry, devices, sensor_id,
+                             await flags.get(store))
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     if wants_csv(request, output):
@@ -124,28 +135,29 @@ async def get_readings(
              dependencies=[Depends(no_csv)],
              summary="Retire a sensor: no alerts, no completeness (operator)",
              openapi_extra=body_docs(RetireIn, required=False))
-async def retire(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
-                 cache: FlagCacheDep, hub: LiveHubDep, actor: Operator, sensor_id: SensorId,
-                 body: RetireBody) -> SensorFlagOut:
+async def retire(store: StoreDep, index: LastSeenDep, registry: RegistryDep,
+                 devices: DevicesDep, cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
+                 sensor_id: SensorId, body: RetireBody) -> SensorFlagOut:
     """Take the sensor out of service (undo with ``reinstate``)."""
-    return await _set(store, registry, devices, cache, hub, actor, sensor_id, True,
+    return await _set(store, index, registry, devices, cache, hub, actor, sensor_id, True,
                       body.reason if body else None)
 
 
 @router.post("/sensors/{sensor_id}/reinstate", response_model=SensorFlagOut,
              responses=_ACTION, dependencies=[Depends(no_csv)],
              summary="Put a retired sensor back in service (operator)")
-async def reinstate(store: StoreDep, registry: RegistryDep, devices: DevicesDep,
-                    cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
+async def reinstate(store: StoreDep, index: LastSeenDep, registry: RegistryDep,
+                    devices: DevicesDep, cache: FlagCacheDep, hub: LiveHubDep, actor: Operator,
                     sensor_id: SensorId) -> SensorFlagOut:
     """Alerts and completeness count the sensor again."""
-    return await _set(store, registry, devices, cache, hub, actor, sensor_id, False, None)
+    return await _set(store, index, registry, devices, cache, hub, actor, sensor_id, False,
+                      None)
 
 
-async def _set(store: StoreDep, registry: RegistryDep, devices: DevicesDep, cache: FlagCacheDep,
-               hub: LiveHubDep, actor: ApiKey, sensor_id: str, retired: bool,
-               reason: str | None) -> SensorFlagOut:
-    if await one_sensor(store, registry, devices, sensor_id) is None:
+async def _set(store: StoreDep, index: LastSeenDep, registry: RegistryDep, devices: DevicesDep,
+               cache: FlagCacheDep, hub: LiveHubDep, actor: ApiKey, sensor_id: str,
+               retired: bool, reason: str | None) -> SensorFlagOut:
+    if await one_sensor(store, index, registry, devices, sensor_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown sensor {sensor_id!r}")
     at = now_ms()
     await set_retired(store, sensor_id, retired, actor.name, reason, at)

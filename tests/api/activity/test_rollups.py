@@ -201,9 +201,9 @@ async def test_indicators_inside_the_coverage_read_it_once_and_nothing_raw(
     post = InfluxStore._post
 
     async def recording(self: InfluxStore, statements: Any, params: Any,
-                        own: bool = False) -> httpx.Response:
+                        own: bool = False, *rest: Any) -> httpx.Response:
         sent.extend((own, statement) for statement in statements)
-        return await post(self, statements, params, own)
+        return await post(self, statements, params, own, *rest)
 
     # Records what the app sends; the real InfluxDB still answers every query.
     monkeypatch.setattr(InfluxStore, "_post", recording)
