@@ -17,10 +17,24 @@ export function drawMore(schematic, sensors, x, y, where) {
   const group = el("g", { class: "more", transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})` },
     schematic.layers.sensors);
   el("circle", { class: `more-ring m-${worst}`, r: MARK_RADIUS }, group);
-  el("text", { class: "m-letter more-count", dy: "0.36em" }, group).textContent = `+${sensors.length}`;
+  const label = el("text", { class: "m-letter more-count", dy: "0.36em" }, group);
+  label.textContent = moreLabel(sensors.length);
+  if (label.textContent.length > 3) {
+    // Squeezed into the ring rather than spilling over its neighbours ("+30k", "+999").
+    label.setAttribute("textLength", String(2 * MARK_RADIUS - 3));
+    label.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
   el("title", {}, group).textContent = `${sensors.length} more sensors at ${where}, the worst ${STATUS_WORDS[worst]}`;
   group.dataset.count = String(sensors.length);
   schematic.markerSpots.push({ x, y });
+}
+
+/** "+N" short enough for a marker: thousands as "k" (the title keeps the exact count). */
+export function moreLabel(count) {
+  if (count < 1000) {
+    return `+${count}`;
+  }
+  return count < 10000 ? `+${(count / 1000).toFixed(1).replace(/\.0$/, "")}k` : `+${Math.round(count / 1000)}k`;
 }
 
 /** Put the tab stop on the marker of sensor ``id``. */

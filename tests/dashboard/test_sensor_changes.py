@@ -86,6 +86,14 @@ def test_thirty_thousand_sensors_then_changes(browser: Browser) -> None:
         assert page.text_content("#attention .more") == "and 298 more not reporting"
         # The drawing stays bounded: the unplaced row shows what fits and one "+N" mark.
         assert page.locator("#schematic .sensor").count() < 40
+        more = page.locator("#schematic .more")
+        assert more.count() == 1
+        hidden = int(more.get_attribute("data-count") or 0)
+        assert more.locator("text").text_content() == f"+{round(hidden / 1000)}k"
+        # The count stays inside its ring (it spilled over its neighbours as "+29992").
+        ring, label = (more.locator(part).bounding_box() for part in ("circle", "text"))
+        assert ring is not None and label is not None
+        assert label["width"] <= ring["width"]
         assert page.evaluate("1 + 1") == 2  # the page still answers
     finally:
         page.close()
