@@ -121,15 +121,19 @@ class Batcher:
         self._writer_waiting = False
 
     def collect(self, wait_s: float = 0.25) -> list[Item]:
-        """The next batch: up to ``batch_size`` items, waiting at most the flush interval
-        for it to fill once the first item is there (empty after ``wait_s`` idle)."""
+        """The next batch: up to ``batch_size`` items, waiting for it to fill until the
+        oldest of them has waited the flush interval (empty after ``wait_s`` idle)."""
         pending = self.pending
         if not pending and not self._spool_holds():
             self._wait_for(1, wait_s)
             if not pending and not self._spool_holds():
                 return []
         limit = self._batch_size
-        deadline = time.monotonic() + self._flush_interval_s
+        # The flush interval counts from the oldest waiting message's arrival, not from
+        # now: messages that arrived while the writer was storing the last batch have
+        # waited that long already.
+        deadline = (pending[0].received_at if pending else time.monotonic()) \
+            + self._flush_interval_s
         batch: list[Item] = []
         popleft = pending.popleft
         while True:
