@@ -270,10 +270,12 @@ def table(results: Sequence[LiveRun]) -> str:
     lines.append("")
     at_target = [one for one in results if one.target == TARGET_RATE]
     if at_target:
-        met = all(one.sustained and one.latencies_ms
-                  and percentile(one.latencies_ms, 99) < TARGET_P99_MS for one in at_target)
-        lines.append(f"Target {TARGET_RATE:,} msg/s sustained with p99 under "
-                     f"{TARGET_P99_MS:.0f} ms: {'met' if met else 'NOT met'} in this run.")
+        for one in at_target:
+            met = bool(one.sustained and one.latencies_ms
+                       and percentile(one.latencies_ms, 99) < TARGET_P99_MS)
+            lines.append(f"Target {TARGET_RATE:,} msg/s sustained with p99 under "
+                         f"{TARGET_P99_MS:.0f} ms, {one.ingestor}: "
+                         f"{'met' if met else 'NOT met'} in this run.")
     lines += [f"- {one.target:,.0f} msg/s, {one.ingestor}: load average {one.load}; "
               f"publisher CPU {one.publisher_cpu_s * 1e6 / max(1, one.published):,.0f} us/msg"
               for one in results]
