@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.consumers import register_session
 from bench.messages import PREFIX, payloads, publish
-from smartplace import servers
+from smartplace import server_config, servers
 from smartplace.broker_auth import BrokerAccount, new_password, publisher_account
 
 INTERVALS = (30, 1)
@@ -37,7 +37,7 @@ class PersistenceRun:
 
 def run_once(interval_s: int, messages: int) -> PersistenceRun:
     """Queue ``messages`` on a fresh broker saving every ``interval_s``, then drain them."""
-    servers.AUTOSAVE_INTERVAL_S = interval_s
+    server_config.AUTOSAVE_INTERVAL_S = interval_s
     workdir = Path(tempfile.mkdtemp(prefix="smartplace-autosave-"))
     baseline = BrokerAccount(BASELINE_ID, new_password(), read=(f"{PREFIX}/#",))
     publisher = publisher_account("bench-publisher", PREFIX)
@@ -56,7 +56,7 @@ def run_once(interval_s: int, messages: int) -> PersistenceRun:
         ).stdout.split()[0])
     finally:
         broker.stop()
-        servers.AUTOSAVE_INTERVAL_S = 1
+        server_config.AUTOSAVE_INTERVAL_S = 1
     return PersistenceRun(interval_s, messages / publish_s, messages / drain_s)
 
 

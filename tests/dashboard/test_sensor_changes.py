@@ -92,7 +92,8 @@ def test_thirty_thousand_sensors_then_changes(browser: Browser) -> None:
         assert more.locator("text").text_content() == f"+{round(hidden / 1000)}k"
         # The count stays inside its ring (it spilled over its neighbours as "+29992").
         ring, label = (more.locator(part).bounding_box() for part in ("circle", "text"))
-        assert ring is not None and label is not None
+        assert ring is not None
+        assert label is not None
         assert label["width"] <= ring["width"]
         assert page.evaluate("1 + 1") == 2  # the page still answers
     finally:

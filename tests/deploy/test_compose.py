@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from sensors.settings import Settings
 from smartplace.cli import app
-from smartplace.servers import find_binary, free_port, mosquitto_config, port_open
+from smartplace.server_config import mosquitto_config
+from smartplace.servers import find_binary, free_port, port_open
 from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

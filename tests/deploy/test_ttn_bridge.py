@@ -22,7 +22,8 @@ from ingest.service import IngestService
 from sensors.formats.devices import DEFAULT_TOPICS, Format
 from sensors.settings import Settings
 from smartplace.broker_auth import BrokerAccount, ingest_account, new_password
-from smartplace.servers import InfluxServer, MosquittoServer, mosquitto_config
+from smartplace.server_config import mosquitto_config
+from smartplace.servers import InfluxServer, MosquittoServer
 from tests.conftest import unique_name
 from tests.helpers import eventually, influx_rows
 from tests.ingest.formats_helpers import T0, ttn_uplink, write_devices

@@ -19,7 +19,8 @@ import pytest
 from api.main import create_app
 from sensors.settings import Settings
 from smartplace.broker_auth import ingest_account, publisher_account
-from smartplace.servers import InfluxServer, MosquittoServer, ServerTls
+from smartplace.server_config import ServerTls
+from smartplace.servers import InfluxServer, MosquittoServer
 from tests.api.helpers import api_client
 from tests.helpers import eventually, influx_count, publish_all
 from tests.ingest.helpers import IngestProcess, metrics
