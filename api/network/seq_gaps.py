@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.clock import HOUR_MS
+from api.errors import StoreTruncatedError
 from api.influx import InfluxStore
 from sensors.storage import SEQ, Measurement
 from sensors.timestamps import NS_PER_MS
@@ -29,6 +30,9 @@ SEQ_WINDOW_MS = HOUR_MS
 SEED_SLICE_MS = 5 * 60_000
 """The seed reads the hour in slices of this length (one response stays small)."""
 SEED_REQUESTS = -(-SEQ_WINDOW_MS // SEED_SLICE_MS)
+"""Requests of a seed whose slices all fit InfluxDB's row limit (a slice that does not
+is halved, down to :data:`MIN_SLICE_MS`)."""
+MIN_SLICE_MS = 1_000
 _MEASUREMENTS = ", ".join((Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY))
 _SEED = (f"SELECT {SEQ}, site, sensor FROM {_MEASUREMENTS} "  # noqa: S608
          "WHERE time >= $start AND time < $end")
@@ -142,9 +146,18 @@ async def seed_tracker(store: InfluxStore, tracker: SeqTracker, start_ms: int, e
         StoreError: InfluxDB could not answer.
     """
     tracker.clear()
-    for lo in range(start_ms, end_ms, SEED_SLICE_MS):
-        hi = min(lo + SEED_SLICE_MS, end_ms)
-        (series,) = await store.query([_SEED], {"start": lo * NS_PER_MS, "end": hi * NS_PER_MS},
-                                      timeout_s=timeout_s)
+    slices = [(lo, min(lo + SEED_SLICE_MS, end_ms))
+              for lo in range(start_ms, end_ms, SEED_SLICE_MS)]
+    while slices:
+        lo, hi = slices.pop(0)
+        try:
+            (series,) = await store.query(
+                [_SEED], {"start": lo * NS_PER_MS, "end": hi * NS_PER_MS}, timeout_s=timeout_s)
+        except StoreTruncatedError:
+            if hi - lo <= MIN_SLICE_MS:
+                raise
+            middle = (lo + hi) // 2  # more readings than InfluxDB answers at once: halve
+            slices[:0] = [(lo, middle), (middle, hi)]
+            continue
         points = seq_points(row for one in series for row in one.rows())
         tracker.add(points, min(hi - 1, settled_ms), end_ms)
