@@ -38,6 +38,10 @@ class StoreQueryError(StoreError):
     """InfluxDB reported an error for a statement (often with HTTP 200)."""
 
 
+class StoreTruncatedError(StoreQueryError):
+    """InfluxDB cut its answer short (its row limit): a narrower query may pass."""
+
+
 class ParamError(ApiError):
     """A query parameter is invalid: its name, what is wrong, and the value sent."""
 

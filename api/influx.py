@@ -18,7 +18,13 @@ from typing import Any
 import httpx
 import orjson
 
-from api.errors import StoreAuthError, StoreError, StoreQueryError, StoreUnavailableError
+from api.errors import (
+    StoreAuthError,
+    StoreError,
+    StoreQueryError,
+    StoreTruncatedError,
+    StoreUnavailableError,
+)
 from sensors.settings import Settings
 from sensors.storage import quote_identifier
 
@@ -246,7 +252,8 @@ def _parse(response: httpx.Response, expected: int,
             raise StoreQueryError(f"InfluxDB query failed: {str(error)[:300]}")
         answers.append([_series(raw) for raw in result.get("series", [])])
         if result.get("partial") or any(raw.get("partial") for raw in result.get("series", [])):
-            raise StoreQueryError("InfluxDB truncated its answer (row limit); narrow the query")
+            raise StoreTruncatedError(
+                "InfluxDB truncated its answer (row limit); narrow the query")
     answers.extend([] for _ in range(expected - len(answers)))
     return answers
 

@@ -20,10 +20,11 @@ from api.clock import HOUR_MS, MINUTE_MS, london_text
 from api.influx import InfluxStore, QueryParam
 from api.live.sse import rfc3339_ms
 from api.network.last_seen import LastSeen
+from api.network.seq_gaps import SeqGap
 from api.network.status import DEFAULT_INTERVAL_S, LATE_INTERVALS
 from api.schemas import SensorStatus
 from sensors.registry import Registry
-from sensors.storage import SEQ, Measurement
+from sensors.storage import Measurement
 from sensors.timestamps import NS_PER_MS
 
 Severity = Literal["warning", "critical"]
@@ -33,7 +34,6 @@ ALERT_ID = re.compile(r"(?:(?:sensor_silent|seq_gap|daqi_high):[a-z0-9][a-z0-9_-
                       r"|dead_letter_spike|ingest_dropping)")
 
 CLEARED_KEEP_MS = HOUR_MS
-SEQ_WINDOW_MS = HOUR_MS
 SPIKE_RECENT_MS = 5 * MINUTE_MS
 SPIKE_BASELINE_MS = HOUR_MS
 SPIKE_MIN = 10
@@ -43,21 +43,7 @@ DAQI_HIGH = 7
 DAQI_VERY_HIGH = 10
 DAQI_WALK_MS = 24 * HOUR_MS
 
-_SEQ_MEASUREMENTS = ", ".join((Measurement.ENERGY, Measurement.TRANSPORT,
-                               Measurement.AIR_QUALITY))
-_BOUNDS = "time >= $start AND time < $end"
 DEAD = Measurement.DEAD_LETTER
-# Consecutive seq differences of each sensor, in time order; a difference above 1 lost
-# (difference - 1) messages, and a negative one is a restart, which loses nothing.
-_SEQ_DIFFS = (f"SELECT difference({SEQ}) AS d FROM {_SEQ_MEASUREMENTS} "  # noqa: S608
-              f"WHERE {_BOUNDS} GROUP BY site, sensor")
-_SEQ_STATEMENTS = [
-    f"SELECT sum(d) AS jumped, count(d) AS gaps FROM ({_SEQ_DIFFS}) "  # noqa: S608
-    f"WHERE d > 1 AND {_BOUNDS} GROUP BY site, sensor",
-    # first() alone returns the time of the first gap (the reading after it).
-    f"SELECT first(d) AS d FROM ({_SEQ_DIFFS}) WHERE d > 1 AND {_BOUNDS} "  # noqa: S608
-    "GROUP BY site, sensor",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,39 +143,9 @@ def silent_alerts(statuses: Sequence[SensorStatus], seen: Mapping[str, LastSeen]
     return alerts
 
 
-@dataclass(frozen=True, slots=True)
-class SeqGap:
-    """Messages a sensor lost in the seq window: how many, and when the first gap showed."""
-
-    site: str
-    sensor: str
-    lost: int
-    first_gap_ms: int
-
-
-async def fetch_seq_gaps(store: InfluxStore, now_ms: int) -> list[SeqGap]:
-    """Sensors whose ``seq`` skipped values in the last hour (restarts are not losses).
-
-    Raises:
-        StoreError: InfluxDB could not answer.
-    """
-    params: dict[str, QueryParam] = {"start": (now_ms - SEQ_WINDOW_MS) * NS_PER_MS,
-                                     "end": now_ms * NS_PER_MS}
-    sums, firsts = await store.query(_SEQ_STATEMENTS, params)
-    first_ms = {(s.tags.get("site", ""), s.tags.get("sensor", "")): int(s.values[0][0])
-                for s in firsts if s.values}
-    gaps = []
-    for series in sums:
-        key = (series.tags.get("site", ""), series.tags.get("sensor", ""))
-        for row in series.rows():
-            lost = int(row["jumped"] or 0) - int(row["gaps"] or 0)
-            if lost > 0:
-                gaps.append(SeqGap(key[0], key[1], lost, first_ms.get(key, now_ms - SEQ_WINDOW_MS)))
-    return sorted(gaps, key=lambda gap: gap.sensor)
-
-
 def seq_gap_alerts(gaps: Iterable[SeqGap]) -> list[Alert]:
-    """``seq_gap`` per sensor that lost messages before the broker."""
+    """``seq_gap`` per sensor that lost messages before the broker (the gaps: the
+    last-seen index's :class:`api.network.seq_gaps.SeqTracker`)."""
     return [Alert(
         id=f"seq_gap:{gap.sensor}", kind="seq_gap", severity="warning",
         site=gap.site, sensor=gap.sensor,

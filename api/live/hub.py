@@ -12,7 +12,8 @@ event is the full list for a client's first (:mod:`api.live.sensors_feed`), chan
 Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` every refresh;
 ``series`` (24h), ``carbon`` and the DAQI (``worst_daqi``, ``daqi_high``) every
 :data:`SLOW_EVERY_S`. A failing query never stops the poller: the tick sends an ``error``
-event naming the panels it could not compute and the other panels as usual.
+event naming the panels it could not compute and the other panels as usual; a failed
+panel is tried again after a back-off (:mod:`api.live.panels`), named as failed meanwhile.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from api.activity.scope import sensor_scope
@@ -29,22 +30,23 @@ from api.air.queries import fetch_sites_daqi
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live import alerts as al
+from api.live.carbon import CarbonPanel
 from api.live.lifecycle import AlertLedger
+from api.live.panels import Job, PanelBackoff, settle
 from api.live.sensors_feed import SensorsFeed
 from api.live.series import fetch_series
 from api.live.sse import rfc3339_ms
 from api.live.state import (
     air_quality_sites,
-    fetch_carbon,
     fetch_now,
     fetch_pipeline,
+    hello_payload,
     sensors_panel,
     worst_daqi,
 )
 from api.live.subscription import Event, Subscription
 from api.network.flags import FlagCache, SensorFlags
 from api.network.last_seen_index import LastSeenIndex
-from api.network.status import source_format
 from api.schemas import SensorStatus
 from sensors.factors import FactorTable
 from sensors.formats.devices import Device
@@ -82,6 +84,8 @@ class LiveHub:
         self._closed = False
         self._slow_due = 0.0
         self._failing: dict[str, str] = {}
+        self._backoff = PanelBackoff(self.refresh_s)
+        self._carbon = CarbonPanel(store, factors)
         self._book = al.AlertBook()
         self.ledger = ledger if ledger is not None else AlertLedger(store)
         self.flags = flags if flags is not None else FlagCache(registry)
@@ -91,19 +95,8 @@ class LiveHub:
 
     def hello(self, now_ms: int) -> dict[str, Any]:
         """The first event of every connection: settings, sites and registered sensors."""
-        registry = self._registry
-        return {
-            "server_time": rfc3339_ms(now_ms), "refresh_s": self.refresh_s,
-            "heartbeat_s": self.heartbeat_s,
-            "sites": [{"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
-                      for s in registry.sites],
-            "sensors": [{"id": s.id, "site": s.site, "domain": s.domain.value,
-                         "interval_s": s.interval_s,
-                         "carrier": s.carrier.value if s.carrier else None,
-                         "lat": site.lat if site else None, "lon": site.lon if site else None,
-                         "source_format": source_format(self._devices.get(s.id))}
-                        for s in registry.sensors for site in [registry.site(s.site)]],
-        }
+        return hello_payload(self._registry, self._devices, now_ms, self.refresh_s,
+                             self.heartbeat_s)
 
     @property
     def clients(self) -> int:
@@ -122,6 +115,7 @@ class LiveHub:
         self._subscribers.add(subscription)
         if self._task is None:
             self._slow_due = 0.0  # a fresh start computes every panel at once
+            self._backoff.forget()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-poller")
         return subscription
 
@@ -180,30 +174,31 @@ class LiveHub:
         store = self._store
         flags, failures = await self._read_flags()
         slow = time.monotonic() >= self._slow_due
-        jobs: dict[str, Awaitable[Any]] = {
+        jobs: dict[str, Job] = {
             "now": fetch_now(store, now_ms), "series:1h": fetch_series(store, "1h", now_ms),
             "sensors": self._last_seen.get(), "pipeline": fetch_pipeline(store, now_ms),
-            "seq_gaps": al.fetch_seq_gaps(store, now_ms),
+            "seq_gaps": self._last_seen.seq_gaps(now_ms),
             "dead_letters": al.fetch_dead_letters(store, now_ms),
         }
         if not self.ledger.loaded:
             jobs["alert_history"] = self.ledger.load(now_ms)
-        if slow:
+        # A failed slow panel is tried again on its back-off, not only every SLOW_EVERY_S.
+        if slow or self._backoff.failing("series:24h"):
             jobs["series:24h"] = fetch_series(store, "24h", now_ms)
-            jobs["carbon"] = fetch_carbon(store, self._factors, now_ms)
+        if slow or self._backoff.failing("carbon"):
+            jobs["carbon"] = self._carbon.fetch(now_ms)
         with sensor_scope(flags.scope()):
-            results, more_failures = await _settle(jobs, self._failing)
+            results, more_failures = await settle(jobs, self._failing, self._backoff)
         failures.update(more_failures)
         if "alert_history" in results:
             self._book.restore(results["alert_history"], now_ms)
         seen = results.get("sensors")
-        if slow:
+        if slow or self._backoff.failing("daqi"):
             sites = air_quality_sites(self._registry, seen or {})
-            _, daqi_failures = await _settle({"daqi": self._fetch_daqi(store, sites, now_ms)},
-                                          self._failing)
-            failures.update(daqi_failures)
-            if not failures:
-                self._slow_due = time.monotonic() + SLOW_EVERY_S
+            failures.update((await settle({"daqi": self._fetch_daqi(store, sites, now_ms)},
+                                          self._failing, self._backoff))[1])
+        if slow:
+            self._slow_due = time.monotonic() + SLOW_EVERY_S
 
         events = []
         if "now" in results:
@@ -293,25 +288,3 @@ class LiveHub:
                 found.append(alert)
         self._daqi, self._daqi_alerts = indices, found
 
-
-async def _settle(jobs: Mapping[str, Awaitable[Any]], known: Mapping[str, str]
-                  ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Run the jobs concurrently: results by name, and failure messages by name.
-
-    A bug's traceback is logged when it first appears (``known``: the last tick's failures).
-    """
-    outcomes = await asyncio.gather(*jobs.values(), return_exceptions=True)
-    results: dict[str, Any] = {}
-    failures: dict[str, str] = {}
-    for name, outcome in zip(jobs, outcomes, strict=True):
-        if isinstance(outcome, StoreError):
-            failures[name] = outcome.message
-        elif isinstance(outcome, Exception):
-            failures[name] = f"internal error computing {name} ({type(outcome).__name__})"
-            if known.get(name) != failures[name]:
-                logger.error("live job %s failed", name, exc_info=outcome)
-        elif isinstance(outcome, BaseException):
-            raise outcome
-        else:
-            results[name] = outcome
-    return results, failures

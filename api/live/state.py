@@ -1,5 +1,6 @@
-"""Queries and mapping for the live panels: ``now``, ``sensors``, ``pipeline``, ``carbon``
-(payload shapes: docs/live.md; ``series``: :mod:`api.live.series`). Each function answers
+"""Queries and mapping for the live panels: ``now``, ``sensors``, ``pipeline``
+(payload shapes: docs/live.md; ``series``: :mod:`api.live.series`; ``carbon``:
+:mod:`api.live.carbon`). Each function answers
 one event's payload without ``at``; the hub adds it.
 
 Every statement is bounded in time on both sides (``GROUP BY time()`` without a lower
@@ -11,21 +12,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from api.activity.raw import fetch_activity
 from api.activity.scope import sensor_filter
 from api.air.daqi import SiteIndex
-from api.carbon.pricing import summarise
-from api.clock import LONDON, TimeWindow
 from api.influx import InfluxStore, QueryParam
 from api.live.sse import rfc3339_ms
 from api.network.flags import SensorFlags
 from api.network.last_seen import LastSeen
-from api.network.status import sensor_statuses
+from api.network.status import sensor_statuses, source_format
 from api.schemas import SensorState, SensorStatus
-from sensors.factors import FactorTable
 from sensors.formats.devices import Device
 from sensors.readings import Carrier, VehicleClass
 from sensors.registry import Registry
@@ -91,6 +87,22 @@ async def fetch_now(store: InfluxStore, now_ms: int) -> dict[str, Any]:
     body["bicycles_per_hour"] = scaled(total([counts.get("bicycle")]), per_hour)
     body["pedestrians_per_hour"] = scaled(total([counts.get("pedestrian")]), per_hour)
     return body
+
+
+def hello_payload(registry: Registry, devices: Mapping[str, Device], now_ms: int,
+                  refresh_s: float, heartbeat_s: float) -> dict[str, Any]:
+    """The ``hello`` payload: settings, sites and registered sensors."""
+    return {
+        "server_time": rfc3339_ms(now_ms), "refresh_s": refresh_s, "heartbeat_s": heartbeat_s,
+        "sites": [{"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
+                  for s in registry.sites],
+        "sensors": [{"id": s.id, "site": s.site, "domain": s.domain.value,
+                     "interval_s": s.interval_s,
+                     "carrier": s.carrier.value if s.carrier else None,
+                     "lat": site.lat if site else None, "lon": site.lon if site else None,
+                     "source_format": source_format(devices.get(s.id))}
+                    for s in registry.sensors for site in [registry.site(s.site)]],
+    }
 
 
 def sensors_panel(registry: Registry, seen: Mapping[str, LastSeen], now_ms: int,
@@ -187,39 +199,3 @@ async def fetch_pipeline(store: InfluxStore, now_ms: int) -> dict[str, Any]:
                             if row["queue_depth"] is not None) if last_rows else None),
         "ingestors": len(last_rows),
     }
-
-
-def today_and_yesterday(now_ms: int) -> tuple[TimeWindow, TimeWindow]:
-    """Today from Europe/London midnight to now, and yesterday to the same clock time."""
-    local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(LONDON)
-    midnight = datetime.combine(local.date(), time(0), LONDON)
-    before = local.date() - timedelta(days=1)
-    # An instant in the clock hour skipped or repeated at a DST change maps to one of its
-    # two readings: at most an hour's difference, twice a year.
-    same_time = datetime.combine(before, local.time(), LONDON)
-
-    def ns(moment: datetime) -> int:
-        return round(moment.timestamp() * 1000) * NS_PER_MS
-
-    today = TimeWindow(ns(midnight), now_ms * NS_PER_MS)
-    yesterday = TimeWindow(ns(datetime.combine(before, time(0), LONDON)), ns(same_time))
-    return today, yesterday
-
-
-async def fetch_carbon(store: InfluxStore, factors: FactorTable, now_ms: int) -> dict[str, Any]:
-    """Gross kgCO2e today so far and yesterday to the same London clock time.
-
-    The activity query and the arithmetic are ``GET /api/v1/emissions``'s.
-
-    Raises:
-        StoreError: InfluxDB could not answer.
-    """
-    totals = []
-    for window in today_and_yesterday(now_ms):
-        energy, transport = await fetch_activity(store, window, None)
-        totals.append(summarise(energy, transport, (), factors).total_kgco2e)
-    today, yesterday = totals
-    change = (today - yesterday) / yesterday * 100 if yesterday > 0 else None
-    return {"today_kgco2e": today, "yesterday_same_time_kgco2e": yesterday,
-            "change_pct": change,
-            "today_start": rfc3339_ms(today_and_yesterday(now_ms)[0].start_ns // NS_PER_MS)}

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.influx import InfluxStore, QueryParam, Series
+from api.network.seq_gaps import SeqPoint, seq_points
 from sensors.readings import AIR_QUALITY_FIELDS
-from sensors.storage import INTERVAL_S, Measurement
+from sensors.storage import INTERVAL_S, SEQ, Measurement
 from sensors.timestamps import NS_PER_MS
 from sensors.topics import Domain
 
@@ -69,15 +70,17 @@ def recent_statements() -> list[str]:
     """Every reading in ``$start < time < $end``, with its tags as columns (no GROUP BY).
 
     The same readings as :func:`last_seen_statements` (energy and transport readings
-    carrying ``interval_s``, air-quality ones carrying any of their fields).
+    carrying ``interval_s``, air-quality ones carrying any of their fields), with ``seq``
+    for :mod:`api.network.seq_gaps`.
     """
     air = ", ".join(AIR_QUALITY_FIELDS)
     return [
-        f"SELECT {INTERVAL_S}, site, sensor, carrier FROM {Measurement.ENERGY} "  # noqa: S608
+        f"SELECT {INTERVAL_S}, {SEQ}, site, sensor, carrier FROM {Measurement.ENERGY} "  # noqa: S608
         f"WHERE {_WINDOW}",
-        f"SELECT {INTERVAL_S}, site, sensor FROM {Measurement.TRANSPORT} "  # noqa: S608
+        f"SELECT {INTERVAL_S}, {SEQ}, site, sensor FROM {Measurement.TRANSPORT} "  # noqa: S608
         f"WHERE {_WINDOW}",
-        f"SELECT {air}, site, sensor FROM {Measurement.AIR_QUALITY} WHERE {_WINDOW}",  # noqa: S608
+        f"SELECT {air}, {SEQ}, site, sensor FROM {Measurement.AIR_QUALITY} "  # noqa: S608
+        f"WHERE {_WINDOW}",
     ]
 
 
@@ -144,9 +147,10 @@ async def fetch_lookback(store: InfluxStore, now_ms: int,
     return latest
 
 
-async def fetch_since(store: InfluxStore, since_ms: int, now_ms: int) -> dict[str, LastSeen]:
+async def fetch_since(store: InfluxStore, since_ms: int, now_ms: int,
+                      seqs: list[SeqPoint] | None = None) -> dict[str, LastSeen]:
     """The latest reading of each sensor among those timed after ``since_ms`` (and before
-    a day ahead of ``now_ms``).
+    a day ahead of ``now_ms``); ``seqs`` receives every one of those readings' seq.
 
     Raises:
         StoreError: InfluxDB could not answer.
@@ -155,7 +159,10 @@ async def fetch_since(store: InfluxStore, since_ms: int, now_ms: int) -> dict[st
     latest: dict[str, LastSeen] = {}
     for domain, series_list in zip(READING_DOMAINS, answers, strict=True):
         for series in series_list:
-            for row in series.rows():
+            rows = list(series.rows())
+            if seqs is not None:
+                seqs += seq_points(rows)
+            for row in rows:
                 newest(latest, LastSeen(
                     sensor=str(row.get("sensor") or ""), site=str(row.get("site") or ""),
                     domain=domain, time_ms=int(row["time"]),

@@ -12,6 +12,8 @@ owned by the app's lifespan; README, "Scale of the network").
   buffers, an ingest backlog older than the overlap) or a deleted one: such changes show
   within ``reseed_s`` (eventually consistent), everything else within ``refresh_s``.
 - Entries older than the look-back drop out at each refresh.
+- The same reads carry ``seq``: :attr:`LastSeenIndex.seq` keeps the last hour's seq jumps
+  (seeded with the hour's raw readings; not re-seeded).
 
 Every map it hands out is a new dict, never changed afterwards: a caller may hold it
 across awaits.
@@ -27,6 +29,7 @@ from typing import Any
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.network.last_seen import LastSeen, expire, fetch_lookback, fetch_since, newest
+from api.network.seq_gaps import SEQ_WINDOW_MS, SeqGap, SeqPoint, SeqTracker, seed_tracker
 from sensors.timestamps import now_ms as wall_ms
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,8 @@ class LastSeenIndex:
         self._reseeding: asyncio.Task[None] | None = None
         self.seeds = 0
         """Look-back reads started (the first seed and re-seeds)."""
+        self.seq = SeqTracker()
+        """The seq jumps of the last hour, fed by the same reads (seeded with the index)."""
 
     async def get(self) -> Mapping[str, LastSeen]:
         """Every sensor's latest reading, at most ``refresh_s`` old.
@@ -80,6 +85,16 @@ class LastSeenIndex:
             self._reseeding = asyncio.get_running_loop().create_task(
                 self._reseed(), name="last-seen-reseed")
         return self._seen
+
+    async def seq_gaps(self, now_ms: int) -> list[SeqGap]:
+        """Sensors whose seq skipped values in the hour before ``now_ms``, as of a
+        refresh at most ``refresh_s`` old (:mod:`api.network.seq_gaps`).
+
+        Raises:
+            StoreError: InfluxDB could not answer (the seed or a due refresh).
+        """
+        await self.get()
+        return self.seq.gaps(now_ms)
 
     def invalidate(self) -> None:
         """Readings may have been written with old timestamps (an import): re-read the
@@ -106,13 +121,19 @@ class LastSeenIndex:
         started = self._clock()
         self.seeds += 1
         found = await fetch_lookback(self._store, started, self._seed_timeout_s)
+        await seed_tracker(self._store, self.seq, started - SEQ_WINDOW_MS, started,
+                           started - self._overlap_ms, self._seed_timeout_s)
         self._seen, self._watermark_ms = found, started
         self._seeded = True
         self._reseed_due_ms = started + self._reseed_ms
 
     async def _refresh(self) -> None:
         started = self._clock()
-        found = await fetch_since(self._store, self._watermark_ms - self._overlap_ms, started)
+        seqs: list[SeqPoint] = []
+        found = await fetch_since(self._store, self._watermark_ms - self._overlap_ms, started,
+                                  seqs)
+        # The next refresh reads after started - overlap: what is older is settled.
+        self.seq.add(seqs, started - self._overlap_ms, started)
         merged = dict(self._seen)
         for seen in found.values():
             newest(merged, seen)

@@ -16,7 +16,6 @@ from api.live.alerts import (
     Alert,
     AlertBook,
     DeadLetterCounts,
-    SeqGap,
     daqi_alert,
     daqi_severity,
     dead_letter_alert,
@@ -25,12 +24,14 @@ from api.live.alerts import (
     spike_since,
     spiking,
 )
+from api.live.carbon import today_and_yesterday
 from api.live.hub import LiveHub
 from api.live.series import series_bounds
 from api.live.sse import frame, rfc3339_ms
-from api.live.state import today_and_yesterday, worst_daqi
+from api.live.state import worst_daqi
 from api.live.subscription import QUEUE_EVENTS, Event, Subscription
 from api.network.last_seen import LastSeen
+from api.network.seq_gaps import SeqGap
 from api.network.status import sensor_statuses
 from sensors.factors import load_factors
 from sensors.registry import load_registry

@@ -1,0 +1,163 @@
+"""Messages lost before the broker, from jumps of ``seq`` between a sensor's consecutive
+readings over the last hour, kept in memory (docs/live.md, ``seq_gap``).
+
+A ``difference(seq)`` GROUP BY site, sensor over the hour walks every series (it hit the
+30 s time-out at 30,000 sensors: README, "Scale of the network"). Instead the last-seen
+index's raw reads of recent readings (:mod:`api.network.last_seen_index`) carry ``seq``
+and feed :class:`SeqTracker`, which keeps per sensor only the readings that the next read
+may see again, the reading before them, and the jumps of the hour. It is seeded once with
+the hour's raw readings, read in slices.
+
+The answer is the query's: over the readings in [now - 1 h, now), consecutive pairs
+(in time order, per site and sensor) whose seq rose by more than 1 lost (rise - 1)
+messages; a fall is a restart and loses nothing. A reading written more than the index's
+overlap after its own time is not seen (as for the last-seen refreshes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.clock import HOUR_MS
+from api.errors import StoreTruncatedError
+from api.influx import InfluxStore
+from sensors.storage import SEQ, Measurement
+from sensors.timestamps import NS_PER_MS
+
+SEQ_WINDOW_MS = HOUR_MS
+SEED_SLICE_MS = 5 * 60_000
+"""The seed reads the hour in slices of this length (one response stays small)."""
+SEED_REQUESTS = -(-SEQ_WINDOW_MS // SEED_SLICE_MS)
+"""Requests of a seed whose slices all fit InfluxDB's row limit (a slice that does not
+is halved, down to :data:`MIN_SLICE_MS`)."""
+MIN_SLICE_MS = 1_000
+_MEASUREMENTS = ", ".join((Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY))
+_SEED = (f"SELECT {SEQ}, site, sensor FROM {_MEASUREMENTS} "  # noqa: S608
+         "WHERE time >= $start AND time < $end")
+
+SeqPoint = tuple[str, str, int, int]
+"""A reading's site, sensor, time (epoch ms) and seq."""
+_Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SeqGap:
+    """Messages a sensor lost in the seq window: how many, and when the first gap showed."""
+
+    site: str
+    sensor: str
+    lost: int
+    first_gap_ms: int
+
+
+@dataclass(slots=True)
+class _Track:
+    anchor: tuple[int, int] | None = None  # the latest reading no later read will see again
+    tail: dict[int, int] = field(default_factory=dict)  # time: seq, the readings after it
+    jumps: dict[int, tuple[int, int]] = field(default_factory=dict)  # time: (previous, rise)
+
+
+def seq_points(rows: Iterable[Mapping[str, Any]]) -> list[SeqPoint]:
+    """The readings of raw rows (``time``, ``site``, ``sensor``, ``seq``) that carry seq."""
+    points = []
+    for row in rows:
+        seq = row.get(SEQ)
+        if isinstance(seq, int | float):
+            points.append((str(row.get("site") or ""), str(row.get("sensor") or ""),
+                           int(row["time"]), int(seq)))
+    return points
+
+
+class SeqTracker:
+    """Per site and sensor: the seq jumps of the last hour, updated from raw reads."""
+
+    def __init__(self) -> None:
+        self._tracks: dict[_Key, _Track] = {}
+
+    def add(self, points: Iterable[SeqPoint], settled_ms: int, now_ms: int) -> None:
+        """Merge a read's readings; readings timed at or before ``settled_ms`` will not be
+        read again (the next read starts after it). Jumps older than the hour drop out."""
+        touched: dict[_Key, _Track] = {}
+        for site, sensor, time_ms, seq in points:
+            track = self._tracks.get((site, sensor))
+            if track is None:
+                track = self._tracks[(site, sensor)] = _Track()
+            if track.anchor is None or time_ms > track.anchor[0]:
+                track.tail[time_ms] = seq
+                touched[(site, sensor)] = track
+        oldest = now_ms - SEQ_WINDOW_MS
+        for key, track in list(self._tracks.items()):
+            if key in touched:
+                _pair(track)
+            _settle(track, settled_ms)
+            if track.jumps:
+                track.jumps = {t: jump for t, jump in track.jumps.items() if jump[0] >= oldest}
+            if not track.tail and not track.jumps and (
+                    track.anchor is None or track.anchor[0] < oldest):
+                del self._tracks[key]  # its next reading pairs with one outside the hour
+
+    def gaps(self, now_ms: int) -> list[SeqGap]:
+        """Sensors whose seq skipped values in [now - 1 h, now), by sensor."""
+        oldest = now_ms - SEQ_WINDOW_MS
+        gaps = []
+        for (site, sensor), track in self._tracks.items():
+            inside = [(t, rise) for t, (before, rise) in track.jumps.items()
+                      if before >= oldest and t < now_ms]
+            if inside:
+                gaps.append(SeqGap(site, sensor, sum(rise - 1 for _, rise in inside),
+                                   min(t for t, _ in inside)))
+        return sorted(gaps, key=lambda gap: gap.sensor)
+
+    def clear(self) -> None:
+        self._tracks.clear()
+
+
+def _pair(track: _Track) -> None:
+    """Recompute the jumps of every reading in the tail from its predecessor."""
+    previous = track.anchor
+    for time_ms in sorted(track.tail):
+        seq = track.tail[time_ms]
+        if previous is not None:
+            rise = seq - previous[1]
+            if rise > 1:
+                track.jumps[time_ms] = (previous[0], rise)
+            else:
+                track.jumps.pop(time_ms, None)  # a reading arrived in between
+        previous = (time_ms, seq)
+
+
+def _settle(track: _Track, settled_ms: int) -> None:
+    settled = [t for t in track.tail if t <= settled_ms]
+    if settled:
+        last = max(settled)
+        track.anchor = (last, track.tail[last])
+        for t in settled:
+            del track.tail[t]
+
+
+async def seed_tracker(store: InfluxStore, tracker: SeqTracker, start_ms: int, end_ms: int,
+                       settled_ms: int, timeout_s: float) -> None:
+    """Read the readings of [start, end) in slices into a cleared tracker; readings at or
+    before ``settled_ms`` are settled (the next incremental read starts after it).
+
+    Raises:
+        StoreError: InfluxDB could not answer.
+    """
+    tracker.clear()
+    slices = [(lo, min(lo + SEED_SLICE_MS, end_ms))
+              for lo in range(start_ms, end_ms, SEED_SLICE_MS)]
+    while slices:
+        lo, hi = slices.pop(0)
+        try:
+            (series,) = await store.query(
+                [_SEED], {"start": lo * NS_PER_MS, "end": hi * NS_PER_MS}, timeout_s=timeout_s)
+        except StoreTruncatedError:
+            if hi - lo <= MIN_SLICE_MS:
+                raise
+            middle = (lo + hi) // 2  # more readings than InfluxDB answers at once: halve
+            slices[:0] = [(lo, middle), (middle, hi)]
+            continue
+        points = seq_points(row for one in series for row in one.rows())
+        tracker.add(points, min(hi - 1, settled_ms), end_ms)

@@ -1,0 +1,100 @@
+"""Seq jumps kept by the last-seen index (api/network/seq_gaps.py), against a real influxd:
+the seed's hour, then refreshes that bring new, re-read and late readings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from api.influx import InfluxStore
+from api.network.last_seen_index import OVERLAP_MS, LastSeenIndex
+from api.network.seq_gaps import SeqGap, SeqTracker
+from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, VehicleClass
+from sensors.settings import Settings
+from sensors.topics import Domain, Topic
+from smartplace.servers import InfluxServer
+from tests.api.helpers import create_database, write_readings
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+NOW = int(time.time() * 1000) // 1000 * 1000
+MIN = 60_000
+Written = tuple[Topic, Reading, float | None]
+
+
+class Clock:
+    def __init__(self, at_ms: int) -> None:
+        self.at_ms = at_ms
+
+    def __call__(self) -> int:
+        return self.at_ms
+
+
+def _meter(sensor: str, ts: int, seq: int, site: str = "alpha") -> Written:
+    return (Topic(Domain.ENERGY, site, sensor),
+            EnergyReading(ts=ts, carrier=Carrier.ELECTRICITY, energy_kwh=1.0, interval_s=60,
+                          seq=seq), None)
+
+
+def _counter(sensor: str, ts: int, seq: int) -> Written:
+    return (Topic(Domain.TRANSPORT, "gamma", sensor),
+            TransportReading(ts=ts, interval_s=60, counts={VehicleClass.CAR: 1}, seq=seq), 0.3)
+
+
+async def test_seed_then_refreshes_match_the_hour(settings: Settings,
+                                                 influx: InfluxServer) -> None:
+    create_database(influx.url, settings.influx_database)
+    readings = [
+        # 1, 2, 5 (2 lost at -30 min), 6, 9 (2 lost at -10 min): 4 lost, first at -30 min.
+        *(_meter("lossy", NOW - m * MIN, seq) for m, seq in
+          [(40, 1), (35, 2), (30, 5), (20, 6), (10, 9)]),
+        # A restart (seq falls) loses nothing.
+        *(_meter("restart", NOW - m * MIN, seq) for m, seq in [(30, 70), (20, 71), (10, 0)]),
+        # The jump's earlier reading is older than the hour: outside the window, as for
+        # difference() over [now - 1 h, now).
+        _counter("edge", NOW - 61 * MIN, 10), _counter("edge", NOW - 59 * MIN, 20),
+        _counter("edge", NOW - 58 * MIN, 21),
+    ]
+    write_readings(influx.url, settings.influx_database, readings)
+    store, clock = InfluxStore(settings), Clock(NOW)
+    try:
+        index = LastSeenIndex(store, refresh_s=5, reseed_s=3600, clock=clock)
+        assert await index.seq_gaps(NOW) == [SeqGap("alpha", "lossy", 4, NOW - 30 * MIN)]
+
+        # New readings: a jump of 3 for "restart"; "lossy" goes on without loss.
+        write_readings(influx.url, settings.influx_database, [
+            _meter("restart", NOW + 2_000, 4), _meter("lossy", NOW + 3_000, 10)])
+        clock.at_ms = NOW + 10_000
+        assert await index.seq_gaps(clock.at_ms) == [
+            SeqGap("alpha", "lossy", 4, NOW - 30 * MIN),
+            SeqGap("alpha", "restart", 3, NOW + 2_000)]
+
+        # A reading that arrives late, within the overlap, between two already read: the
+        # jump 0 -> 4 becomes 0 -> 1 (none) and 1 -> 4 (2 lost, at the later reading).
+        write_readings(influx.url, settings.influx_database,
+                       [_meter("restart", NOW + 1_000, 1)])
+        clock.at_ms = NOW + 20_000
+        assert clock.at_ms - 10_000 - OVERLAP_MS < NOW + 1_000  # inside the re-read window
+        gaps = await index.seq_gaps(clock.at_ms)
+        assert gaps[1] == SeqGap("alpha", "restart", 2, NOW + 2_000)
+
+        # 35 minutes on, the first jump of "lossy" (-35 min -> -30 min) has left the hour.
+        later = NOW + 26 * MIN
+        clock.at_ms = later
+        assert (await index.seq_gaps(later))[0] == SeqGap("alpha", "lossy", 2, NOW - 10 * MIN)
+    finally:
+        await store.aclose()
+
+
+def test_tracker_forgets_quiet_sensors_and_ignores_settled_late_readings() -> None:
+    tracker = SeqTracker()
+    tracker.add([("s", "a", 1_000, 1), ("s", "a", 2_000, 4)], settled_ms=2_000, now_ms=3_000)
+    assert tracker.gaps(3_000) == [SeqGap("s", "a", 2, 2_000)]
+    # Older than the settled time: never read again in the real flow, so not re-paired.
+    tracker.add([("s", "a", 1_500, 2)], settled_ms=2_000, now_ms=3_000)
+    assert tracker.gaps(3_000) == [SeqGap("s", "a", 2, 2_000)]
+    hour_on = 2_000 + 3_600_000 + 1  # the last reading is older than the hour
+    tracker.add([], settled_ms=hour_on, now_ms=hour_on)
+    assert tracker.gaps(hour_on) == []
+    assert not tracker._tracks  # nothing left to pair with inside the hour
