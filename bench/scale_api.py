@@ -5,7 +5,12 @@ After a drain has stored readings of N sensors, their database gets one recent r
 sensor (every 100th sensor's is 30 minutes old, so 1 % are silent and raise
 ``sensor_silent`` alerts), written as the ingestor writes them (``reading_line``), and
 written again before each phase: at 30,000 sensors a phase takes minutes, and readings
-older than two intervals would turn every sensor silent. Then:
+older than two intervals would turn every sensor silent. Before the first phase, the
+last :data:`HISTORY_MIN` minutes get a reading per sensor per minute (the silent ones
+excepted), as a network reporting each minute leaves them, and the rollup job backfills
+from yesterday's London midnight, as a running API keeps it (the live ``carbon`` panel
+reads rolled-up hours from the rollups; its raw part is what the history makes costly).
+Then:
 
 - ``smartplace api`` runs against that database (its packaged registry: the N sensors are
   ``registered: false``, found in the data); ``/api/v1/sensors`` is timed (the first
@@ -15,7 +20,8 @@ older than two intervals would turn every sensor silent. Then:
   change events), and the process's RSS is sampled;
 - in this process, an app whose registry lists all N sensors (``create_app(registry=...)``)
   times its last-seen index alone (the seed, then one refresh of recent readings: what
-  both use), then its live hub's ``tick()``: the first computes every panel (the slow ones
+  both use), the live ``carbon`` panel alone (its first computation, then a refresh),
+  then its live hub's ``tick()``: the first computes every panel (the slow ones
   included), the following ones the per-refresh panels only. That is one poll cycle,
   measured directly.
 """
@@ -51,6 +57,7 @@ LIVE_MAX_S = 180.0  # a first tick slower than this is reported as not seen
 TICKS = 6
 SILENT_EVERY = 100
 WRITE_BATCH = 5_000
+HISTORY_MIN = 30
 
 
 @dataclass
@@ -69,6 +76,10 @@ class ApiScale:
     alert_kinds: dict[str, int] = field(default_factory=dict)  # active alerts, by kind
     tick_ms: list[float] = field(default_factory=list)  # in process, registered sensors
     last_seen_ms: list[float] = field(default_factory=list)  # index seed, then a refresh
+    carbon_ms: list[float] = field(default_factory=list)  # carbon panel: first, refresh
+    carbon_reads: str = ""  # the panel's raw reads: bulk spans and row requests
+    history_s: float = 0.0  # writing HISTORY_MIN minutes of readings
+    rollup_s: float = 0.0  # the rollup backfill since yesterday's London midnight
     problems: list[str] = field(default_factory=list)
 
 
@@ -92,18 +103,57 @@ class PeakRss:
         return self.peak
 
 
+def _line(topic_text: str, payload: bytes, ts: int, seq: int) -> str:
+    """The payload at ``ts`` with ``seq``, as the ingestor writes it."""
+    body = orjson.loads(payload)
+    body["ts"], body["seq"] = ts, seq
+    domain = domain_of(PREFIX, topic_text)
+    assert domain is not None
+    reading = validate_payload(domain, orjson.dumps(body))
+    return reading_line(parse_topic(PREFIX, topic_text), reading)
+
+
 def write_recent(url: str, database: str, sensors: int) -> None:
     """One reading per sensor, 20 s old (every :data:`SILENT_EVERY`-th: 30 minutes old)."""
     now = time.time_ns() // 1_000_000
-    lines = []
-    for index, (topic_text, payload) in enumerate(payloads(sensors, sensors)):
-        body = orjson.loads(payload)
-        body["ts"] = now - (1_800_000 if index % SILENT_EVERY == 0 else 20_000)
-        body["seq"] = 100_000  # far from the drain's: the seq-gap alert compares within 1 h
-        domain = domain_of(PREFIX, topic_text)
-        assert domain is not None
-        reading = validate_payload(domain, orjson.dumps(body))
-        lines.append(reading_line(parse_topic(PREFIX, topic_text), reading))
+    # seq 100,000: far from the drain's (the seq-gap alert compares within 1 h), and right
+    # after write_history's.
+    _write(url, database, [
+        _line(topic_text, payload, now - (1_800_000 if index % SILENT_EVERY == 0 else 20_000),
+              100_000)
+        for index, (topic_text, payload) in enumerate(payloads(sensors, sensors))])
+
+
+def write_history(url: str, database: str, sensors: int, minutes: int = HISTORY_MIN) -> None:
+    """A reading per sensor per minute for the last ``minutes`` minutes (each sensor at its
+    own millisecond), but none from the silent sensors."""
+    now = time.time_ns() // 1_000_000
+    messages = [(index, topic_text, payload)
+                for index, (topic_text, payload) in enumerate(payloads(sensors, sensors))
+                if index % SILENT_EVERY != 0]
+    for minute in range(minutes):
+        at = now - (minutes - minute) * 60_000
+        _write(url, database, [_line(topic_text, payload, at + index % 60_000,
+                                     100_000 - minutes + minute)
+                               for index, topic_text, payload in messages])
+
+
+async def backfill_rollups(settings: Settings) -> None:
+    """What the API's rollup job keeps: the hours since yesterday's London midnight."""
+    from api.activity.rollup_job import backfill
+    from api.influx import InfluxStore
+    from api.live.carbon import today_and_yesterday
+
+    store = InfluxStore(settings)
+    try:
+        now = time.time_ns() // 1_000_000
+        _, yesterday = today_and_yesterday(now)
+        await backfill(store, yesterday.start_ns // 1_000_000, now, now, limit_ms=None)
+    finally:
+        await store.aclose()
+
+
+def _write(url: str, database: str, lines: list[str]) -> None:
     for start in range(0, len(lines), WRITE_BATCH):
         answer = httpx.post(f"{url}/write", params={"db": database, "precision": "ns"},
                             content="\n".join(lines[start:start + WRITE_BATCH]), timeout=60)
@@ -210,8 +260,11 @@ def _answers(url: str) -> bool:
 
 
 async def _ticks(settings: Settings, registry: Registry, result: ApiScale, ticks: int) -> None:
+    from api.errors import StoreError
+    from api.live.carbon import CarbonPanel
     from api.main import create_app
     from api.network.last_seen_index import LastSeenIndex
+    from sensors.factors import load_factors
 
     app = create_app(settings, registry=registry)
     async with app.router.lifespan_context(app):
@@ -222,6 +275,19 @@ async def _ticks(settings: Settings, registry: Registry, result: ApiScale, ticks
             await index.get()
             result.last_seen_ms.append((time.perf_counter() - started) * 1000)
         await index.aclose()
+        # The carbon panel alone: its first computation reads the raw hours in bulk, a
+        # refresh only the readings since (here, the seconds since the first one).
+        panel = CarbonPanel(app.state.store, load_factors())
+        for _ in range(2):
+            started = time.perf_counter()
+            try:
+                await panel.fetch(time.time_ns() // 1_000_000)
+            except StoreError as exc:
+                _problem(result, f"carbon panel: {exc.message}")
+                break
+            result.carbon_ms.append((time.perf_counter() - started) * 1000)
+        result.carbon_reads = (f"{panel.tally.bulk_reads} bulk, "
+                               f"{panel.tally.row_requests} row requests")
         hub = app.state.live_hub
         for _ in range(ticks):
             started = time.perf_counter()
@@ -237,9 +303,15 @@ def measure(influx_url: str, database: str, sensors: int, workdir: Path, *,
             requests: int = REQUESTS, live_s: float = LIVE_S, ticks: int = TICKS) -> ApiScale:
     """Everything above, on the drain's database (which the caller's influxd serves)."""
     result = ApiScale(sensors)
-    measure_process(influx_url, database, workdir, result, requests, live_s)
     settings = Settings(_env_file=None, influx_url=influx_url,
                         influx_database=database, api_keys=None, rollup_interval_s=0)
+    started = time.perf_counter()
+    write_history(influx_url, database, sensors)
+    result.history_s = time.perf_counter() - started
+    started = time.perf_counter()
+    asyncio.run(backfill_rollups(settings))
+    result.rollup_s = time.perf_counter() - started
+    measure_process(influx_url, database, workdir, result, requests, live_s)
     write_recent(influx_url, database, sensors)
     asyncio.run(_ticks(settings, bench_registry(sensors), result, ticks))
     if result.listed < sensors:

@@ -34,10 +34,16 @@ def test_a_small_drain_and_the_api_over_its_sensors(sensors: int, tmp_path: Path
     assert len(api.list_ms) == 3
     # Every 100th sensor's latest reading is 30 minutes old: silent, and raised as such.
     assert api.alert_kinds.get("sensor_silent") == math.ceil(sensors / 100)
+    assert "seq_gap" not in api.alert_kinds  # the history's seqs run on without a gap
     assert api.first_sensors_s is not None
     assert api.first_sensors_s > 0
     assert api.event_bytes["sensors"] > sensors * 50  # one entry per sensor at least
     assert len(api.tick_ms) == 2
     assert len(api.last_seen_ms) == 2
+    # The carbon panel over 30 minutes of history, with the rollups backfilled first.
+    assert len(api.carbon_ms) == 2
+    assert api.history_s > 0
+    assert api.rollup_s > 0
+    assert api.carbon_reads.endswith("row requests")
     assert api.rss_max >= api.rss_idle > 0
     assert f"| {sensors:,} |" in scale.table([row])
