@@ -249,7 +249,11 @@ def measure_process(influx_url: str, database: str, workdir: Path, result: ApiSc
             result.rss_max = peak.stop()
     finally:
         process.terminate()
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:  # busy in a long request: its figures are moot
+            process.kill()
+            process.wait(30)
 
 
 def _answers(url: str) -> bool:

@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 NOW = int(time.time() * 1000) // 1000 * 1000
 SEED_REQUESTS = len(last_seen_statements())
-SEQ_SEED_REQUESTS = seq_gaps.SEED_REQUESTS
+SEQ_SEED_REQUESTS = seq_gaps.SEED_AGGREGATES
 
 
 class CountingStore(InfluxStore):

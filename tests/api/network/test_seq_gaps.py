@@ -1,15 +1,23 @@
 """Seq jumps kept by the last-seen index (api/network/seq_gaps.py), against a real influxd:
-the seed's hour, then refreshes that bring new, re-read and late readings."""
+the seed's hour (aggregates, then raw readings of the sensors that need them), then
+refreshes that bring new, re-read and late readings."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
 import pytest
 
-from api.influx import InfluxStore
+from api.influx import InfluxStore, QueryParam, Series
 from api.network.last_seen_index import OVERLAP_MS, LastSeenIndex
-from api.network.seq_gaps import SeqGap, SeqTracker
+from api.network.seq_gaps import (
+    SEED_SLICE_MS,
+    SEQ_WINDOW_MS,
+    SeqGap,
+    SeqTracker,
+    seed_tracker,
+)
 from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, VehicleClass
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
@@ -98,3 +106,55 @@ def test_tracker_forgets_quiet_sensors_and_ignores_settled_late_readings() -> No
     tracker.add([], settled_ms=hour_on, now_ms=hour_on)
     assert tracker.gaps(hour_on) == []
     assert not tracker._tracks  # nothing left to pair with inside the hour
+
+
+class CountingStore(InfluxStore):
+    """The real store, recording each request's statements and parameters."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.requests: list[tuple[tuple[str, ...], dict[str, QueryParam]]] = []
+
+    async def query(self, statements: Sequence[str],
+                    params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
+                    timeout_s: float = 30.0) -> list[list[Series]]:
+        self.requests.append((tuple(statements), dict(params or {})))
+        return await super().query(statements, params, own=own, timeout_s=timeout_s)
+
+
+async def test_seed_reads_raw_only_sensors_whose_seqs_do_not_run_on(
+        settings: Settings, influx: InfluxServer) -> None:
+    create_database(influx.url, settings.influx_database)
+    runs = {
+        "steady": [1, 2, 3, 4], "single": [7], "counter": [40, 41],  # consecutive
+        "lossy": [1, 2, 5],  # 2 lost
+        "repeat": [5, 5, 6],  # a repeat loses nothing, but is not a plain run
+        "shuffled": [1, 2, 4, 3],  # consecutive as a set; 2 -> 4 loses 1 in time order
+    }
+    written: list[Written] = []
+    for name, seqs in runs.items():
+        for step, seq in enumerate(seqs):
+            at = NOW - (40 - 5 * step) * MIN
+            written.append(_counter(name, at, seq) if name == "counter"
+                           else _meter(name, at, seq))
+    write_readings(influx.url, settings.influx_database, written)
+    store = CountingStore(settings)
+    tracker = SeqTracker()
+    try:
+        await seed_tracker(store, tracker, NOW - 60 * MIN, NOW, NOW - OVERLAP_MS, 30.0)
+        aggregates, *raw = store.requests
+        assert len(aggregates[0]) == 2  # both aggregate statements, one request
+        assert len(raw) == SEQ_WINDOW_MS // SEED_SLICE_MS  # one group of sensors, sliced
+        named = {value for _, params in raw for key, value in params.items()
+                 if key.startswith("f")}
+        assert named == {"lossy", "repeat", "shuffled"}
+        assert tracker.gaps(NOW) == [SeqGap("alpha", "lossy", 2, NOW - 30 * MIN),
+                                     SeqGap("alpha", "shuffled", 1, NOW - 30 * MIN)]
+        # A clean sensor's next reading pairs with its latest: 4 -> 7 loses 2.
+        tracker.add([("alpha", "steady", NOW + 1_000, 7)], settled_ms=NOW, now_ms=NOW + 2_000)
+        assert SeqGap("alpha", "steady", 2, NOW + 1_000) in tracker.gaps(NOW + 2_000)
+        tracker.add([("gamma", "counter", NOW + 1_000, 42)], settled_ms=NOW, now_ms=NOW + 2_000)
+        assert [gap.sensor for gap in tracker.gaps(NOW + 2_000)] == [
+            "lossy", "shuffled", "steady"]
+    finally:
+        await store.aclose()
