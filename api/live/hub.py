@@ -32,7 +32,7 @@ from api.influx import InfluxStore
 from api.live import alerts as al
 from api.live.carbon import CarbonPanel
 from api.live.lifecycle import AlertLedger
-from api.live.panels import Job, PanelBackoff, settle
+from api.live.panels import BackgroundJob, Job, PanelBackoff, settle
 from api.live.sensors_feed import SensorsFeed
 from api.live.series import fetch_series
 from api.live.sse import rfc3339_ms
@@ -86,6 +86,7 @@ class LiveHub:
         self._failing: dict[str, str] = {}
         self._backoff = PanelBackoff(self.refresh_s)
         self._carbon = CarbonPanel(store, factors)
+        self._carbon_job = BackgroundJob("carbon", self._backoff)
         self._book = al.AlertBook()
         self.ledger = ledger if ledger is not None else AlertLedger(store)
         self.flags = flags if flags is not None else FlagCache(registry)
@@ -124,6 +125,7 @@ class LiveHub:
         self._subscribers.discard(subscription)
         if not self._subscribers and self._task is not None:
             self._latest.clear()  # stale by the time anyone reconnects
+            self._carbon_job.cancel()
             self._task.cancel()
             self._stopping.add(self._task)
             self._task.add_done_callback(self._stopping.discard)
@@ -135,7 +137,9 @@ class LiveHub:
         for subscription in list(self._subscribers):
             subscription.offer(None)
         self._subscribers.clear()
-        tasks = [*self._stopping, *([self._task] if self._task else [])]
+        carbon = self._carbon_job.cancel()
+        tasks = [*self._stopping, *([self._task] if self._task else []),
+                 *([carbon] if carbon else [])]
         self._task = None
         for task in tasks:
             task.cancel()
@@ -170,6 +174,7 @@ class LiveHub:
         simulated and retired ones.
         """
         now_ms = clock_ms() if now_ms is None else now_ms
+        began = time.monotonic()
         at = rfc3339_ms(now_ms)
         store = self._store
         flags, failures = await self._read_flags()
@@ -185,11 +190,13 @@ class LiveHub:
         # A failed slow panel is tried again on its back-off, not only every SLOW_EVERY_S.
         if slow or self._backoff.failing("series:24h"):
             jobs["series:24h"] = fetch_series(store, "24h", now_ms)
-        if slow or self._backoff.failing("carbon"):
-            jobs["carbon"] = self._carbon.fetch(now_ms)
         with sensor_scope(flags.scope()):
+            if slow or self._backoff.failing("carbon"):
+                self._carbon_job.start(self._carbon.fetch(now_ms))  # in this scope
             results, more_failures = await settle(jobs, self._failing, self._backoff)
         failures.update(more_failures)
+        await self._carbon_job.collect(self.refresh_s - (time.monotonic() - began),
+                                       self._failing, results, failures)
         if "alert_history" in results:
             self._book.restore(results["alert_history"], now_ms)
         seen = results.get("sensors")
