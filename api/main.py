@@ -47,7 +47,8 @@ from api.schemas.errors import error_responses
 from api.security import SecurityHeaders
 from api.webhook import Delivery, Notifier
 from sensors.factors import FactorTable, load_factor_table
-from sensors.formats.devices import Device, devices_by_sensor
+from sensors.formats.devices import Device
+from sensors.formats.devices_loader import devices_by_sensor
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
 from sensors.version import smartplace_version

@@ -24,7 +24,9 @@ import httpx
 import orjson
 
 from bench.drain import Bench, Drained, check_content, run, table
+from bench.influx_counts import points_written, stored_readings
 from bench.messages import PREFIX
+from bench.procstat import process_cpu_seconds
 from smartplace.broker_auth import BrokerAccount, new_password
 from smartplace.servers import free_port
 
@@ -36,7 +38,6 @@ CONNECTED = "Connected to broker: "
 FAILED = ("Connection failed to broker", "Error loading flows", "Error: ")
 BROKER_NODE_ID = "c0a1f0e5d1b2a302"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # No write for this long, fewer points than expected: Node-RED has lost the rest.
 # (Longer than the join node's timeout, after which it writes a part batch.)
 STALL_S = 10.0
@@ -57,42 +58,6 @@ class PeerRun:
     @property
     def cpu_ms_per_1k(self) -> float:
         return self.cpu_seconds * 1e6 / self.stored
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and of its waited-for children, from /proc."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # Fields after the command name (which may hold spaces), numbered from 3.
-    fields = stat[stat.rindex(")") + 2:].split()
-    return sum(int(value) for value in fields[11:15]) / _CLOCK_TICKS
-
-
-def _query(influx_url: str, params: dict[str, str]) -> dict[str, Any]:
-    result: dict[str, Any] = httpx.get(f"{influx_url}/query", params=params,
-                                       timeout=30).json()["results"][0]
-    if "error" in result:
-        raise SystemExit(f"benchmark: InfluxDB query {params['q']!r} failed: {result['error']}")
-    return result
-
-
-def stored_readings(influx_url: str, database: str) -> int:
-    """Points with a ``seq`` field in the three reading measurements."""
-    result = _query(influx_url, {
-        "db": database, "q": "SELECT count(seq) FROM energy, transport, air_quality"})
-    return sum(int(series["values"][0][1]) for series in result.get("series", []))
-
-
-def points_written(influx_url: str, database: str) -> int:
-    """Points InfluxDB has accepted into the database's shards since it started.
-
-    About 2 ms of influxd's CPU, where a count over 100,000 points costs about 65 ms: polled
-    while Node-RED writes, the count would take a core from it on a 2-core machine.
-    """
-    result = _query(influx_url, {"q": "SHOW STATS FOR 'shard'"})
-    return sum(int(dict(zip(series["columns"], series["values"][0], strict=True))
-                   ["writePointsOk"])
-               for series in result.get("series", [])
-               if series.get("tags", {}).get("database") == database)
 
 
 def fill(template: Any, values: dict[str, str]) -> Any:

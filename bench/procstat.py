@@ -52,3 +52,11 @@ def rss_bytes(pid: int) -> int:
         if fields is not None:
             total += int(fields[21]) * _PAGE  # rss in pages (field 24)
     return total
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and of its waited-for children, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # Fields after the command name (which may hold spaces), numbered from 3.
+    fields = stat[stat.rindex(")") + 2:].split()
+    return sum(int(value) for value in fields[11:15]) / _TICKS

@@ -15,6 +15,7 @@
 
 import { clockTime, formatDuration, parseTime } from "./format.js";
 import { el } from "./svg.js";
+import { drawBackdrop } from "./schematic-backdrop.js";
 import { STATUS_WORDS, drawMore, moveFocus, setTabStop } from "./schematic-focus.js";
 import {
   MARK_RADIUS, MARK_SPACING, MIN_RING, labelObstacles, labelSpot, ringOf, separate,
@@ -173,7 +174,7 @@ export class Schematic {
     });
     separate(nodes, width, height - bottomReserve);
 
-    this.drawGrid(width, height, pxPerMetre);
+    drawBackdrop(this.layers.grid, width, height, pxPerMetre);
     this.layers.sites.replaceChildren();
     this.layers.sensors.replaceChildren();
     this.layers.labels.replaceChildren();
@@ -239,29 +240,6 @@ export class Schematic {
       label.setAttribute("y", String(best.box.y + h / 2));
       label.setAttribute("text-anchor", best.anchor);
     }
-  }
-
-  drawGrid(width, height, pxPerMetre) {
-    const grid = this.layers.grid;
-    grid.replaceChildren();
-    const step = 100 * pxPerMetre;
-    if (step >= 12) {
-      for (let x = step / 2; x < width; x += step) {
-        el("line", { class: "grid-line", x1: x, y1: 0, x2: x, y2: height }, grid);
-      }
-      for (let y = step / 2; y < height; y += step) {
-        el("line", { class: "grid-line", x1: 0, y1: y, x2: width, y2: y }, grid);
-      }
-    }
-    // North arrow and a 100 m scale bar in the top-left corner.
-    const north = el("g", { class: "north", transform: "translate(22 22)" }, grid);
-    el("path", { d: "M0 -12 L6 6 L0 2 L-6 6 Z" }, north);
-    el("text", { x: 12, y: 0, dy: "0.35em" }, north).textContent = "N";
-    const bar = el("g", { class: "scale-bar", transform: "translate(52 22)" }, grid);
-    el("line", { x1: 0, y1: 0, x2: step, y2: 0 }, bar);
-    el("line", { x1: 0, y1: -4, x2: 0, y2: 4 }, bar);
-    el("line", { x1: step, y1: -4, x2: step, y2: 4 }, bar);
-    el("text", { x: step + 6, y: 0, dy: "0.35em" }, bar).textContent = "100 m";
   }
 
   addMarker(sensor, x, y, site) {

@@ -23,7 +23,8 @@ from ingest.registers import RegisterHistory
 from sensors.errors import DevicesFileError, InvalidReadingError
 from sensors.formats.checks import registry_warnings
 from sensors.formats.cumulative import RegisterReading, increase
-from sensors.formats.devices import DevicesFile, load_devices
+from sensors.formats.devices import DevicesFile
+from sensors.formats.devices_loader import load_devices
 from sensors.formats.mapping import Candidate
 from sensors.formats.observation import NotReading
 from sensors.formats.translator import Refusal, Translation, Translator, reading_of

@@ -3,8 +3,8 @@
 Delivery (README, "Nothing lost"): at least once. Batching and acknowledgement are
 :mod:`ingest.batching`, bad input :mod:`ingest.deadletters`, retries and the shutdown
 grace :mod:`ingest.retry`, device formats :mod:`ingest.formats` and the Sensor.Community
-HTTP receiver :mod:`ingest.receiver`. This module runs them and reports the ingestor's
-own counters (Prometheus, and the ``ingest_stats`` measurement for the dashboard).
+HTTP receiver :mod:`ingest.receiver`, the ``ingest_stats`` points for the dashboard
+:mod:`ingest.stats_writer`. This module runs them and serves ``/metrics`` and ``/ready``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from ingest.errors import (
     DrainError,
     ShutdownTimeoutError,
     StateStoreError,
-    StoreAuthError,
-    StoreError,
     StoreUnavailableError,
 )
 from ingest.formats import load_formats
@@ -36,12 +34,11 @@ from ingest.receipts import ReceiptLog
 from ingest.receiver import HTTP_GENERATION, SensorCommunityReceiver
 from ingest.retry import Retrier
 from ingest.spool import Qos0Spool
+from ingest.stats_writer import StatsWriter
 from ingest.store import InfluxStore
 from ingest.subscriptions import stale_subscriptions
-from sensors.lineprotocol import point_line
 from sensors.registry import Registry, load_registry
 from sensors.settings import Settings
-from sensors.storage import Measurement
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +100,9 @@ class IngestService:
                 settings.ingest_http_host, settings.ingest_http_port, self.formats,
                 self.batcher, self.retrier, ReceiptLog(settings.spool_dir), self.stats,
                 accepting=lambda: not self._stop.is_set(), wait_s=settings.ingest_http_wait_s)
-        self._next_stats_at = 0.0
-        self._stats_auth_failing = False
+        self.stats_writer = StatsWriter(self.store, self.stats, settings.ingest_client_id,
+                                        settings.ingest_stats_interval_s,
+                                        self.pending.__len__, self._spool_bytes)
         self._last_message_at = 0.0
 
     def _spool_bytes(self) -> int:
@@ -226,7 +224,7 @@ class IngestService:
                 batch = batcher.collect()
                 if batch:
                     batcher.store(batch)
-                self._maybe_write_stats()
+                self.stats_writer.maybe_write()
                 if self.drain and self._drained(started):
                     drained = True
                     break
@@ -247,7 +245,7 @@ class IngestService:
                 self.receiver.stop()
             if grid_feed is not None:
                 grid_feed.stop()
-            self._maybe_write_stats(force=True)
+            self.stats_writer.maybe_write(force=True)
             # A drain that finished ends the session; an interrupted one keeps it (and what
             # the broker still holds for it) for the next attempt.
             self.consumer.close(end_session=drained)
@@ -283,39 +281,3 @@ class IngestService:
                             extra={"retention": retention})
         except StoreUnavailableError as exc:
             log.warning("InfluxDB not reachable yet; writes will retry", extra={"error": str(exc)})
-
-    def _maybe_write_stats(self, force: bool = False) -> None:
-        """Write the ingestor's counters to InfluxDB, so the dashboard needs no other source.
-
-        Best effort: a failure is logged at debug level and the next interval tries again;
-        these points are telemetry about the pipeline, never readings.
-        """
-        interval = self.settings.ingest_stats_interval_s
-        now = time.monotonic()
-        if not interval or (now < self._next_stats_at and not force):
-            return
-        self._next_stats_at = now + interval
-        stats = self.stats
-        line = point_line(Measurement.INGEST_STATS, {"instance": self.settings.ingest_client_id}, {
-            "received": stats.received, "stored": stats.stored,
-            "dead_letters": sum(stats.dead_letters.values()), "acked": stats.acked,
-            "ignored": sum(stats.ignored.values()),
-            "write_retries": stats.write_retries, "batches": stats.batches,
-            "queue_depth": len(self.pending), "started_at_ms": stats.started_at_ms,
-            "write_seconds_total": stats.write_seconds_total, "lag_seconds": stats.lag_seconds,
-            "dropped": stats.dropped, "spool_bytes": self._spool_bytes(),
-        }, time.time_ns())
-        assert line is not None
-        try:
-            self.store.write([line])
-        except StoreAuthError as exc:
-            # Readings would be retried (and logged) too; without traffic this is the only
-            # sign, so say it once per failure streak.
-            if not self._stats_auth_failing:
-                log.error("InfluxDB refuses the ingestor's credentials",
-                          extra={"error": str(exc)})
-            self._stats_auth_failing = True
-            return
-        except StoreError as exc:
-            log.debug("could not write ingest_stats", extra={"error": str(exc)})
-        self._stats_auth_failing = False

@@ -7,48 +7,18 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Literal, get_args
-from urllib.parse import unquote, urlsplit
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sensors.apikeys import ApiKey, all_keys
+from sensors.endpoints import MqttEndpoint, ssl_context
 from sensors.factors import FleetMix
 from sensors.topics import DEFAULT_PREFIX, SLUG, normalise_prefix
 
 ENV_PREFIX = "SMARTPLACE_"
-
-
-class MqttEndpoint:
-    """The parts of ``SMARTPLACE_MQTT_URL``."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
-        if not parts.hostname:
-            raise ValueError(f"MQTT URL has no host: {url!r}")
-        self.tls = parts.scheme == "mqtts"
-        self.host = parts.hostname
-        self.port = parts.port or (8883 if self.tls else 1883)
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
-
-    @property
-    def address(self) -> str:
-        """``mqtt://host:port`` (or ``mqtts://``), without credentials: safe to log."""
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
-
-    def __repr__(self) -> str:
-        return f"MqttEndpoint({self.address})"
-
-
-def _ssl_context(ca_file: Path | None, cert: Path | None, key: Path | None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    if cert is not None and key is not None:
-        context.load_cert_chain(str(cert), str(key))
-    return context
 
 
 class Settings(BaseSettings):
@@ -247,7 +217,7 @@ class Settings(BaseSettings):
         Raises:
             OSError, ssl.SSLError: a file cannot be read or is not a certificate / key.
         """
-        return _ssl_context(self.mqtt_ca_file, self.mqtt_client_cert, self.mqtt_client_key)
+        return ssl_context(self.mqtt_ca_file, self.mqtt_client_cert, self.mqtt_client_key)
 
     def influx_verify(self) -> ssl.SSLContext | bool:
         """What an HTTP client to InfluxDB verifies the server with: for ``https://``, a
@@ -255,7 +225,7 @@ class Settings(BaseSettings):
         :meth:`mqtt_ssl_context`); for ``http://``, nothing to verify (True)."""
         if not self.influx_url.startswith("https://"):
             return True
-        return _ssl_context(self.influx_ca_file, self.influx_client_cert, self.influx_client_key)
+        return ssl_context(self.influx_ca_file, self.influx_client_cert, self.influx_client_key)
 
     @property
     def mqtt(self) -> MqttEndpoint:
@@ -311,30 +281,3 @@ class Settings(BaseSettings):
             return []
         chosen = self.public_sites.split(",")
         return list(known) if "all" in chosen else [one for one in chosen if one in known]
-
-
-def env_name(field: str) -> str:
-    """The environment variable of a setting: ``api_port`` -> ``SMARTPLACE_API_PORT``."""
-    return f"{ENV_PREFIX}{field.upper()}"
-
-
-_SECRET_FIELDS = frozenset(name for name, info in Settings.model_fields.items()
-                           if SecretStr in (info.annotation, *get_args(info.annotation)))
-
-
-def settings_error_message(exc: ValidationError, options: dict[str, str] | None = None) -> str:
-    """A bad configuration, one line per problem, naming the environment variable.
-
-    pydantic names the field (``api_port``); people set ``SMARTPLACE_API_PORT``. A value
-    given on the command line is named by its option instead (``options``: field ->
-    ``--port``). Secret values are never repeated.
-    """
-    lines = []
-    for error in exc.errors(include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else ""
-        name = (options or {}).get(field) or (env_name(field) if field else "configuration")
-        message = str(error["msg"]).removeprefix("Value error, ")
-        shown = "" if field in _SECRET_FIELDS or not field or "input" not in error \
-            else f" (got {error['input']!r:.80})"
-        lines.append(f"  {name}: {message}{shown}")
-    return "invalid configuration:\n" + "\n".join(lines)

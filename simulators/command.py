@@ -20,7 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sensors.readings import parse_timestamp_ms
 from sensors.registry import load_registry
-from sensors.settings import Settings, settings_error_message
+from sensors.settings import Settings
+from sensors.settings_errors import settings_error_message
 from sensors.timestamps import now_ms
 from simulators.devices import NATIVE, devices_file, plan
 from simulators.engine import SimulationOptions, SimulationReport, run_simulation

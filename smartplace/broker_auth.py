@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sensors.formats.devices import load_devices
+from sensors.formats.devices_loader import load_devices
 from sensors.formats.translator import Translator
 from sensors.topics import normalise_prefix
 

@@ -19,7 +19,8 @@ import typer
 
 from sensors.errors import DevicesFileError, InvalidReadingError
 from sensors.formats.checks import registry_warnings
-from sensors.formats.devices import DevicesFile, Format, load_devices
+from sensors.formats.devices import DevicesFile, Format
+from sensors.formats.devices_loader import load_devices
 from sensors.formats.mapping import Candidate
 from sensors.formats.observation import NotReading
 from sensors.formats.translator import (

@@ -113,7 +113,7 @@ def _service(settings: Settings, *, drain: bool = False) -> IngestService:
 
 def _check_devices(settings: Settings) -> None:
     from ingest.formats import check_single_ingestor
-    from sensors.formats.devices import load_devices
+    from sensors.formats.devices_loader import load_devices
 
     if settings.devices_file is None:
         return

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import ValidationError
 
-from sensors.settings import Settings, settings_error_message
+from sensors.settings import Settings
+from sensors.settings_errors import settings_error_message
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 

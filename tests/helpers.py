@@ -76,7 +76,7 @@ def register_publisher(port: int, url: str) -> None:
 def publisher_url(mqtt_url: str) -> str:
     """The URL of the publisher account of the broker ``mqtt_url`` points at: tests publish
     as a gateway would, the ingestor's account may only read."""
-    from sensors.settings import MqttEndpoint
+    from sensors.endpoints import MqttEndpoint
 
     return _PUBLISHERS[MqttEndpoint(mqtt_url).port]
 
@@ -88,7 +88,7 @@ def publish_all(mqtt_url: str, messages: list[tuple[str, bytes]], timeout_s: flo
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from sensors.settings import MqttEndpoint
+    from sensors.endpoints import MqttEndpoint
 
     endpoint = MqttEndpoint(mqtt_url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)

@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.clock import london_text
 from api.errors import StoreError
 from api.influx import InfluxStore, QueryParam
 from api.live.alerts import Alert
+from api.live.notifications import notification
 from api.live.sse import rfc3339_ms
 from api.webhook import Delivery, Notifier
 from sensors.lineprotocol import point_line
@@ -40,11 +40,6 @@ EVENTS = Measurement.ALERT_EVENTS
 LOOKBACK_MS = 30 * 86_400_000
 """How far back the lifecycle is read at start-up (silences are at most this long)."""
 HISTORY_LIMIT = 1000
-KIND_LABELS = {
-    "sensor_silent": "Sensor silent", "seq_gap": "Messages lost",
-    "dead_letter_spike": "Dead-letter spike", "daqi_high": "Air quality high",
-    "ingest_dropping": "Ingest dropping messages",
-}
 _ALL_SINCE = (f"SELECT * FROM {EVENTS} WHERE time >= $start AND time < $end "  # noqa: S608
               "GROUP BY alert_id, event")
 
@@ -79,21 +74,6 @@ def _alert_from(alert_id: str, row: Mapping[str, Any]) -> Alert:
                  site=row.get("site") or None, sensor=row.get("sensor") or None,
                  message=str(row.get("message") or ""),
                  since_ms=int(row.get("since_ms") or row["time"]))
-
-
-def notification(event: str, alert: Alert, at_ms: int, by: str | None = None,
-                 note: str | None = None, cleared_at_ms: int | None = None) -> dict[str, Any]:
-    """The JSON body posted to the webhook (docs/live.md, "Notifications")."""
-    severity = "Critical" if alert.severity == "critical" else "Warning"
-    label = KIND_LABELS.get(alert.kind, alert.kind)
-    lead = {"raised": f"{severity}: {label}", "cleared": f"Cleared: {label}",
-            "acknowledged": f"Acknowledged by {by}: {label}"}.get(event, f"{event}: {label}")
-    return {
-        "source": "smartplace", "event": event, "at": rfc3339_ms(at_ms),
-        "at_london": london_text(at_ms), "by": by, "note": note,
-        "text": f"{lead}: {alert.message} (since {london_text(alert.since_ms)})",
-        "alert": {**alert.to_json(cleared_at_ms), "since_london": london_text(alert.since_ms)},
-    }
 
 
 class AlertLedger:

@@ -1,7 +1,8 @@
 """Device formats (contract section 7): pure translators from a device's own message to
 section 2 readings. No I/O.
 
-- :mod:`sensors.formats.devices`: the devices file (``SMARTPLACE_DEVICES_FILE``), validated
+- :mod:`sensors.formats.devices`: the devices file (``SMARTPLACE_DEVICES_FILE``), validated;
+  :mod:`sensors.formats.devices_loader` reads it and names the entry that is wrong
 - :mod:`sensors.formats.paths`, :mod:`sensors.formats.topicfilter`: field paths, MQTT filters
 - :mod:`sensors.formats.observation`: what a format parser yields (one device, one time)
 - one module per format: :mod:`~sensors.formats.ttn`, :mod:`~sensors.formats.chirpstack`,

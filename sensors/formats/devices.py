@@ -2,38 +2,27 @@
 
 ``SMARTPLACE_DEVICES_FILE`` names a JSON file ``{"devices": [...]}``; each entry maps one
 device of one format to a sensor (domain, site, sensor, and carrier for energy) and maps
-contract fields to paths into the device's values. The whole file is checked when it is
-loaded; a problem raises :class:`sensors.errors.DevicesFileError` naming the entry (its
-position, device id and format) and the field. Checks that need the topic prefix (topic
-filters that collide) are in :mod:`sensors.formats.translator`.
+contract fields to paths into the device's values. This is the file's model and its
+checks; reading it, and saying which entry is wrong, is :mod:`sensors.formats.devices_loader`.
+Checks that need the topic prefix (topic filters that collide) are in
+:mod:`sensors.formats.translator`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sensors.errors import DevicesFileError
 from sensors.formats.paths import Path, format_path, parse_path
 from sensors.formats.topicfilter import check_filter
 from sensors.readings import AIR_QUALITY_FIELDS, Carrier, VehicleClass
 from sensors.topics import SLUG, Domain
 
-MAX_DEVICES_FILE_BYTES = 4 * 1024 * 1024
 DEFAULT_TIMEZONE = "Europe/London"
 
 
@@ -271,65 +260,3 @@ class DevicesFile(BaseModel):
     def formats(self) -> set[Format]:
         """The formats the file uses."""
         return {device.format for device in self.devices}
-
-
-def _entry_label(raw: Any, index: int) -> str:
-    try:
-        entry = raw["devices"][index]
-        return f"entry {index} ({entry.get('format', '?')} device {entry.get('device', '?')!r})"
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return f"entry {index}"
-
-
-def _explain(error: ValidationError, raw: Any) -> str:
-    lines = []
-    for one in error.errors(include_url=False):
-        loc = list(one["loc"])
-        where = "the file"
-        if len(loc) >= 2 and loc[0] == "devices" and isinstance(loc[1], int):
-            where = _entry_label(raw, loc[1])
-            loc = loc[2:]
-        message = str(one["msg"]).removeprefix("Value error, ")
-        field = ".".join(str(part) for part in loc)
-        lines.append(f"{where}: {field + ': ' if field else ''}{message}")
-    return "\n".join(lines)
-
-
-def parse_devices(text: str | bytes, source: str = "devices file") -> DevicesFile:
-    """Parse and check a devices file's content.
-
-    Raises:
-        DevicesFileError: not JSON, or an entry is invalid (the message names it).
-    """
-    try:
-        raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DevicesFileError(f"{source}: not valid JSON ({exc})") from None
-    try:
-        return DevicesFile.model_validate(raw)
-    except ValidationError as exc:
-        raise DevicesFileError(f"{source}:\n{_explain(exc, raw)}") from None
-
-
-def load_devices(path: FilePath) -> DevicesFile:
-    """Read and check the devices file at ``path``.
-
-    Raises:
-        DevicesFileError: unreadable, too large, not JSON or invalid (naming the entry).
-    """
-    try:
-        if path.stat().st_size > MAX_DEVICES_FILE_BYTES:
-            raise DevicesFileError(f"{path}: larger than {MAX_DEVICES_FILE_BYTES} bytes")
-        text = path.read_bytes()
-    except OSError as exc:
-        raise DevicesFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return parse_devices(text, str(path))
-
-
-def devices_by_sensor(path: FilePath | None) -> dict[str, Device]:
-    """The devices of the file at ``path`` by the sensor they feed (empty for None).
-
-    Raises:
-        DevicesFileError: see :func:`load_devices`.
-    """
-    return {} if path is None else load_devices(path).by_sensor()

@@ -16,7 +16,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ingest.consumer import MqttConsumer
-from sensors.settings import MqttEndpoint, Settings
+from sensors.endpoints import MqttEndpoint
+from sensors.settings import Settings
 from tests.helpers import eventually, publisher_url
 
 pytestmark = pytest.mark.integration

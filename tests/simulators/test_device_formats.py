@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from ingest.service import IngestService
-from sensors.formats.devices import Format, parse_devices
+from sensors.formats.devices import Format
+from sensors.formats.devices_loader import parse_devices
 from sensors.formats.translator import Translator
 from sensors.readings import EnergyReading, to_payload
 from sensors.registry import load_registry

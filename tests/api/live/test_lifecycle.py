@@ -15,7 +15,8 @@ import pytest
 from pydantic import SecretStr
 
 from api.live.alerts import Alert
-from api.live.lifecycle import Acknowledgement, AlertLedger, notification
+from api.live.lifecycle import Acknowledgement, AlertLedger
+from api.live.notifications import notification
 from api.main import create_app
 from sensors.readings import Carrier, EnergyReading
 from sensors.registry import Registry

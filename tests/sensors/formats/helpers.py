@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from sensors.formats.devices import DevicesFile, load_devices
+from sensors.formats.devices import DevicesFile
+from sensors.formats.devices_loader import load_devices
 from sensors.formats.translator import Translator
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,7 +10,8 @@ import pytest
 
 from sensors.errors import DevicesFileError
 from sensors.formats.checks import registry_warnings
-from sensors.formats.devices import Format, load_devices, parse_devices
+from sensors.formats.devices import Format
+from sensors.formats.devices_loader import load_devices, parse_devices
 from sensors.registry import load_registry
 from tests.sensors.formats.helpers import EXAMPLE, example_devices
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from sensors.errors import DevicesFileError
-from sensors.formats.devices import parse_devices
+from sensors.formats.devices_loader import parse_devices
 from sensors.formats.paths import MISSING, format_path, parse_path, resolve
 from sensors.formats.topicfilter import TopicFilter
 from sensors.formats.translator import Translator
