@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench import (
@@ -30,8 +31,8 @@ def _contenders(args: argparse.Namespace) -> list[Callable[[], Consumer]]:
     if not args.skip_nodered:
         made.append(NodeRed)
     made.append(Smartplace)
-    made += [lambda d=d: Smartplace(code_dir=d) for d in args.compare_with]
-    made += [lambda n=n: Smartplace(workers=n) for n in args.workers if n > 1]
+    made += [partial(Smartplace, code_dir=d) for d in args.compare_with]
+    made += [partial(Smartplace, workers=n) for n in args.workers if n > 1]
     return made
 
 

@@ -179,7 +179,7 @@ def run(samples: int = 10, refresh_s: float | None = None, seed: int = 1) -> Lat
     store.start()
     overrides = {} if refresh_s is None else {"live_refresh_s": refresh_s}
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mqtt_url=broker.url_for(ingest_id), influx_url=store.url,
         influx_database="bench_dashboard", topic_prefix=prefix, spool_dir=workdir / "spool",
         ingest_client_id=ingest_id, metrics_port=free_port(),

@@ -77,7 +77,8 @@ class Bench:
 class Consumer(Protocol):
     """One contender: its broker accounts, its session set-up, and its timed drain."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def accounts(self) -> list[BrokerAccount]: ...
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -123,8 +123,7 @@ class ScaleRow:
 def run_one(sensors: int, messages: int, workdir: Path, **api_sizes: Any) -> ScaleRow:
     """Drain ``messages`` from ``sensors`` sensors, then measure the API on that data."""
     ingest = SampledSmartplace()
-    # Smartplace's name is a property, which mypy does not match to the protocol's attribute.
-    consumers = [CountOnly(), cast(Consumer, ingest)]
+    consumers: list[Consumer] = [CountOnly(), ingest]
     baseline, drained = drain.run(consumers, messages, sensors, workdir)
     window = ingest.drain_samples()
     influx_cpu = window[-1].influx_cpu_s - window[0].influx_cpu_s if window else 0.0
