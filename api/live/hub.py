@@ -11,9 +11,10 @@ event is the full list for a client's first (:mod:`api.live.sensors_feed`), chan
 
 Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` every refresh;
 ``series`` (24h), ``carbon`` and the DAQI (``worst_daqi``, ``daqi_high``) every
-:data:`SLOW_EVERY_S`. A failing query never stops the poller: the tick sends an ``error``
-event naming the panels it could not compute and the other panels as usual; a failed
-panel is tried again after a back-off (:mod:`api.live.panels`), named as failed meanwhile.
+:data:`SLOW_EVERY_S`, ``carbon`` beside the ticks (sent by the tick during which it ends).
+A failing query never stops the poller: the tick sends an ``error`` event naming the
+panels it could not compute and the other panels as usual; a failed panel is tried again
+after a back-off (:mod:`api.live.panels`), named as failed meanwhile.
 """
 
 from __future__ import annotations
