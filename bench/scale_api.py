@@ -113,14 +113,18 @@ def _line(topic_text: str, payload: bytes, ts: int, seq: int) -> str:
     return reading_line(parse_topic(PREFIX, topic_text), reading)
 
 
-def write_recent(url: str, database: str, sensors: int) -> None:
-    """One reading per sensor, 20 s old (every :data:`SILENT_EVERY`-th: 30 minutes old)."""
+def write_recent(url: str, database: str, sensors: int, phase: int = 0) -> None:
+    """One reading per sensor, 20 s old (every :data:`SILENT_EVERY`-th: 30 minutes old).
+
+    ``phase``: the how-many-th call (0, 1, ...): its seq is 100,000 + phase, far from the
+    drain's (the seq-gap alert compares within 1 h), right after write_history's, and one
+    up at each call, as a device's next message (a repeated seq would make every sensor
+    one the seq seed reads raw).
+    """
     now = time.time_ns() // 1_000_000
-    # seq 100,000: far from the drain's (the seq-gap alert compares within 1 h), and right
-    # after write_history's.
     _write(url, database, [
         _line(topic_text, payload, now - (1_800_000 if index % SILENT_EVERY == 0 else 20_000),
-              100_000)
+              100_000 + phase)
         for index, (topic_text, payload) in enumerate(payloads(sensors, sensors))])
 
 
@@ -241,9 +245,9 @@ def measure_process(influx_url: str, database: str, workdir: Path, result: ApiSc
         result.rss_idle = rss_bytes(process.pid)
         peak = PeakRss(process.pid)
         try:
-            write_recent(influx_url, database, result.sensors)
+            write_recent(influx_url, database, result.sensors, 0)
             _time_sensor_list(url, result, requests)
-            write_recent(influx_url, database, result.sensors)
+            write_recent(influx_url, database, result.sensors, 1)
             _read_live(url, live_s, result)
         finally:
             result.rss_max = peak.stop()
@@ -316,7 +320,7 @@ def measure(influx_url: str, database: str, sensors: int, workdir: Path, *,
     asyncio.run(backfill_rollups(settings))
     result.rollup_s = time.perf_counter() - started
     measure_process(influx_url, database, workdir, result, requests, live_s)
-    write_recent(influx_url, database, sensors)
+    write_recent(influx_url, database, sensors, 2)
     asyncio.run(_ticks(settings, bench_registry(sensors), result, ticks))
     if result.listed < sensors:
         result.problems.append(f"/api/v1/sensors listed {result.listed} of {sensors}")

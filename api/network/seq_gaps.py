@@ -32,6 +32,10 @@ SEED_SLICE_MS = 5 * 60_000
 """The raw part of a seed reads the hour in slices of this length (a slice InfluxDB
 truncates at its row limit is halved, down to :data:`MIN_SLICE_MS`)."""
 SEED_SENSORS_PER_STATEMENT = 100
+SEED_NAMED_AT_MOST = 1_000
+"""More sensors than this to read raw, and the seed reads every reading of the hour
+instead of naming them (fewer requests when most of the network needs it)."""
+PRUNE_EVERY_MS = 60_000
 MIN_SLICE_MS = 1_000
 _MEASUREMENTS = ", ".join((Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY))
 _SETTLED = "time >= $start AND time <= $settled"
@@ -43,6 +47,10 @@ _LATEST = (f"SELECT last({SEQ}) AS seq FROM {_MEASUREMENTS} "  # noqa: S608
            f"WHERE {_SETTLED} GROUP BY site, sensor")
 SEED_AGGREGATES = 1
 """Requests of a seed before its raw part (both aggregate statements in one)."""
+
+
+_EVERY_READING = (f"SELECT {SEQ}, site, sensor FROM {_MEASUREMENTS} "  # noqa: S608
+                  "WHERE time >= $start AND time < $end")
 
 
 def raw_statement(sensors: int) -> str:
@@ -89,23 +97,35 @@ class SeqTracker:
 
     def __init__(self) -> None:
         self._tracks: dict[_Key, _Track] = {}
+        self._tailed: set[_Key] = set()  # tracks with readings the next read may see again
+        self._prune_due_ms = 0
 
     def add(self, points: Iterable[SeqPoint], settled_ms: int, now_ms: int) -> None:
         """Merge a read's readings; readings timed at or before ``settled_ms`` will not be
-        read again (the next read starts after it). Jumps older than the hour drop out."""
-        touched: dict[_Key, _Track] = {}
+        read again (the next read starts after it). Jumps older than the hour drop out
+        (every :data:`PRUNE_EVERY_MS`: a seed adds many slices, each touching few tracks)."""
+        touched: set[_Key] = set()
         for site, sensor, time_ms, seq in points:
             track = self._tracks.get((site, sensor))
             if track is None:
                 track = self._tracks[(site, sensor)] = _Track()
             if track.anchor is None or time_ms > track.anchor[0]:
                 track.tail[time_ms] = seq
-                touched[(site, sensor)] = track
-        oldest = now_ms - SEQ_WINDOW_MS
-        for key, track in list(self._tracks.items()):
-            if key in touched:
-                _pair(track)
+                touched.add((site, sensor))
+        for key in touched:
+            _pair(self._tracks[key])
+        self._tailed |= touched
+        for key in list(self._tailed):
+            track = self._tracks[key]
             _settle(track, settled_ms)
+            if not track.tail:
+                self._tailed.discard(key)
+        if now_ms >= self._prune_due_ms:
+            self._prune(now_ms - SEQ_WINDOW_MS)
+            self._prune_due_ms = now_ms + PRUNE_EVERY_MS
+
+    def _prune(self, oldest: int) -> None:
+        for key, track in list(self._tracks.items()):
             if track.jumps:
                 track.jumps = {t: jump for t, jump in track.jumps.items() if jump[0] >= oldest}
             if not track.tail and not track.jumps and (
@@ -126,6 +146,8 @@ class SeqTracker:
 
     def clear(self) -> None:
         self._tracks.clear()
+        self._tailed.clear()
+        self._prune_due_ms = 0
 
     def anchor(self, site: str, sensor: str, time_ms: int, seq: int) -> None:
         """A sensor's latest settled reading, its seqs before it known to run on without
@@ -196,15 +218,23 @@ async def seed_tracker(store: InfluxStore, tracker: SeqTracker, start_ms: int, e
     for (site, sensor), (time_ms, seq) in clean.items():
         tracker.anchor(site, sensor, time_ms, seq)
     names = sorted({sensor for _, sensor in irregular})
+    if len(names) > SEED_NAMED_AT_MOST:
+        await _seed_raw(store, tracker, None, irregular, start_ms, end_ms, settled_ms,
+                        timeout_s)
+        return
     for first in range(0, len(names), SEED_SENSORS_PER_STATEMENT):
         await _seed_raw(store, tracker, names[first:first + SEED_SENSORS_PER_STATEMENT],
-                        start_ms, end_ms, settled_ms, timeout_s)
+                        irregular, start_ms, end_ms, settled_ms, timeout_s)
 
 
-async def _seed_raw(store: InfluxStore, tracker: SeqTracker, sensors: list[str],
-                    start_ms: int, end_ms: int, settled_ms: int, timeout_s: float) -> None:
-    statement = raw_statement(len(sensors))
-    named: dict[str, QueryParam] = {f"f{index}": name for index, name in enumerate(sensors)}
+async def _seed_raw(store: InfluxStore, tracker: SeqTracker, sensors: list[str] | None,
+                    keys: set[_Key], start_ms: int, end_ms: int, settled_ms: int,
+                    timeout_s: float) -> None:
+    """The readings of ``sensors`` (None: of every sensor) in slices; only those of
+    ``keys`` go to the tracker (the others are anchored already)."""
+    statement = raw_statement(len(sensors)) if sensors is not None else _EVERY_READING
+    named: dict[str, QueryParam] = {f"f{index}": name
+                                    for index, name in enumerate(sensors or ())}
     slices = [(lo, min(lo + SEED_SLICE_MS, end_ms))
               for lo in range(start_ms, end_ms, SEED_SLICE_MS)]
     while slices:
@@ -219,5 +249,6 @@ async def _seed_raw(store: InfluxStore, tracker: SeqTracker, sensors: list[str],
             middle = (lo + hi) // 2  # more readings than InfluxDB answers at once: halve
             slices[:0] = [(lo, middle), (middle, hi)]
             continue
-        points = seq_points(row for one in series for row in one.rows())
+        points = [point for point in seq_points(row for one in series for row in one.rows())
+                  if (point[0], point[1]) in keys]
         tracker.add(points, min(hi - 1, settled_ms), end_ms)

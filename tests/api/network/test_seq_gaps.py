@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from api.influx import InfluxStore, QueryParam, Series
+from api.network import seq_gaps
 from api.network.last_seen_index import OVERLAP_MS, LastSeenIndex
 from api.network.seq_gaps import (
     SEED_SLICE_MS,
@@ -122,8 +123,7 @@ class CountingStore(InfluxStore):
         return await super().query(statements, params, own=own, timeout_s=timeout_s)
 
 
-async def test_seed_reads_raw_only_sensors_whose_seqs_do_not_run_on(
-        settings: Settings, influx: InfluxServer) -> None:
+def _write_runs(settings: Settings, influx: InfluxServer) -> None:
     create_database(influx.url, settings.influx_database)
     runs = {
         "steady": [1, 2, 3, 4], "single": [7], "counter": [40, 41],  # consecutive
@@ -138,6 +138,11 @@ async def test_seed_reads_raw_only_sensors_whose_seqs_do_not_run_on(
             written.append(_counter(name, at, seq) if name == "counter"
                            else _meter(name, at, seq))
     write_readings(influx.url, settings.influx_database, written)
+
+
+async def test_seed_reads_raw_only_sensors_whose_seqs_do_not_run_on(
+        settings: Settings, influx: InfluxServer) -> None:
+    _write_runs(settings, influx)
     store = CountingStore(settings)
     tracker = SeqTracker()
     try:
@@ -156,5 +161,25 @@ async def test_seed_reads_raw_only_sensors_whose_seqs_do_not_run_on(
         tracker.add([("gamma", "counter", NOW + 1_000, 42)], settled_ms=NOW, now_ms=NOW + 2_000)
         assert [gap.sensor for gap in tracker.gaps(NOW + 2_000)] == [
             "lossy", "shuffled", "steady"]
+    finally:
+        await store.aclose()
+
+
+async def test_seed_reads_every_reading_when_many_sensors_need_it(
+        settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_runs(settings, influx)
+    monkeypatch.setattr(seq_gaps, "SEED_NAMED_AT_MOST", 2)  # three need raw readings
+    store = CountingStore(settings)
+    tracker = SeqTracker()
+    try:
+        await seed_tracker(store, tracker, NOW - 60 * MIN, NOW, NOW - OVERLAP_MS, 30.0)
+        _, *raw = store.requests
+        assert len(raw) == SEQ_WINDOW_MS // SEED_SLICE_MS
+        assert all(not any(key.startswith("f") for key in params) for _, params in raw)
+        # The same answer; the clean sensors' readings are not added over their anchor.
+        assert tracker.gaps(NOW) == [SeqGap("alpha", "lossy", 2, NOW - 30 * MIN),
+                                     SeqGap("alpha", "shuffled", 1, NOW - 30 * MIN)]
+        tracker.add([("alpha", "steady", NOW + 1_000, 5)], settled_ms=NOW, now_ms=NOW + 2_000)
+        assert len(tracker.gaps(NOW + 2_000)) == 2  # 4 -> 5: none
     finally:
         await store.aclose()
