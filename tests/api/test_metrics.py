@@ -25,7 +25,7 @@ UNIT_SUFFIXES = ("_total", "_seconds", "_bytes", "_lines", "_messages", "_stream
 
 
 def _settings(**values: object) -> Settings:
-    return Settings(_env_file=None, influx_url=f"http://127.0.0.1:{free_port()}",  # type: ignore[call-arg]
+    return Settings(_env_file=None, influx_url=f"http://127.0.0.1:{free_port()}",
                     rollup_interval_s=0, **values)
 
 

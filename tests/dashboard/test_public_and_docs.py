@@ -80,7 +80,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(influx: InfluxServer) -> Iterator[Stack]:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         influx_url=influx.url, influx_database="test_public_page", api_port=free_port(),
         api_keys=SecretStr(KEY), rollup_interval_s=0, metrics_port=free_port(),
         public_sites="town-hall,station", public_carbon=True, log_format="text")

@@ -19,7 +19,7 @@ class _Client:
     """GET requests to the app in process; its lifespan (the InfluxDB client) is not needed."""
 
     def __init__(self, dashboard_dir: Path | None) -> None:
-        self.app = create_app(Settings(_env_file=None, dashboard_dir=dashboard_dir))  # type: ignore[call-arg]
+        self.app = create_app(Settings(_env_file=None, dashboard_dir=dashboard_dir))
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         async def request() -> httpx.Response:

@@ -241,8 +241,8 @@ def _env_example_problems(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for key in list(os.environ):
         if key.startswith("SMARTPLACE_"):
             monkeypatch.delenv(key)
-    from_file = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
-    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    from_file = Settings(_env_file=ROOT / ".env.example")
+    defaults = Settings(_env_file=None)
     if from_file.model_dump() != defaults.model_dump():
         problems.append(".env.example shows values other than the defaults")
     return problems

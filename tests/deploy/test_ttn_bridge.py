@@ -130,7 +130,7 @@ def test_uplinks_cross_the_bridge_and_wait_for_a_stopped_ingestor(
     ttn, local = brokers
     name = unique_name(request)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mqtt_url=local.url_for(INGEST), influx_url=influx.url, influx_database=f"test_{name}",
         topic_prefix="test/bridge", spool_dir=tmp_path / "spool",
         ingest_client_id=INGEST, ingest_flush_interval_s=0.05,

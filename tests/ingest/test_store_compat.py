@@ -45,7 +45,7 @@ def _store(answer: tuple[int, dict[str, object]]) -> tuple[InfluxStore, list[byt
         bodies.append(request.content)
         return httpx.Response(answer[0], json=answer[1])
 
-    settings = Settings(_env_file=None, influx_token=SecretStr("t"))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, influx_token=SecretStr("t"))
     return InfluxStore(settings, transport=httpx.MockTransport(handler)), bodies
 
 

@@ -49,7 +49,7 @@ def test_python_dash_m_smartplace_runs_the_cli() -> None:
 
 
 def _settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def test_demo_says_what_to_install_when_a_server_is_missing(

@@ -160,7 +160,7 @@ def test_missing_override_file(tmp_path: Path) -> None:
 
 
 def _settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, rollup_interval_s=0, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, rollup_interval_s=0, **values)
 
 
 def test_app_refuses_to_start_with_a_bad_file(tmp_path: Path) -> None:
