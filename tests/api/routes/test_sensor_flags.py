@@ -61,10 +61,11 @@ def db(settings: Settings, influx: InfluxServer) -> Settings:
     # meter-a 1 kWh a minute for the hour; meter-b 2 kWh for the first 30 minutes only
     # (half of its expected readings); the simulator's sensor 100 kWh a minute. meter-b and
     # the simulator's sensor also reported once, 10 minutes ago: both silent now.
-    recent = [(Topic(Domain.ENERGY, "alpha", sensor),
-               EnergyReading(ts=now_ms() - 600_000, carrier=Carrier.ELECTRICITY,
-                             energy_kwh=1.0, interval_s=60), None)
-              for sensor in ("meter-b", SIMULATED.id)]
+    recent: list[tuple[Topic, Reading, float | None]] = [
+        (Topic(Domain.ENERGY, "alpha", sensor),
+         EnergyReading(ts=now_ms() - 600_000, carrier=Carrier.ELECTRICITY,
+                       energy_kwh=1.0, interval_s=60), None)
+        for sensor in ("meter-b", SIMULATED.id)]
     write_readings(influx.url, settings.influx_database,
                    _minutes("meter-a", 1.0) + _minutes("meter-b", 2.0)[:30]
                    + _minutes(SIMULATED.id, 100.0) + recent)
