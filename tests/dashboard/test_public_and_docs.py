@@ -37,11 +37,11 @@ from tests.dashboard.helpers import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 KEY = "wall:viewer:viewer-secret-1"
 FACTORS = load_factors()
 # The page is its HTML, one style sheet and the icon; a slow 3G link (400 kbit/s) moves
