@@ -108,8 +108,11 @@ def wait_for_bridge(ttn: MosquittoServer, local: MosquittoServer) -> None:
     listener.subscribe("v3/probe", qos=0)
     listener.loop_start()
     try:
-        eventually(lambda: publish_qos0(ttn, [("v3/probe", b"1")]) or arrived.wait(0.2),
-                   timeout_s=20, message="the bridge forwards")
+        def forwarded() -> bool:
+            publish_qos0(ttn, [("v3/probe", b"1")])
+            return arrived.wait(0.2)
+
+        eventually(forwarded, timeout_s=20, message="the bridge forwards")
     finally:
         listener.disconnect()
         listener.loop_stop()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,10 @@ def test_python_dash_m_smartplace_runs_the_cli() -> None:
     assert result.returncode == 0, result.stderr
     assert "demo" in result.stdout
     assert "smartplace" in result.stdout
+
+
+def _port_closed(port: int) -> bool:
+    return not port_open(port)
 
 
 def _settings(**values: Any) -> Settings:
@@ -247,7 +252,7 @@ def test_demo_runs_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         assert demo.wait(timeout=40) == 0, output.read_text()
         assert _marked_pids(marker) == set()
         for name, port in ports.items():
-            eventually(lambda port=port: not port_open(port), timeout_s=5, message=name)
+            eventually(partial(_port_closed, port), timeout_s=5, message=name)
         assert not state_file.exists()
         assert "stopped." in output.read_text()
 
