@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from typer.main import get_command
@@ -72,7 +73,9 @@ def _mounts(service: dict[str, Any]) -> dict[str, str]:
 def _compose_problems(compose: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     services = compose["services"]
-    commands = set(get_command(app).commands)  # type: ignore[attr-defined]
+    cli = get_command(app)
+    assert isinstance(cli, click.Group)  # a typer app of several commands
+    commands = set(cli.commands)
     influx_env = _environment(services["influxdb"])
     for name, service in services.items():
         image = service.get("image")

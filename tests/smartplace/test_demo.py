@@ -87,10 +87,12 @@ def test_demo_children_see_the_demo_settings() -> None:
     assert env["SMARTPLACE_INFLUX_URL"] == "http://h:1"
     assert env["SMARTPLACE_LOG_FORMAT"] == "text"
     assert "SMARTPLACE_INFLUX_USERNAME" not in env
-    parsed = Settings(_env_file=None, **{  # type: ignore[arg-type]
+    # Strings, as the environment gives them: Settings parses them.
+    from_env: dict[str, Any] = {
         key.removeprefix("SMARTPLACE_").lower(): value
         for key, value in env.items() if key.startswith("SMARTPLACE_")
-    })
+    }
+    parsed = Settings(_env_file=None, **from_env)
     assert [key.secret.get_secret_value() for key in parsed.api_key_list()] == ["a", "b"]
 
 

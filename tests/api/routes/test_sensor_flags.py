@@ -7,6 +7,8 @@ operator retires a sensor: no completeness expects it, its past readings still c
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -79,8 +81,8 @@ async def _silent(app: FastAPI) -> set[str]:
     return {alert["sensor"] for alert in alerts["active"] if alert["kind"] == "sensor_silent"}
 
 
-def _completeness(body: dict[str, object]) -> dict[str, dict[str, object]]:
-    return {entry["sensor"]: entry for entry in body["completeness"]["per_sensor"]}  # type: ignore[index]
+def _completeness(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["sensor"]: entry for entry in body["completeness"]["per_sensor"]}
 
 
 async def test_simulated_sensors_are_left_out_unless_asked_for(db: Settings) -> None:
