@@ -15,9 +15,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 import yaml
+from typer.core import TyperGroup
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -74,7 +74,7 @@ def _compose_problems(compose: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     services = compose["services"]
     cli = get_command(app)
-    assert isinstance(cli, click.Group)  # a typer app of several commands
+    assert isinstance(cli, TyperGroup)  # an app of several commands
     commands = set(cli.commands)
     influx_env = _environment(services["influxdb"])
     for name, service in services.items():
