@@ -74,7 +74,7 @@ def settings(request: pytest.FixtureRequest, mosquitto: MosquittoServer,
     # The broker uses the user name as the client id: the ingestor's account is its id.
     mosquitto.add_account(ingest_account(client_id, prefix, FORMAT_TOPICS))
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mqtt_url=mosquitto.url_for(client_id),
         influx_url=influx.url,
         influx_database=f"test_{name}",

@@ -11,9 +11,10 @@ import httpx
 T = TypeVar("T")
 
 
-def eventually(check: Callable[[], T], timeout_s: float = 20.0, interval_s: float = 0.1,
-               message: str = "condition") -> T:
-    """Poll ``check`` until it returns a truthy value; fail after ``timeout_s``."""
+def eventually(check: Callable[[], T | None], timeout_s: float = 20.0,
+               interval_s: float = 0.1, message: str = "condition") -> T:
+    """Poll ``check`` until it returns a truthy value (so never None); fail after
+    ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
     while time.monotonic() < deadline:
@@ -22,6 +23,17 @@ def eventually(check: Callable[[], T], timeout_s: float = 20.0, interval_s: floa
             return last
         time.sleep(interval_s)
     raise AssertionError(f"{message} not met within {timeout_s}s (last value: {last!r})")
+
+
+def ingest_ready_answer(port: int, status: int, store_error: str = "") -> httpx.Response | None:
+    """The ingestor's ``/ready`` answer if it has ``status`` and (when given) its
+    ``store_error`` names ``store_error``; None otherwise (a check for :func:`eventually`)."""
+    response = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
+    if response.status_code != status:
+        return None
+    if store_error and store_error not in response.json().get("store_error", ""):
+        return None
+    return response
 
 
 def influx_query(url: str, database: str, query: str, **params: Any) -> list[dict[str, Any]]:

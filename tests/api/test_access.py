@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,10 +23,10 @@ pytestmark = pytest.mark.anyio
 KEYS = "wall:viewer:viewer-secret-1,duty:operator:operator-secret-1,root:admin:admin-secret-1"
 
 
-def _settings(**values: object) -> Settings:
-    defaults: dict[str, object] = {"influx_url": f"http://127.0.0.1:{free_port()}",
-                                   "rollup_interval_s": 0}
-    return Settings(_env_file=None, **{**defaults, **values})  # type: ignore[arg-type]
+def _settings(**values: Any) -> Settings:
+    defaults: dict[str, Any] = {"influx_url": f"http://127.0.0.1:{free_port()}",
+                                "rollup_interval_s": 0}
+    return Settings(_env_file=None, **{**defaults, **values})
 
 
 def _bearer(key: str) -> dict[str, str]:

@@ -55,7 +55,8 @@ async def test_answers_expire_and_invalidation_drops_them() -> None:
     # Past its time an answer is served once more while one refresh runs behind it...
     now[0] += 0.2
     stale = await cache.get(key, compute)
-    assert (stale.value, stale.hit, stale.age_s) == (1, True, pytest.approx(5.1))
+    assert (stale.value, stale.hit) == (1, True)
+    assert stale.age_s == pytest.approx(5.1)
     await asyncio.gather(*cache._refreshing)  # the refresh behind it
     assert compute.calls == 2
     assert (await cache.get(key, compute)).value == 2

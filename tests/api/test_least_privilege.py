@@ -65,7 +65,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
 
 
 def _settings(url: str, user: str, password: str) -> Settings:
-    return Settings(_env_file=None, influx_url=url, influx_database=RAW,  # type: ignore[call-arg]
+    return Settings(_env_file=None, influx_url=url, influx_database=RAW,
                     influx_api_database=OWN, influx_username=user,
                     influx_password=SecretStr(password), rollup_interval_s=0,
                     metrics_port=free_port())

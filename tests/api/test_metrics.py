@@ -24,9 +24,9 @@ UNIT_SUFFIXES = ("_total", "_seconds", "_bytes", "_lines", "_messages", "_stream
                  "_subscribed", "_created", "_bucket", "_count", "_sum")
 
 
-def _settings(**values: object) -> Settings:
-    return Settings(_env_file=None, influx_url=f"http://127.0.0.1:{free_port()}",  # type: ignore[call-arg]
-                    rollup_interval_s=0, **values)
+def _settings(api_keys: SecretStr | None = None) -> Settings:
+    return Settings(_env_file=None, influx_url=f"http://127.0.0.1:{free_port()}",
+                    rollup_interval_s=0, api_keys=api_keys)
 
 
 def _samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:

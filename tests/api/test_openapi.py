@@ -136,7 +136,7 @@ class _Request:
 
     @property
     def content_type(self) -> str:
-        return self.request.headers.get("content-type", "")
+        return str(self.request.headers.get("content-type", ""))  # httpx types get() as Any
 
 
 @dataclass
@@ -155,7 +155,7 @@ class _Response:
 
     @property
     def content_type(self) -> str:
-        return self.response.headers.get("content-type", "")
+        return str(self.response.headers.get("content-type", ""))
 
     @property
     def headers(self) -> Headers:

@@ -14,8 +14,8 @@ from api.clock import (
     split_years,
 )
 from api.errors import ParamError
-from api.params import NS_PER_S, parse_group_by, parse_interval, parse_time, parse_window
-from sensors.timestamps import parse_rfc3339_ns
+from api.params import parse_group_by, parse_interval, parse_time, parse_window
+from sensors.timestamps import NS_PER_S, parse_rfc3339_ns
 
 T0 = 1_764_151_200 * NS_PER_S  # 2025-11-26T10:00:00Z
 DAY = 86_400 * NS_PER_S

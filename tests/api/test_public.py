@@ -26,7 +26,7 @@ async def test_nothing_published_says_so(settings: Settings, influx: InfluxServe
 
 
 async def test_without_influxdb_residents_get_a_page_not_an_error_body() -> None:
-    app = create_app(Settings(  # type: ignore[call-arg]
+    app = create_app(Settings(
         _env_file=None, influx_url=f"http://127.0.0.1:{free_port()}", rollup_interval_s=0,
         public_sites="all", public_carbon=True))
     async with api_client(app) as client:

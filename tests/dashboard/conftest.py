@@ -29,7 +29,7 @@ from tests.dashboard.helpers import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, ViewportSize
 
 
 # Module scope: the sync API keeps an event loop in this thread while the browser is up,
@@ -65,7 +65,7 @@ def dashboard(
     """
     opened: list[tuple[Dashboard, Any]] = []
 
-    def start(*, viewport: dict[str, int] | None = None,
+    def start(*, viewport: ViewportSize | None = None,
               before: Callable[[Settings], object] | None = None,
               shared: dict[str, Any] | None = None, **overrides: Any) -> Dashboard:
         """``before(settings)`` runs once the ingestor is up and before the API starts;

@@ -26,7 +26,7 @@ from sensors.topics import Domain, build_topic
 from tests.helpers import eventually, publish
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage, Page
+    from playwright.sync_api import ConsoleMessage, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -40,8 +40,8 @@ AXE = ROOT / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.0, 2.1 and 2.2 A and AA, and axe's best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 LIVE_REFRESH_S = 0.5
-WALL = {"width": 1920, "height": 1080}
-LAPTOP = {"width": 1366, "height": 768}
+WALL: ViewportSize = {"width": 1920, "height": 1080}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 
 
 def unavailable(message: str) -> None:

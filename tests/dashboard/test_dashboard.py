@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -86,10 +87,14 @@ def test_wall_screen_shows_the_town_centre_and_follows_the_simulator(
     for name in ("electricity_total_kw", "gas_kw", "traffic_vehicles_per_hour",
                  "active_per_hour", "today_kgco2e", "yesterday_same_time_kgco2e",
                  "daqi_index", "messages_in_per_s"):
-        board.wait(lambda name=name: board.value(name) is not None, message=f"{name} shown")
+        board.wait(partial(_shown, board, name), message=f"{name} shown")
     assert re.fullmatch(r"[\d,]+(\.\d+)?", board.text('[data-field="electricity_total_kw"]'))
-    assert board.value("today_kgco2e") > 0  # type: ignore[operator]
-    assert 1 <= board.value("daqi_index") <= 10  # type: ignore[operator]
+    today = board.value("today_kgco2e")
+    assert today is not None
+    assert today > 0
+    daqi = board.value("daqi_index")
+    assert daqi is not None
+    assert 1 <= daqi <= 10
     assert board.text('[data-field="daqi_band"]') in ("Low", "Moderate", "High", "Very High")
 
     # Every registered sensor is on the schematic, reporting; the quiet meter is silent.
@@ -197,12 +202,20 @@ def _clipped(page: Page) -> list[str]:
     return found
 
 
+def _shown(board: Dashboard, name: str) -> bool:
+    return board.value(name) is not None
+
+
+def _plot_named(plot: Locator, label: str) -> bool:
+    name = plot.get_attribute("aria-label") or ""
+    return label in name and "latest" in name
+
+
 def _charts_show(board: Dashboard, label: str) -> None:
     """Every chart is drawn over ``label``, its plot's name giving the latest values."""
     for chart in CHARTS:
         plot = board.page.locator(f'figure[data-chart="{chart}"] .plot')
-        board.wait(lambda plot=plot: label in (name := plot.get_attribute("aria-label") or "")
-                   and "latest" in name, message=f"{chart} chart over the {label}")
+        board.wait(partial(_plot_named, plot, label), message=f"{chart} chart over the {label}")
         assert plot.locator("canvas").count() == 1
 
 
@@ -569,8 +582,11 @@ def test_the_page_reconnects_with_last_event_id_when_the_stream_drops(
 
     board.restart_api()
     # Playwright delivers events only while the test calls into it: wait in the page.
-    board.wait(lambda: page.wait_for_timeout(50) or len(requests) >= 2, timeout_s=15,
-               message="a second stream request")
+    def second_request() -> bool:
+        page.wait_for_timeout(50)
+        return len(requests) >= 2
+
+    board.wait(second_request, timeout_s=15, message="a second stream request")
     board.wait(lambda: page.locator("#conn").get_attribute("data-state") == "live",
                message="live again")
     assert "reconnecting" in states

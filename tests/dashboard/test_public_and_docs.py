@@ -37,11 +37,11 @@ from tests.dashboard.helpers import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 KEY = "wall:viewer:viewer-secret-1"
 FACTORS = load_factors()
 # The page is its HTML, one style sheet and the icon; a slow 3G link (400 kbit/s) moves
@@ -80,7 +80,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(influx: InfluxServer) -> Iterator[Stack]:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         influx_url=influx.url, influx_database="test_public_page", api_port=free_port(),
         api_keys=SecretStr(KEY), rollup_interval_s=0, metrics_port=free_port(),
         public_sites="town-hall,station", public_carbon=True, log_format="text")

@@ -64,7 +64,7 @@ def _stream() -> bytes:
 
 
 def test_thirty_thousand_sensors_then_changes(browser: Browser) -> None:
-    settings = Settings(_env_file=None, influx_url="http://127.0.0.1:9",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, influx_url="http://127.0.0.1:9",
                         api_keys=None, rollup_interval_s=0, api_port=free_port())
     api = ApiThread(settings)
     api.start()

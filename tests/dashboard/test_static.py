@@ -19,13 +19,13 @@ class _Client:
     """GET requests to the app in process; its lifespan (the InfluxDB client) is not needed."""
 
     def __init__(self, dashboard_dir: Path | None) -> None:
-        self.app = create_app(Settings(_env_file=None, dashboard_dir=dashboard_dir))  # type: ignore[call-arg]
+        self.app = create_app(Settings(_env_file=None, dashboard_dir=dashboard_dir))
 
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
+    def get(self, path: str, *, follow_redirects: bool = False) -> httpx.Response:
         async def request() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return await c.get(path, **kwargs)  # type: ignore[arg-type]
+                return await c.get(path, follow_redirects=follow_redirects)
 
         return anyio.run(request)
 

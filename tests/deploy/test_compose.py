@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.core import TyperGroup
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -72,7 +73,9 @@ def _mounts(service: dict[str, Any]) -> dict[str, str]:
 def _compose_problems(compose: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     services = compose["services"]
-    commands = set(get_command(app).commands)  # type: ignore[attr-defined]
+    cli = get_command(app)
+    assert isinstance(cli, TyperGroup)  # an app of several commands
+    commands = set(cli.commands)
     influx_env = _environment(services["influxdb"])
     for name, service in services.items():
         image = service.get("image")
@@ -241,8 +244,8 @@ def _env_example_problems(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for key in list(os.environ):
         if key.startswith("SMARTPLACE_"):
             monkeypatch.delenv(key)
-    from_file = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
-    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    from_file = Settings(_env_file=ROOT / ".env.example")
+    defaults = Settings(_env_file=None)
     if from_file.model_dump() != defaults.model_dump():
         problems.append(".env.example shows values other than the defaults")
     return problems

@@ -108,8 +108,11 @@ def wait_for_bridge(ttn: MosquittoServer, local: MosquittoServer) -> None:
     listener.subscribe("v3/probe", qos=0)
     listener.loop_start()
     try:
-        eventually(lambda: publish_qos0(ttn, [("v3/probe", b"1")]) or arrived.wait(0.2),
-                   timeout_s=20, message="the bridge forwards")
+        def forwarded() -> bool:
+            publish_qos0(ttn, [("v3/probe", b"1")])
+            return arrived.wait(0.2)
+
+        eventually(forwarded, timeout_s=20, message="the bridge forwards")
     finally:
         listener.disconnect()
         listener.loop_stop()
@@ -130,7 +133,7 @@ def test_uplinks_cross_the_bridge_and_wait_for_a_stopped_ingestor(
     ttn, local = brokers
     name = unique_name(request)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mqtt_url=local.url_for(INGEST), influx_url=influx.url, influx_database=f"test_{name}",
         topic_prefix="test/bridge", spool_dir=tmp_path / "spool",
         ingest_client_id=INGEST, ingest_flush_interval_s=0.05,

@@ -75,7 +75,10 @@ def test_late_replayed_and_restarted_readings_store_the_same_points(
     publish(settings, shuffled)
     eventually(lambda: second.stats.acked >= len(every), message="replay after restart acked")
     assert points(settings) == settled
-    assert [(r.ts_ms, r.value_kwh) for r in second.formats.history.readings(  # type: ignore[union-attr]
+    assert second.formats is not None
+    history = second.formats.history
+    assert history is not None
+    assert [(r.ts_ms, r.value_kwh) for r in history.readings(
         f"shelly-gen2:{SHELLY}")] == [(T0 + 60_000 * i, wh / 1000)
                                       for i, wh in enumerate(REGISTER_WH)]
 

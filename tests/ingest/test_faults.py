@@ -24,7 +24,7 @@ from ingest.service import IngestService
 from sensors.settings import Settings
 from smartplace.broker_auth import BrokerAccount, ingest_account, new_password, publisher_account
 from smartplace.servers import InfluxServer, MosquittoServer
-from tests.helpers import eventually, influx_count, publish, publish_all
+from tests.helpers import eventually, influx_count, ingest_ready_answer, publish, publish_all
 from tests.ingest.helpers import IngestProcess, metrics, readings
 
 pytestmark = pytest.mark.integration
@@ -236,9 +236,9 @@ def test_refused_influxdb_credentials_are_errors_and_not_ready(
                               influx_password="wrong")
         proc.start()
         publish(settings, [(t, p) for t, p, _ in readings(settings.topic_prefix, 10)])
-        ready = eventually(lambda: (r := httpx.get(
-            f"http://127.0.0.1:{settings.metrics_port}/ready", timeout=5)).status_code == 503
-            and "credentials" in r.json().get("store_error", "") and r, 20, message="503")
+        ready = eventually(
+            lambda: ingest_ready_answer(settings.metrics_port, 503, "credentials"), 20,
+            message="503")
         assert ready.json()["subscribed"] is True
         eventually(lambda: "SMARTPLACE_INFLUX_USERNAME" in proc.log(), 20,
                    message="the error names the setting")
@@ -255,9 +255,8 @@ def test_ready_when_subscribed_and_the_store_accepts(
         settings: Settings, ingest_process: Callable[..., IngestProcess]) -> None:
     proc = ingest_process()
     proc.start()
-    answer = eventually(lambda: (r := httpx.get(
-        f"http://127.0.0.1:{settings.metrics_port}/ready", timeout=5)).status_code == 200 and r,
-        20, message="ready")
+    answer = eventually(lambda: ingest_ready_answer(settings.metrics_port, 200), 20,
+                        message="ready")
     assert answer.json() == {"ready": True, "subscribed": True, "store": "ok"}
     proc.signal(signal.SIGTERM)
     assert proc.wait() == 0

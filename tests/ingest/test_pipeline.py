@@ -70,8 +70,10 @@ def test_bad_input_is_kept_as_dead_letters_with_reasons(
 ) -> None:
     service = ingest_thread()
     prefix = settings.topic_prefix
-    bad = [(f"{prefix}/{domain.value}/site-a/sensor-a", payload, reason.value, domain.value)
-           for domain, payload, reason in BAD]
+    # (topic, payload, reason, domain): no domain when the topic names none we know.
+    bad: list[tuple[str, bytes, str, str | None]] = [
+        (f"{prefix}/{domain.value}/site-a/sensor-a", payload, reason.value, domain.value)
+        for domain, payload, reason in BAD]
     bad += [
         (f"{prefix}/weather/site-a/sensor-a", b"{}", R.DOMAIN_UNKNOWN.value, None),
         (f"{prefix}/energy/Site A/sensor-a", b"{}", R.TOPIC_INVALID.value, "energy"),
@@ -79,8 +81,9 @@ def test_bad_input_is_kept_as_dead_letters_with_reasons(
         (f"{prefix}/energy/a/b/c/d", b"{}", R.TOPIC_INVALID.value, "energy"),
     ]
     # Identical bad messages back to back must stay distinct dead letters.
-    twins = [(f"{prefix}/energy/site-a/twin", b'{"ts": "yesterday"}',
-              R.TIMESTAMP_INVALID.value, "energy")] * 5
+    twins: list[tuple[str, bytes, str, str | None]] = [
+        (f"{prefix}/energy/site-a/twin", b'{"ts": "yesterday"}', R.TIMESTAMP_INVALID.value,
+         "energy")] * 5
     good = readings(prefix, 30)
     publish(
         settings,

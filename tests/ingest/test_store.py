@@ -28,7 +28,7 @@ def _store(handler: Handler) -> tuple[InfluxStore, list[httpx.Request]]:
         seen.append(request)
         return handler(request)
 
-    settings = Settings(_env_file=None, influx_database="db",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, influx_database="db",
                         influx_username="u", influx_password=SecretStr("p"))
     return InfluxStore(settings, transport=httpx.MockTransport(record)), seen
 

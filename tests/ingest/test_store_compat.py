@@ -8,6 +8,8 @@ lines of a partial write (``data[].line_number``) and has stored the rest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -38,14 +40,14 @@ def v3_partial(*numbers: int) -> tuple[int, dict[str, object]]:
         for n in numbers]}
 
 
-def _store(answer: tuple[int, dict[str, object]]) -> tuple[InfluxStore, list[bytes]]:
+def _store(answer: tuple[int, Mapping[str, object]]) -> tuple[InfluxStore, list[bytes]]:
     bodies: list[bytes] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         bodies.append(request.content)
         return httpx.Response(answer[0], json=answer[1])
 
-    settings = Settings(_env_file=None, influx_token=SecretStr("t"))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, influx_token=SecretStr("t"))
     return InfluxStore(settings, transport=httpx.MockTransport(handler)), bodies
 
 

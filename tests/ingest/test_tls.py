@@ -22,7 +22,7 @@ from smartplace.broker_auth import ingest_account, publisher_account
 from smartplace.server_config import ServerTls
 from smartplace.servers import InfluxServer, MosquittoServer
 from tests.api.helpers import api_client
-from tests.helpers import eventually, influx_count, publish_all
+from tests.helpers import eventually, influx_count, ingest_ready_answer, publish_all
 from tests.ingest.helpers import IngestProcess, metrics
 from tests.tls import Pki, make_pki
 
@@ -135,10 +135,9 @@ def test_influxdb_over_https_with_the_private_ca(
         ingest_process: Callable[..., IngestProcess]) -> None:
     wrong = ingest_process(influx_url=https_influx.url, influx_ca_file=pki.other_ca)
     wrong.start()
-    answer = eventually(lambda: (r := httpx.get(
-        f"http://127.0.0.1:{settings.metrics_port}/ready", timeout=5)).status_code == 503
-        and "SMARTPLACE_INFLUX_CA_FILE" in r.json().get("store_error", "") and r, 20,
-        message="the TLS failure reported")
+    answer = eventually(
+        lambda: ingest_ready_answer(settings.metrics_port, 503, "SMARTPLACE_INFLUX_CA_FILE"),
+        20, message="the TLS failure reported")
     assert "TLS verification of InfluxDB failed" in answer.json()["store_error"]
     wrong.signal(signal.SIGTERM)
     assert wrong.wait(40) == 0

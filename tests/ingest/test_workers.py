@@ -82,7 +82,7 @@ def publish_in_background(settings: Settings, messages: list[tuple[str, bytes]]
 
 
 def test_each_worker_has_a_stable_identity_of_its_own(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, mqtt_url="mqtt://ingest:p%40ss@broker:1884",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, mqtt_url="mqtt://ingest:p%40ss@broker:1884",
                         ingest_client_id="ingest", spool_dir=tmp_path, ingest_workers=3)
     second = worker_settings(settings, 2)
     assert second.ingest_client_id == "ingest-2"

@@ -33,5 +33,6 @@ def test_transport_links_have_lengths_except_footfall_counters() -> None:
     with_length = [sensor for sensor in links if sensor.link_km is not None]
     assert len(with_length) >= 6
     assert all(0 < (sensor.link_km or 0) <= 50 for sensor in with_length)
-    assert registry.sensor("tr-little-underbank") is not None
-    assert registry.sensor("tr-little-underbank").link_km is None  # type: ignore[union-attr]
+    footfall = registry.sensor("tr-little-underbank")
+    assert footfall is not None
+    assert footfall.link_km is None

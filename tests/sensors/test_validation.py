@@ -10,6 +10,7 @@ from sensors.readings import (
     AirQualityReading,
     Carrier,
     EnergyReading,
+    Reading,
     TransportReading,
     VehicleClass,
     parse_timestamp_ms,
@@ -73,7 +74,7 @@ def test_timestamps_normalise_to_epoch_ms(text: str | int, expected_ms: int) -> 
 
 
 def test_models_round_trip_through_their_payload() -> None:
-    readings = [
+    readings: list[Reading] = [
         EnergyReading(ts=TS, carrier=Carrier.GAS, energy_kwh=2.5, interval_s=60, seq=3),
         TransportReading(ts=TS, interval_s=60, counts={VehicleClass.CAR: 4}, link_km=0.4),
         AirQualityReading(ts=TS, no2_ugm3=41.0),

@@ -8,6 +8,7 @@ import sys
 from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -74,9 +75,9 @@ def test_staggered_schedule_spreads_first_readings_over_the_interval() -> None:
     ({"bad_ratio": 1.5}, "--bad-ratio"),
     ({"bad_ratio": -0.1}, "--bad-ratio"),
 ])
-def test_invalid_options_name_the_option(kwargs: dict[str, float], option: str) -> None:
+def test_invalid_options_name_the_option(kwargs: dict[str, Any], option: str) -> None:
     with pytest.raises(OptionError) as caught:
-        SimulationOptions(**kwargs)  # type: ignore[arg-type]
+        SimulationOptions(**kwargs)
     assert caught.value.option == option
 
 

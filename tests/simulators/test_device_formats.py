@@ -64,7 +64,8 @@ def test_a_simulated_town_in_formats_stores_the_native_readings(
     report = run_simulation(as_publisher(settings), SimulationOptions(
         count=READINGS * len(sensors), start_ms=START_MS, device_format=choice, seed=5))
     assert report.failed == 0
-    stored = {measurement: {} for measurement in ("energy", "transport", "air_quality")}
+    stored: dict[str, dict[str, list[dict[str, Any]]]] = {
+        measurement: {} for measurement in ("energy", "transport", "air_quality")}
 
     def all_there() -> bool:
         for measurement in stored:

@@ -63,7 +63,7 @@ def test_live_publishes_a_48_slot_forecast_per_half_hour() -> None:
     recorder = _Recorder()
     feed = GridFeedSimulator(PREFIX, 1, live=True)
     for ms in (DAY0 + 10, DAY0 + 60_000, DAY0 + SLOT_MS + 5):
-        feed.tick(ms, recorder)  # type: ignore[arg-type]
+        feed.tick(ms, recorder)  # type: ignore[arg-type]  # tick() names the MqttPublisher class
     assert [len(_slots(p)) for _, p, _ in recorder.sent] == [48, 48]
     assert _slots(recorder.sent[1][1])[0] == "2026-11-26T00:30Z"
     assert recorder.sent[0][0] == f"{PREFIX}/grid/carbon-intensity/north-west-england"
@@ -73,7 +73,7 @@ def test_backfill_covers_the_window_without_gaps() -> None:
     recorder = _Recorder()
     feed = GridFeedSimulator(PREFIX, 1, live=False)
     for ms in (DAY0 + 1, DAY0 + 1000, DAY0 + 3 * SLOT_MS + 1, DAY0 + 4 * SLOT_MS):
-        feed.tick(ms, recorder)  # type: ignore[arg-type]
+        feed.tick(ms, recorder)  # type: ignore[arg-type]  # tick() names the MqttPublisher class
     covered = [slot for _, payload, _ in recorder.sent for slot in _slots(payload)]
     assert covered == ["2026-11-26T00:00Z", "2026-11-26T00:30Z", "2026-11-26T01:00Z",
                        "2026-11-26T01:30Z", "2026-11-26T02:00Z"]

@@ -247,7 +247,7 @@ def auth_settings(broker: MosquittoServer, password: str | None, prefix: str) ->
     """The session broker's publisher account (write: ``test/#``), with its own password or
     another, publishing under ``prefix``."""
     account = broker.accounts[PUBLISHER]
-    return Settings(_env_file=None,  # type: ignore[call-arg]
+    return Settings(_env_file=None,
                     mqtt_url=f"mqtt://{account.username}:{password or account.password}"
                              f"@127.0.0.1:{broker.port}",
                     topic_prefix=prefix)

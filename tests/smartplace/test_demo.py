@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,12 @@ def test_python_dash_m_smartplace_runs_the_cli() -> None:
     assert "smartplace" in result.stdout
 
 
+def _port_closed(port: int) -> bool:
+    return not port_open(port)
+
+
 def _settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def test_demo_says_what_to_install_when_a_server_is_missing(
@@ -82,10 +87,12 @@ def test_demo_children_see_the_demo_settings() -> None:
     assert env["SMARTPLACE_INFLUX_URL"] == "http://h:1"
     assert env["SMARTPLACE_LOG_FORMAT"] == "text"
     assert "SMARTPLACE_INFLUX_USERNAME" not in env
-    parsed = Settings(_env_file=None, **{  # type: ignore[arg-type]
+    # Strings, as the environment gives them: Settings parses them.
+    from_env: dict[str, Any] = {
         key.removeprefix("SMARTPLACE_").lower(): value
         for key, value in env.items() if key.startswith("SMARTPLACE_")
-    })
+    }
+    parsed = Settings(_env_file=None, **from_env)
     assert [key.secret.get_secret_value() for key in parsed.api_key_list()] == ["a", "b"]
 
 
@@ -247,7 +254,7 @@ def test_demo_runs_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         assert demo.wait(timeout=40) == 0, output.read_text()
         assert _marked_pids(marker) == set()
         for name, port in ports.items():
-            eventually(lambda port=port: not port_open(port), timeout_s=5, message=name)
+            eventually(partial(_port_closed, port), timeout_s=5, message=name)
         assert not state_file.exists()
         assert "stopped." in output.read_text()
 

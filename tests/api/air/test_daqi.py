@@ -96,7 +96,7 @@ def test_unknown_pollutant_raises() -> None:
     with pytest.raises(ValueError, match="unknown pollutant"):
         index_for("co", 1.0)
     with pytest.raises(ValueError, match="unknown pollutant"):
-        pollutant_index("co", AT, {})
+        pollutant_index("co", AT, PollutantBuckets({}, {}))
 
 
 @pytest.mark.parametrize(("index", "band"), [

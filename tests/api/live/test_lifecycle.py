@@ -7,11 +7,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.live.alerts import Alert
@@ -49,18 +52,18 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def _eventually(check: object, timeout_s: float = 15.0) -> None:
+async def _eventually(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
     with anyio.fail_after(timeout_s):
-        while not check():  # type: ignore[operator]
+        while not check():
             await anyio.sleep(0.05)
 
 
-def _active(event_data: dict[str, object]) -> dict[str, dict[str, object]]:
-    return {alert["id"]: alert for alert in event_data["active"]}  # type: ignore[index,union-attr]
+def _active(event_data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {alert["id"]: alert for alert in event_data["active"]}
 
 
-async def _alerts(app: object) -> dict[str, object]:
-    events = await app.state.live_hub.tick()  # type: ignore[attr-defined]
+async def _alerts(app: FastAPI) -> dict[str, Any]:
+    events = await app.state.live_hub.tick()
     (alerts,) = [event.data for event in events if event.name == "alerts"]
     return dict(alerts)
 
@@ -89,7 +92,9 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
             since = datetime.fromisoformat(str(alert["since"]))
             last = (since - timedelta(minutes=3)).astimezone(LONDON)
             assert f"{last:%H:%M:%S}" in str(alert["message"])
-            assert last.tzname() in str(alert["message"])
+            zone = last.tzname()
+            assert zone is not None
+            assert zone in str(alert["message"])
             assert not re.search(r"\d{4}-\d{2}-\d{2}T", str(alert["message"]))
             await _eventually(lambda: receiver.events() == ["raised"])
             raised = receiver.bodies[0]
@@ -118,8 +123,8 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
             assert bad.status_code == 422
             alerts = await _alerts(app)
             alert = _active(alerts)[ALERT]
-            assert alert["acknowledged"]["by"] == "duty"  # type: ignore[index]
-            assert alert["silenced"]["until"] == until  # type: ignore[index]
+            assert alert["acknowledged"]["by"] == "duty"
+            assert alert["silenced"]["until"] == until
             assert alerts["attention"] == 0
             await _eventually(lambda: len(receiver.bodies) == 2)
             history = (await client.get("/api/v1/alerts/history", headers=VIEWER,
@@ -136,9 +141,9 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
         async with api_client(restarted) as client:
             alerts = await _alerts(restarted)
             alert = _active(alerts)[ALERT]
-            assert alert["acknowledged"]["by"] == "duty"  # type: ignore[index]
-            assert alert["acknowledged"]["note"] == "engineer on the way"  # type: ignore[index]
-            assert alert["silenced"]["until"] == until  # type: ignore[index]
+            assert alert["acknowledged"]["by"] == "duty"
+            assert alert["acknowledged"]["note"] == "engineer on the way"
+            assert alert["silenced"]["until"] == until
             await anyio.sleep(0.5)
             assert len(receiver.bodies) == sent_before_restart  # the same occurrence: no re-send
             ended = await client.post(f"/api/v1/alerts/{ALERT}/unsilence", headers=OPERATOR)
@@ -150,7 +155,7 @@ async def test_acknowledge_silence_history_and_notifications_survive_a_restart(
             restarted.state.flags.forget()
             alerts = await _alerts(restarted)
             assert ALERT not in _active(alerts)
-            (cleared,) = alerts["cleared"]  # type: ignore[misc]
+            (cleared,) = alerts["cleared"]
             assert cleared["id"] == ALERT
             await _eventually(lambda: receiver.events()[-1] == "cleared")
 

@@ -72,7 +72,7 @@ def _panel(status: str) -> dict[str, Any]:
 
 
 async def test_a_client_that_lost_a_change_gets_the_full_list() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     store = InfluxStore(settings)  # never asked: the events are made here
     hub = LiveHub(settings, load_registry(), load_factors(), store)
     client = Subscription()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -83,7 +83,7 @@ class StreamingTransport(httpx.AsyncBaseTransport):
             await disconnect.wait()
             return {"type": "http.disconnect"}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 head.update(status=message["status"], headers=message.get("headers", []))
                 started.set()
@@ -102,7 +102,7 @@ class StreamingTransport(httpx.AsyncBaseTransport):
                     "query_string": request.url.query, "server": ("testserver", 80),
                     "client": ("127.0.0.1", 1234),
                     "headers": [(k.lower(), v) for k, v in request.headers.raw],
-                }, receive, send)  # type: ignore[arg-type]
+                }, receive, send)
             finally:
                 started.set()
                 chunks.put_nowait(None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
@@ -206,9 +206,9 @@ async def test_a_reseed_finds_readings_written_with_old_timestamps(
         await store.aclose()
 
 
-async def _until(check: object, timeout_s: float = 10.0) -> None:
+async def _until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, "not within the timeout"
         await asyncio.sleep(0.02)
 

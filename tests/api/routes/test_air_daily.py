@@ -74,7 +74,7 @@ def db(influx: InfluxServer) -> Settings:
     name = f"test_daily_{time.time_ns()}"
     create_database(influx.url, name)
     write_readings(influx.url, name, _readings())
-    return Settings(_env_file=None, influx_url=influx.url,  # type: ignore[call-arg]
+    return Settings(_env_file=None, influx_url=influx.url,
                     influx_database=name, log_format="text", rollup_interval_s=0)
 
 

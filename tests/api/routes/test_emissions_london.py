@@ -160,7 +160,7 @@ async def test_csv(app_settings: Settings, params: dict[str, str],
                         "counts", "unattributed_counts", "factors",
                         # added at the end, so existing columns keep their place
                         "kgco2", "memo_kgco2e", "avoided_td_kgco2e"]
-    body = (await _get(app_settings, **query)).json()
+    body = (await _get(app_settings, headers=None, **query)).json()
     assert len(lines) == 1 + len(body["rows"]) == 7
     for line, row in zip(lines[1:], body["rows"], strict=True):
         assert line[:4] == [row["domain"], row["carrier"] or "", row["bucket_start"],
@@ -179,7 +179,7 @@ async def test_csv(app_settings: Settings, params: dict[str, str],
      {"source": "cache"}, {"format": "xml"}],
 )
 async def test_bad_parameters_are_422(app_settings: Settings, params: dict[str, str]) -> None:
-    response = await _get(app_settings, **params)
+    response = await _get(app_settings, headers=None, **params)
     assert response.status_code == 422
     assert response.json()["detail"]
 

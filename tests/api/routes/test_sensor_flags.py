@@ -7,6 +7,8 @@ operator retires a sensor: no completeness expects it, its past readings still c
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -61,10 +63,11 @@ def db(settings: Settings, influx: InfluxServer) -> Settings:
     # meter-a 1 kWh a minute for the hour; meter-b 2 kWh for the first 30 minutes only
     # (half of its expected readings); the simulator's sensor 100 kWh a minute. meter-b and
     # the simulator's sensor also reported once, 10 minutes ago: both silent now.
-    recent = [(Topic(Domain.ENERGY, "alpha", sensor),
-               EnergyReading(ts=now_ms() - 600_000, carrier=Carrier.ELECTRICITY,
-                             energy_kwh=1.0, interval_s=60), None)
-              for sensor in ("meter-b", SIMULATED.id)]
+    recent: list[tuple[Topic, Reading, float | None]] = [
+        (Topic(Domain.ENERGY, "alpha", sensor),
+         EnergyReading(ts=now_ms() - 600_000, carrier=Carrier.ELECTRICITY,
+                       energy_kwh=1.0, interval_s=60), None)
+        for sensor in ("meter-b", SIMULATED.id)]
     write_readings(influx.url, settings.influx_database,
                    _minutes("meter-a", 1.0) + _minutes("meter-b", 2.0)[:30]
                    + _minutes(SIMULATED.id, 100.0) + recent)
@@ -78,8 +81,8 @@ async def _silent(app: FastAPI) -> set[str]:
     return {alert["sensor"] for alert in alerts["active"] if alert["kind"] == "sensor_silent"}
 
 
-def _completeness(body: dict[str, object]) -> dict[str, dict[str, object]]:
-    return {entry["sensor"]: entry for entry in body["completeness"]["per_sensor"]}  # type: ignore[index]
+def _completeness(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["sensor"]: entry for entry in body["completeness"]["per_sensor"]}
 
 
 async def test_simulated_sensors_are_left_out_unless_asked_for(db: Settings) -> None:

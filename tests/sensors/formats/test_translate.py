@@ -35,7 +35,7 @@ def translate(name: str) -> Translation | None:
 
 def payloads(name: str) -> list[tuple[str, dict[str, Any], float | None]]:
     """(sensor, validated payload, register) of every candidate of a fixture."""
-    out = []
+    out: list[tuple[str, dict[str, Any], float | None]] = []
     for one in candidates(translate(name)):
         if one.register_kwh is None:
             out.append((one.device.sensor, to_payload(reading_of(one)), None))
