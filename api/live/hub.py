@@ -35,7 +35,7 @@ from api.live.carbon import CarbonPanel
 from api.live.lifecycle import AlertLedger
 from api.live.panels import BackgroundJob, Job, PanelBackoff, settle
 from api.live.sensors_feed import SensorsFeed
-from api.live.series import fetch_series
+from api.live.series_panel import SeriesPanel
 from api.live.sse import rfc3339_ms
 from api.live.state import (
     air_quality_sites,
@@ -88,6 +88,7 @@ class LiveHub:
         self._backoff = PanelBackoff(self.refresh_s)
         self._carbon = CarbonPanel(store, factors)
         self._carbon_job = BackgroundJob("carbon", self._backoff)
+        self._series = {window: SeriesPanel(store, window) for window in ("1h", "24h")}
         self._book = al.AlertBook()
         self.ledger = ledger if ledger is not None else AlertLedger(store)
         self.flags = flags if flags is not None else FlagCache(registry)
@@ -118,6 +119,7 @@ class LiveHub:
         if self._task is None:
             self._slow_due = 0.0  # a fresh start computes every panel at once
             self._backoff.forget()
+            self._series = {window: SeriesPanel(self._store, window) for window in ("1h", "24h")}
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-poller")
         return subscription
 
@@ -181,7 +183,7 @@ class LiveHub:
         flags, failures = await self._read_flags()
         slow = time.monotonic() >= self._slow_due
         jobs: dict[str, Job] = {
-            "now": fetch_now(store, now_ms), "series:1h": fetch_series(store, "1h", now_ms),
+            "now": fetch_now(store, now_ms), "series:1h": self._series["1h"].fetch(now_ms),
             "sensors": self._last_seen.get(), "pipeline": fetch_pipeline(store, now_ms),
             "seq_gaps": self._last_seen.seq_gaps(now_ms),
             "dead_letters": al.fetch_dead_letters(store, now_ms),
@@ -190,7 +192,7 @@ class LiveHub:
             jobs["alert_history"] = self.ledger.load(now_ms)
         # A failed slow panel is tried again on its back-off, not only every SLOW_EVERY_S.
         if slow or self._backoff.failing("series:24h"):
-            jobs["series:24h"] = fetch_series(store, "24h", now_ms)
+            jobs["series:24h"] = self._series["24h"].fetch(now_ms)
         with sensor_scope(flags.scope()):
             if slow or self._backoff.failing("carbon"):
                 self._carbon_job.start(self._carbon.fetch(now_ms))  # in this scope

@@ -97,15 +97,6 @@ async def fetch_buckets(store: InfluxStore, start_ms: int, end_ms: int, step_ms:
             "energy_kw": energy_rows, "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
 
 
-async def fetch_series(store: InfluxStore, window: Window, now_ms: int) -> dict[str, Any]:
-    """The stream's ``series`` payload (without ``at``) for the last hour or day.
-
-    Raises:
-        StoreError: InfluxDB could not answer.
-    """
-    return {"window": window, **await fetch_buckets(store, *series_bounds(window, now_ms))}
-
-
 async def fetch_range(store: InfluxStore, start_ms: int, end_ms: int) -> dict[str, Any]:
     """The same shape for any range (``window: "range"``), in whole steps covering it.
 
