@@ -23,7 +23,7 @@ RUN groupadd --system --gid 10001 smartplace \
     && install -d -o smartplace -g smartplace /var/lib/smartplace /var/lib/smartplace/spool
 
 COPY . /tmp/smartplace-src
-RUN pip install /tmp/smartplace-src && rm -rf /tmp/smartplace-src
+RUN pip install -c /tmp/smartplace-src/requirements.lock /tmp/smartplace-src && rm -rf /tmp/smartplace-src
 
 # The operations dashboard at / (plain files, no build step) and uPlot from the node stage.
 COPY dashboard/index.html dashboard/*.js dashboard/*.css dashboard/*.svg /opt/smartplace/dashboard/

@@ -30,7 +30,7 @@ NODERED_STAMP := $(NODERED)/node_modules/.smartplace-installed
 # The browser the dashboard tests and the latency benchmark drive (Debian's chromium).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv servers dashboard browser bench-peers demo test test-fast lint bench clean
+.PHONY: help venv lock servers dashboard browser bench-peers demo test test-fast lint bench clean
 
 help: ## List the targets
 	@echo "smartplace make targets:"
@@ -49,6 +49,7 @@ help: ## List the targets
 	@echo "                (PYTEST_ARGS='...' passes options)"
 	@echo "  make test-fast  the same without the tests marked slow (the quick loop)"
 	@echo "  make lint     venv, then ruff and mypy only"
+	@echo "  make lock     rewrite requirements.lock from the venv (after changing pyproject.toml)"
 	@echo "  make bench    venv + servers + dashboard + browser + bench-peers, then 'python -m bench'"
 	@echo "                (BENCH_ARGS='...' passes options)"
 	@echo "  make clean    remove .venv, .smartplace (demo data and logs) and caches"
@@ -56,7 +57,7 @@ help: ## List the targets
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
 		echo "error: '$(PYTHON)' not found; Python >= 3.11 is required" >&2; \
 		echo "  install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2; \
@@ -82,8 +83,11 @@ $(VENV_STAMP): pyproject.toml
 		fi; \
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $(VENV_STAMP)
+
+lock: venv ## Pin smartplace[dev] and its dependencies as installed
+	$(BIN)/python deploy/lock_python.py
 
 servers: ## Make sure mosquitto and influxd are installed
 	@missing=""; \

@@ -201,6 +201,8 @@ def _dockerfile_problems() -> list[str]:
         problems.append("the image runs as root")
     if not re.search(r'^ENTRYPOINT \["smartplace"\]\s*$', text, re.MULTILINE):
         problems.append("the image's entry point is not the smartplace command")
+    if not re.search(r"^RUN pip install -c \S*requirements\.lock ", text, re.MULTILINE):
+        problems.append("the image does not install with requirements.lock as constraints")
     ignored = set((ROOT / ".dockerignore").read_text().split())
     missing = {".venv", ".git", ".smartplace", ".env", ".mypy_cache", "**/__pycache__"} - ignored
     problems += [f".dockerignore lets {name} into the image" for name in sorted(missing)]
