@@ -162,10 +162,10 @@ async def read_activity(store: InfluxStore, window: TimeWindow, interval: Interv
     from rollups on InfluxDB 3, which limits the files one query may read
     (docs/storage.md).
 
-    ``group_by``: the keys the caller will group by (None: all). Rollups are then summed
-    by InfluxDB across the sensors (and sites) the keys do not name, per domain and
-    carrier (factors depend on the carrier or class and the bucket's year only), so that
-    activity read from rollups has ``site`` / ``sensor`` "" when not asked for.
+    ``group_by``: the keys the caller will group by (None: all). Rollups and raw readings
+    are then summed by InfluxDB across the sensors (and sites) the keys do not name, per
+    domain and carrier (factors depend on the carrier or class and the bucket's year only),
+    so that activity has ``site`` / ``sensor`` "" when not asked for.
 
     Raises:
         StoreError: InfluxDB could not answer.
@@ -176,7 +176,7 @@ async def read_activity(store: InfluxStore, window: TimeWindow, interval: Interv
         days = interval is None or interval.kind in ("day", "month")
         plan = await plan_read(store, window, source, days)
     if plan is None:
-        energy, transport = await fetch_activity(store, window, grain_s)
+        energy, transport = await fetch_activity(store, window, grain_s, group_by)
         return ActivityRead(energy, transport, None)
     spans: list[_Span] = []
     for lo, hi in plan.hourly_parts():
@@ -191,7 +191,7 @@ async def read_activity(store: InfluxStore, window: TimeWindow, interval: Interv
                                              if group_by is None or tag in group_by)])
     energy, transport = await _read_rollups(store, spans, tags)
     for part in plan.raw_parts(window):
-        more_energy, more_transport = await fetch_activity(store, part, grain_s)
+        more_energy, more_transport = await fetch_activity(store, part, grain_s, group_by)
         energy += more_energy
         transport += more_transport
     return ActivityRead(energy, transport, (plan.lo, plan.hi))

@@ -56,6 +56,10 @@ SLICE_MS = 30_000
 """Rows are read this much at a time: 5,000 readings per domain at 30,000 sensors
 reporting each minute, half of InfluxDB 1.x's default row limit (10,000)."""
 MIN_SLICE_MS = 1_000
+BULK_TIMEOUT_S = 120.0
+"""A bulk read runs beside the ticks (the panel is a background job): one that InfluxDB
+answers slowly while the other panels' first reads load it is waited for, not abandoned
+at the usual 30 s and sent again whole on the next attempt."""
 BULK_FROM_MS = 10 * 60_000
 """Spans at least this long are read in bulk (per-sensor sums): at 30,000 sensors a
 minute of rows costs about 1.1 s and a bulk read about 12-17 s, whatever its length."""
@@ -204,7 +208,8 @@ class RawTally:
         if cut - lo >= BULK_FROM_MS:
             self.bulk_reads += 1
             settled.add_activity(*await fetch_activity(
-                self._store, TimeWindow(lo * NS_PER_MS, cut * NS_PER_MS), None))
+                self._store, TimeWindow(lo * NS_PER_MS, cut * NS_PER_MS), None, (),
+                timeout_s=BULK_TIMEOUT_S))
             lo = cut
         slices = [(start, min(start + SLICE_MS, hi)) for start in range(lo, hi, SLICE_MS)]
         while slices:
