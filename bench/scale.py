@@ -165,7 +165,7 @@ def table(rows: Sequence[ScaleRow]) -> str:
                    f"{'; '.join(row.ingest.problems)} |")
     out += ["", "| sensors | /api/v1/sensors ms: first (seed) / p50 / p99 | answer KB | live: "
             "first `sensors` event s | live event KB: sensors full / changes / alerts (active) "
-            "| poll cycle ms: first (all panels) / later p50 | last-seen index ms: seed / "
+            "| poll cycle ms: first / later p50; screen whole s | last-seen index ms: seed / "
             "refresh | carbon panel ms: first / refresh (raw reads) | history written / "
             "rollups backfilled s | API RSS MB idle / max | notes |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -174,13 +174,16 @@ def table(rows: Sequence[ScaleRow]) -> str:
         later = api.tick_ms[1:]
         first = (f"{api.first_sensors_s:.2f}" if api.first_sensors_s is not None
                  else f"none within {scale_api.LIVE_MAX_S:.0f} s")
+        whole = (f"{api.whole_s:.1f}" if api.whole_s is not None
+                 else f"not within {scale_api.WHOLE_MAX_S:.0f}")
         out.append(
             f"| {row.sensors:,} | {api.first_list_ms:,.0f} / {scale_api.p(api.list_ms, 50)} / "
             f"{scale_api.p(api.list_ms, 99)} | {api.list_bytes / 1024:,.0f} | "
             f"{first} | {api.event_bytes.get('sensors', 0) / 1024:,.0f} / "
             f"{api.event_bytes.get('sensors_change', 0) / 1024:,.1f} / "
             f"{api.event_bytes.get('alerts', 0) / 1024:,.1f} ({sum(api.alert_kinds.values())}) | "
-            f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)} | "
+            f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)}; "
+            f"{whole} | "
             f"{' / '.join(f'{ms:,.0f}' for ms in api.last_seen_ms) or '-'} | "
             f"{' / '.join(f'{ms:,.0f}' for ms in api.carbon_ms) or '-'} "
             f"({api.carbon_reads}) | {api.history_s:,.0f} / {api.rollup_s:,.0f} | "

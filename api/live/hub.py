@@ -190,8 +190,9 @@ class LiveHub:
         }
         if not self.ledger.loaded:
             jobs["alert_history"] = self.ledger.load(now_ms)
-        # A failed slow panel is tried again on its back-off, not only every SLOW_EVERY_S.
-        if slow or self._backoff.failing("series:24h"):
+        # A failed slow panel is tried again on its back-off, not only every SLOW_EVERY_S;
+        # one still filling in (its first read, at 30,000 sensors) at every tick.
+        if slow or self._backoff.failing("series:24h") or self._series["24h"].partial:
             jobs["series:24h"] = self._series["24h"].fetch(now_ms)
         with sensor_scope(flags.scope()):
             if slow or self._backoff.failing("carbon"):

@@ -39,6 +39,9 @@ def test_a_small_drain_and_the_api_over_its_sensors(sensors: int, tmp_path: Path
     assert api.first_sensors_s > 0
     assert api.event_bytes["sensors"] > sensors * 50  # one entry per sensor at least
     assert len(api.tick_ms) == 2
+    # Every panel was sent whole (the carbon panel beside the ticks) within the run.
+    assert api.whole_s is not None
+    assert 0 < api.whole_s < 60
     assert len(api.last_seen_ms) == 2
     # The carbon panel over 30 minutes of history, with the rollups backfilled first.
     assert len(api.carbon_ms) == 2

@@ -30,10 +30,10 @@ Figures = dict[Key, tuple[float, float, int, int]]
 def _summed(energy: Sequence[EnergyActivity], transport: Sequence[TransportActivity],
             group_by: Sequence[str] | None) -> Figures:
     """Activity per key with the places ``group_by`` does not name blanked, summed."""
+    names = ("site", "sensor") if group_by is None else tuple(group_by)
+
     def place(site: str, sensor: str) -> tuple[str, str]:
-        keep = group_by is None
-        return (site if keep or "site" in group_by else "",
-                sensor if keep or "sensor" in group_by else "")
+        return (site if "site" in names else "", sensor if "sensor" in names else "")
 
     sums: defaultdict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])
     for one in energy:
@@ -68,7 +68,8 @@ async def test_grouped_read_is_the_per_sensor_read_summed(
     expected = _summed(*per_sensor, group_by)
     assert _summed(*grouped, group_by) == expected
     # Nothing left per place that was not asked for, and the exact path was exercised.
-    places = {(one.site, one.sensor) for one in [*grouped[0], *grouped[1]]}
+    places = {(one.site, one.sensor) for one in grouped[0]} | {
+        (other.site, other.sensor) for other in grouped[1]}
     assert all(("site" in group_by or not site) and ("sensor" in group_by or not sensor)
                for site, sensor in places)
     assert any(one.sensor == "t-uneven" and one.vehicle_km > 0 for one in per_sensor[1])
