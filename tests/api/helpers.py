@@ -12,7 +12,7 @@ response model: routes that render long answers without validation (``/emissions
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -25,9 +25,11 @@ from pydantic import BaseModel
 from starlette.routing import compile_path
 from starlette.types import Message, Receive, Scope, Send
 
+from api.influx import InfluxStore, QueryParam, Series
 from sensors.lineprotocol import reading_line
 from sensors.readings import Carrier, Reading
 from sensors.registry import Registry, Sensor, Site
+from sensors.settings import Settings
 from sensors.storage import quote_identifier
 from sensors.topics import Domain, Topic
 
@@ -153,3 +155,17 @@ def meters_registry(*sensor_ids: str) -> Registry:
     site = Site(id="alpha", name="Alpha", lat=53.4, lon=-2.16, kind="test")
     return Registry(network="test", sites=(site,),
                     sensors=tuple(meter(sensor_id) for sensor_id in sensor_ids))
+
+
+class RecordingStore(InfluxStore):
+    """The real store, recording each request's statements and parameters."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.requests: list[tuple[tuple[str, ...], dict[str, QueryParam]]] = []
+
+    async def query(self, statements: Sequence[str],
+                    params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
+                    timeout_s: float = 30.0) -> list[list[Series]]:
+        self.requests.append((tuple(statements), dict(params or {})))
+        return await super().query(statements, params, own=own, timeout_s=timeout_s)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 
 import pytest
 
-from api.influx import InfluxStore, QueryParam, Series
 from api.main import create_app
 from api.network import seq_gaps
 from api.network.last_seen import (
@@ -33,7 +32,13 @@ from sensors.readings import (
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import api_client, create_database, meters_registry, write_readings
+from tests.api.helpers import (
+    RecordingStore,
+    api_client,
+    create_database,
+    meters_registry,
+    write_readings,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -42,24 +47,15 @@ SEED_REQUESTS = len(last_seen_statements())
 SEQ_SEED_REQUESTS = seq_gaps.SEED_AGGREGATES
 
 
-class CountingStore(InfluxStore):
-    """The real store, recording the statements of each request."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self.requests: list[tuple[str, ...]] = []
-
-    async def query(self, statements: Sequence[str],
-                    params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
-                    timeout_s: float = 30.0) -> list[list[Series]]:
-        self.requests.append(tuple(statements))
-        return await super().query(statements, params, own=own, timeout_s=timeout_s)
+class CountingStore(RecordingStore):
+    """The real store, counting the requests of each kind."""
 
     def count(self, kind: str) -> int:
         """Requests of one look-back statement (``seed``) or recent reads (``recent``)."""
+        sent = [statements for statements, _ in self.requests]
         if kind == "recent":
-            return self.requests.count(tuple(recent_statements()))
-        return sum(1 for request in self.requests
+            return sent.count(tuple(recent_statements()))
+        return sum(1 for request in sent
                    if len(request) == 1 and request[0] in last_seen_statements())
 
 

@@ -5,11 +5,10 @@ refreshes that bring new, re-read and late readings."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
 
 import pytest
 
-from api.influx import InfluxStore, QueryParam, Series
+from api.influx import InfluxStore
 from api.network import seq_gaps
 from api.network.last_seen_index import OVERLAP_MS, LastSeenIndex
 from api.network.seq_gaps import (
@@ -23,7 +22,7 @@ from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, 
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import create_database, write_readings
+from tests.api.helpers import RecordingStore, create_database, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -109,20 +108,6 @@ def test_tracker_forgets_quiet_sensors_and_ignores_settled_late_readings() -> No
     assert not tracker._tracks  # nothing left to pair with inside the hour
 
 
-class CountingStore(InfluxStore):
-    """The real store, recording each request's statements and parameters."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self.requests: list[tuple[tuple[str, ...], dict[str, QueryParam]]] = []
-
-    async def query(self, statements: Sequence[str],
-                    params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
-                    timeout_s: float = 30.0) -> list[list[Series]]:
-        self.requests.append((tuple(statements), dict(params or {})))
-        return await super().query(statements, params, own=own, timeout_s=timeout_s)
-
-
 def _write_runs(settings: Settings, influx: InfluxServer) -> None:
     create_database(influx.url, settings.influx_database)
     runs = {
@@ -143,7 +128,7 @@ def _write_runs(settings: Settings, influx: InfluxServer) -> None:
 async def test_seed_reads_raw_only_sensors_whose_seqs_do_not_run_on(
         settings: Settings, influx: InfluxServer) -> None:
     _write_runs(settings, influx)
-    store = CountingStore(settings)
+    store = RecordingStore(settings)
     tracker = SeqTracker()
     try:
         await seed_tracker(store, tracker, NOW - 60 * MIN, NOW, NOW - OVERLAP_MS, 30.0)
@@ -169,7 +154,7 @@ async def test_seed_reads_every_reading_when_many_sensors_need_it(
         settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
     _write_runs(settings, influx)
     monkeypatch.setattr(seq_gaps, "SEED_NAMED_AT_MOST", 2)  # three need raw readings
-    store = CountingStore(settings)
+    store = RecordingStore(settings)
     tracker = SeqTracker()
     try:
         await seed_tracker(store, tracker, NOW - 60 * MIN, NOW, NOW - OVERLAP_MS, 30.0)
