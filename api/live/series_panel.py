@@ -26,7 +26,7 @@ from typing import Any
 
 from api.activity.scope import SensorScope, current_scope
 from api.errors import StoreError
-from api.influx import InfluxStore
+from api.influx import QUERY_TIMEOUT_S, InfluxStore
 from api.live.series import Window, fetch_buckets, series_bounds
 from api.live.sse import rfc3339_ms
 from api.network.last_seen_index import OVERLAP_MS
@@ -38,6 +38,10 @@ each minute took about 4.6 s (InfluxDB 1.6.7, 2 cores, 2026-12-02); the 24h wind
 buckets are 15 minutes, so 15 of them in one request (its former size) would have been
 70 s, beyond the 30 s time-out, at every attempt, while 300 sensors answer hours at once."""
 MAX_CHUNK_MS = 4 * 3_600_000
+GROW_UNDER_S, SHRINK_OVER_S = QUERY_TIMEOUT_S / 4, QUERY_TIMEOUT_S / 2
+"""A request's cost at 30,000 sensors is mostly per series, not per reading (15 minutes
+without readings took 1-2 s), so the size is steered by the query time-out, not by the
+refresh budget: grown while well inside it, halved before it is reached."""
 FETCH_BUDGET_S = 2.0
 """A refresh starts no request after this long (a network of 300 sensors reads its 24
 hours within it; at 30,000 sensors one request per refresh)."""
@@ -65,8 +69,8 @@ class SeriesPanel:
         """Whether the last payload had buckets not read yet (the poller asks again at once)."""
 
     async def _read(self, lo: int, hi: int, step: int, now_ms: int) -> None:
-        """Read [lo, hi) and size the next request by this one's time: doubled when it
-        took under a quarter of the budget, halved when over it or failed."""
+        """Read [lo, hi) and size the next request by this one's time: doubled under
+        :data:`GROW_UNDER_S`, halved over :data:`SHRINK_OVER_S` or when it failed."""
         self.reads += 1
         started = self._clock()
         try:
@@ -75,9 +79,9 @@ class SeriesPanel:
             self._chunk_ms = max(step, self._chunk_ms // 2)
             raise
         took = self._clock() - started
-        if took > self._budget_s:
+        if took > SHRINK_OVER_S:
             self._chunk_ms = max(step, self._chunk_ms // 2)
-        elif took < self._budget_s / 4:
+        elif took < GROW_UNDER_S:
             self._chunk_ms = min(MAX_CHUNK_MS, self._chunk_ms * 2)
         for index, t in enumerate(range(lo, hi, step)):
             self._buckets[t] = (now_ms, tuple(part[key][index] for key in _ROWS))
