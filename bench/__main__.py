@@ -13,6 +13,7 @@ from bench import (
     broker_persistence,
     dashboard_latency,
     drain,
+    format_decode,
     live_rate,
     scale,
 )
@@ -86,10 +87,17 @@ def _scale(args: argparse.Namespace) -> None:
     print(f"\nscale, {args.messages:,} messages per drain:\n{scale.table(rows)}\n")
 
 
+def _formats(args: argparse.Namespace) -> None:
+    repeats = max(args.repeat, 5)  # best of several: a micro-benchmark on a noisy machine
+    rows = format_decode.run(args.format_count, repeats)
+    print(f"\ndevice formats, decode only, {args.format_count:,} messages per kind, best of "
+          f"{repeats}:\n{format_decode.table(rows)}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
     parser.add_argument("--only", choices=("ingest", "broker", "api", "load", "dashboard",
-                                           "live", "scale", "all"),
+                                           "live", "scale", "formats", "all"),
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
@@ -128,6 +136,9 @@ def main() -> None:
                         "N: 'smartplace ingest --workers N')")
     parser.add_argument("--live-publishers", type=int, default=1,
                         help="publisher processes sharing each rate")
+    parser.add_argument("--format-count", type=int, default=5_000,
+                        help="formats: messages per kind and repeat of the decode-only "
+                        "micro-benchmark (bench/format_decode.py; best of --repeat, at least 5)")
     parser.add_argument("--scale-sensors", type=int, nargs="+", default=[300, 3000, 30000],
                         help="distinct sensor counts of the scale benchmark")
     args = parser.parse_args()
@@ -146,6 +157,8 @@ def main() -> None:
         _live(args)
     if args.only in ("scale", "all"):
         _scale(args)
+    if args.only in ("formats", "all"):
+        _formats(args)
 
 
 if __name__ == "__main__":

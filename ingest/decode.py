@@ -72,6 +72,7 @@ class MessageDecoder:
     def __init__(self, prefix: str, registry: Registry,
                  formats: FormatDecoder | None = None) -> None:
         self.prefix = prefix
+        self._native_head = f"{prefix}/"
         self.formats = formats
         self.link_km = {
             sensor.id: sensor.link_km for sensor in registry.sensors if sensor.link_km is not None
@@ -83,6 +84,15 @@ class MessageDecoder:
         Raises:
             StateStoreError: a cumulative device's register history cannot be written.
         """
+        if self.formats is not None and not topic.startswith(self._native_head):
+            # Outside the prefix a message can only be a format's: skip the native attempt
+            # and its refusal (an exception with its message formatted, and the format's
+            # whole decode inside its handler): 101 -> 89 us per TTN uplink in
+            # bench/format_decode.py. A topic no format claims goes on below, to be refused
+            # as before; SenML's <prefix>/senml/+ takes the usual way.
+            translated = self.formats.decode(topic, payload)
+            if translated is not None:
+                return translated
         try:
             parsed = parse_topic(self.prefix, topic)
             reading = validate_payload(parsed.domain, payload)

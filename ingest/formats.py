@@ -147,7 +147,7 @@ class FormatDecoder:
             energy_kwh, interval_s = increase(current, after)
             try:
                 successor = validate_object(Domain.ENERGY, {
-                    "ts": after.ts_ms, "carrier": device.carrier.value,
+                    "ts": after.ts_ms, "carrier": device.carrier,
                     "energy_kwh": energy_kwh, "interval_s": interval_s})
             except InvalidReadingError as exc:
                 log.warning("a late register reading leaves its successor's point as it was",

@@ -34,7 +34,7 @@ from sensors.formats.devices import (
 from sensors.formats.observation import NotReading, Observation, bad
 from sensors.formats.paths import MISSING, resolve
 from sensors.formats.units import accepted, conversion
-from sensors.readings import MAX_TS_MS
+from sensors.readings import MAX_TS_MS, VehicleClass
 from sensors.reasons import DeadLetterReason
 from sensors.timestamps import NS_PER_MS, parse_rfc3339_ns
 from sensors.topics import Domain
@@ -162,14 +162,16 @@ def map_observation(device: Device, observation: Observation) -> Candidate | Not
     if observation.seq is not None:
         payload["seq"] = observation.seq
     if device.carrier is not None:
-        payload["carrier"] = device.carrier.value
+        # The member, not its value: validate_object's Python-side validation is strict and
+        # takes only a Carrier (a string would send the reading the slow way, through JSON).
+        payload["carrier"] = device.carrier
     # Air-quality readings have no interval_s; a cumulative one's is its register's.
     if (device.interval_s is not None and not device.cumulative
             and device.domain is not Domain.AIR_QUALITY):
         payload["interval_s"] = device.interval_s
     required = _REQUIRED.get(device.domain, frozenset())
     register: float | None = None
-    counts: dict[str, Any] = {}
+    counts: dict[VehicleClass, Any] = {}
     mapped = unchanged = 0
     for one in device.field_maps:
         if one.target in (TS_FIELD, SEQ_FIELD):
@@ -188,7 +190,8 @@ def map_observation(device: Device, observation: Observation) -> Candidate | Not
         if one.cumulative:
             register = _register(one, value)
         elif one.target.startswith(COUNT_PREFIX):
-            counts[one.target.removeprefix(COUNT_PREFIX)] = value
+            # A VehicleClass key, as for carrier (the devices file admits only its classes).
+            counts[VehicleClass(one.target.removeprefix(COUNT_PREFIX))] = value
         else:
             payload[one.target] = value
     counted = bool(counts) or device.domain is not Domain.TRANSPORT

@@ -51,6 +51,12 @@ class Refusal:
 
 Translation = NotReading | list[Candidate | Refusal]
 
+#: Routed topics remembered (a device publishes on one topic, so after its first message
+#: routing is a dict lookup instead of matching every filter: 113 -> 101 us per TTN uplink
+#: in bench/format_decode.py). Bounded, as topics come from the broker: when full it
+#: is emptied and fills again, a cost paid only with more live topics than this.
+ROUTE_CACHE_SIZE = 20_000
+
 
 @dataclass(frozen=True, slots=True)
 class _Route:
@@ -102,6 +108,7 @@ class Translator:
         self._exact_json = {route.filter.text: route for route in routes
                             if route.device is not None and route.filter.exact}
         self._routes = [route for route in routes if route.filter.text not in self._exact_json]
+        self._routed: dict[str, tuple[_Route, tuple[str, ...]]] = {}
 
     @property
     def formats(self) -> set[Format]:
@@ -132,10 +139,17 @@ class Translator:
         exact = self._exact_json.get(topic)
         if exact is not None:
             return exact, ()
+        found = self._routed.get(topic)
+        if found is not None:
+            return found
         parts = topic.split("/")
         for route in self._routes:
             wild = route.filter.match_levels(parts)
             if wild is not None:
+                # Only routed topics: the others are bad input, never worth remembering.
+                if len(self._routed) >= ROUTE_CACHE_SIZE:
+                    self._routed.clear()
+                self._routed[topic] = route, wild
                 return route, wild
         return None
 

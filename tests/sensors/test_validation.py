@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
 from sensors.errors import InvalidReadingError
 from sensors.readings import (
+    MAX_PAYLOAD_BYTES,
     AirQualityReading,
     Carrier,
     EnergyReading,
@@ -18,7 +21,7 @@ from sensors.readings import (
 )
 from sensors.reasons import DeadLetterReason as R
 from sensors.topics import Domain
-from sensors.validation import validate_payload
+from sensors.validation import validate_object, validate_payload
 from tests.sensors.payloads import BAD
 
 E, T, A = Domain.ENERGY, Domain.TRANSPORT, Domain.AIR_QUALITY
@@ -92,3 +95,100 @@ def test_a_payload_field_named_domain_is_an_unknown_field(value: str) -> None:
     reading = validate_payload(E, payload)
     assert reading.domain is Domain.ENERGY
     assert reading.unknown_fields == ("domain",)
+
+
+# validate_object: a translated dict is validated by the model's Python side, and refused
+# exactly as its JSON would be (the way validate_object used to validate every dict).
+
+def _json_path(domain: Domain, data: dict[str, Any]) -> Reading | tuple[R, str]:
+    """What the dict -> JSON -> validate round trip gives (a reading, or reason and detail)."""
+    try:
+        return validate_payload(domain, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+    except InvalidReadingError as exc:
+        return exc.reason, exc.detail
+
+
+def _direct(domain: Domain, data: dict[str, Any]) -> Reading | tuple[R, str]:
+    try:
+        return validate_object(domain, data)
+    except InvalidReadingError as exc:
+        return exc.reason, exc.detail
+
+
+def _as_dicts() -> list[tuple[Domain, dict[str, Any]]]:
+    """Every table payload that is a JSON object orjson reads (not NaN, not too large)."""
+    found: list[tuple[Domain, dict[str, Any]]] = []
+    tables = [(d, p.encode()) for d, p in VALID] + [(d, p) for d, p, _ in BAD]
+    for domain, payload in tables:
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and len(payload) <= MAX_PAYLOAD_BYTES:
+            found.append((domain, data))
+    return found
+
+
+# Dicts as the translations build them (members for carrier and counts keys) and the bad
+# values only Python can hold or that a mapped value may be.
+_PYTHON_SIDE: list[tuple[Domain, dict[str, Any]]] = [
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": 1.5, "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": 2, "interval_s": 60, "seq": 0}),
+    (E, {"ts": TS, "carrier": "gas", "energy_kwh": 1.5, "interval_s": 60}),
+    (E, {"ts": TS, "carrier": "diesel", "energy_kwh": 1.5, "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": float("nan"), "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": float("inf"), "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": 1.0, "interval_s": 60,
+         "power_kw": float("-inf")}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": True, "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": "1.5", "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": 1.5, "interval_s": 60.0}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": 1.5, "interval_s": "60"}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": -0.5, "interval_s": 60}),
+    (E, {"ts": TS, "carrier": Carrier.GAS, "interval_s": 60}),
+    (E, {"ts": float(TS), "carrier": Carrier.GAS, "energy_kwh": 1.5, "interval_s": 60}),
+    (E, {"ts": "2026-11-26T10:00:00Z", "carrier": Carrier.GAS, "energy_kwh": 1.5,
+         "interval_s": 60, "seq": None}),
+    (T, {"ts": TS, "interval_s": 60, "counts": {VehicleClass.CAR: 3, VehicleClass.BUS: 0}}),
+    (T, {"ts": TS, "interval_s": 60, "counts": {"car": 3}}),
+    (T, {"ts": TS, "interval_s": 60, "counts": {VehicleClass.CAR: 3.0}}),
+    (T, {"ts": TS, "interval_s": 60, "counts": {VehicleClass.CAR: -1}}),
+    (T, {"ts": TS, "interval_s": 60, "counts": {"tank": 1}}),
+    (A, {"ts": TS, "seq": 4, "no2_ugm3": 41, "pm25_ugm3": 2.8, "battery_v": 3.6}),
+    (A, {"ts": TS, "no2_ugm3": float("nan")}),
+    (A, {"ts": TS, "no2_ugm3": 10_000.5}),
+    (A, {"ts": TS, "no2_ugm3": False}),
+    (A, {"ts": TS}),
+    (A, {"no2_ugm3": 3}),
+]
+
+
+@pytest.mark.parametrize(("domain", "data"), _as_dicts() + _PYTHON_SIDE)
+def test_validate_object_refuses_exactly_what_the_json_path_refuses(
+        domain: Domain, data: dict[str, Any]) -> None:
+    direct, via_json = _direct(domain, data), _json_path(domain, data)
+
+    assert direct == via_json  # the same reading, or the same reason and detail
+    if isinstance(direct, tuple):
+        assert direct[0] in set(R)
+    else:
+        assert direct.model_extra == via_json.model_extra  # type: ignore[union-attr]
+        assert type(direct) is type(via_json)
+
+
+def test_a_translated_dict_is_validated_without_the_json_round_trip(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_json(domain: Domain, payload: bytes) -> Reading:
+        raise AssertionError("validated through JSON")
+
+    monkeypatch.setattr("sensors.validation.validate_payload", no_json)
+    energy = validate_object(E, {"ts": TS, "carrier": Carrier.GAS, "energy_kwh": 2,
+                                 "interval_s": 60, "power_kw": 1.5})
+    transport = validate_object(T, {"ts": TS, "interval_s": 60,
+                                    "counts": {VehicleClass.CAR: 3}})
+
+    assert isinstance(energy, EnergyReading)
+    assert energy.energy_kwh == 2.0
+    assert isinstance(energy.energy_kwh, float)  # as JSON's 2 into a float field
+    assert isinstance(transport, TransportReading)
+    assert transport.counts == {VehicleClass.CAR: 3}

@@ -105,3 +105,19 @@ def test_a_device_topic_replaces_its_formats_default() -> None:
     found = routes.route("office/tele/plug/SENSOR")
     assert found is not None
     assert found[1] == ("plug",)
+
+
+def test_routed_topics_are_remembered_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sensors.formats.translator.ROUTE_CACHE_SIZE", 2)
+    routes = translator()
+    topics = [f"v3/app@ttn/devices/dev-{n}/up" for n in range(3)]
+
+    first = [routes.route(topic) for topic in topics]
+    again = [routes.route(topic) for topic in reversed(topics)]
+
+    assert [found[1] if found else None for found in first] == [
+        ("app@ttn", f"dev-{n}") for n in range(3)]
+    assert again == list(reversed(first))
+    assert len(routes._routed) <= 2
+    assert routes.route("v3/app@ttn/devices/dev-1/down") is None  # not routed: not kept
+    assert "v3/app@ttn/devices/dev-1/down" not in routes._routed
