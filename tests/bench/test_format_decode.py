@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bench import format_decode
+from bench.__main__ import main as bench_main
 
 
 def test_a_tiny_run_prints_the_three_rows(capsys: pytest.CaptureFixture[str],
@@ -34,3 +35,15 @@ def test_the_messages_are_split_by_kind_in_publishing_order() -> None:
     assert chunks["ttn-v3"] == [[messages[0]], [messages[3]]]
     assert chunks["native"] == [[messages[1]], []]
     assert chunks["shelly-gen2"] == [[messages[2]], []]
+
+
+def test_python_m_bench_only_formats_runs_it(capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.argv", ["bench", "--only", "formats", "--format-count", "10"])
+
+    bench_main()
+
+    out = capsys.readouterr().out
+    assert "decode only, 10 messages per kind, best of 5" in out
+    for kind in format_decode.KINDS:
+        assert f"| {kind} | " in out
