@@ -17,7 +17,7 @@ from typing import Literal
 from weakref import WeakKeyDictionary
 
 from api.activity.model import EnergyActivity, TransportActivity
-from api.activity.raw import fetch_activity
+from api.activity.raw import fetch_activity, places
 from api.activity.scope import sensor_filter
 from api.clock import (
     Interval,
@@ -187,8 +187,7 @@ async def read_activity(store: InfluxStore, window: TimeWindow, interval: Interv
         else:
             spans += [(DAILY, *span)
                       for span in _spans(plan.day_lo, plan.day_hi, interval)]
-    tags = ", ".join(["domain", "carrier", *(tag for tag in ("site", "sensor")
-                                             if group_by is None or tag in group_by)])
+    tags = ", ".join(["domain", "carrier", *places(group_by)])
     energy, transport = await _read_rollups(store, spans, tags)
     for part in plan.raw_parts(window):
         more_energy, more_transport = await fetch_activity(store, part, grain_s, group_by)
