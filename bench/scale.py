@@ -166,7 +166,7 @@ def table(rows: Sequence[ScaleRow]) -> str:
     out += ["", "| sensors | /api/v1/sensors ms: first (seed) / p50 / p99 | answer KB | live: "
             "first `sensors` event s | live event KB: sensors full / changes / alerts (active) "
             "| poll cycle ms: first / later p50; screen whole s | last-seen index ms: seed / "
-            "refresh | carbon panel ms: first / refresh (raw reads) | history written / "
+            "refresh; seq seed | carbon panel ms: first / refresh (raw reads) | history written / "
             "rollups backfilled s | API RSS MB idle / max | notes |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -184,7 +184,8 @@ def table(rows: Sequence[ScaleRow]) -> str:
             f"{api.event_bytes.get('alerts', 0) / 1024:,.1f} ({sum(api.alert_kinds.values())}) | "
             f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)}; "
             f"{whole} | "
-            f"{' / '.join(f'{ms:,.0f}' for ms in api.last_seen_ms) or '-'} | "
+            f"{' / '.join(f'{ms:,.0f}' for ms in api.last_seen_ms) or '-'}; "
+            f"{api.seq_seed_ms:,.0f} | "
             f"{' / '.join(f'{ms:,.0f}' for ms in api.carbon_ms) or '-'} "
             f"({api.carbon_reads}) | {api.history_s:,.0f} / {api.rollup_s:,.0f} | "
             f"{api.rss_idle / _MB:,.0f} / {api.rss_max / _MB:,.0f} | "

@@ -19,7 +19,8 @@ Then:
   ``sensors`` event, size of each panel's event, the ``sensors`` full list apart from its
   change events), and the process's RSS is sampled;
 - in this process, an app whose registry lists all N sensors (``create_app(registry=...)``)
-  times its last-seen index alone (the seed, then one refresh of recent readings: what
+  times its last-seen index alone (the seed, its seq seed, which the API runs beside
+  the ticks, then one refresh of recent readings: what
   both use), the live ``carbon`` panel alone (its first computation, then a refresh),
   then its live hub's ``tick()``: the first computes every panel (the slow ones
   included, or their first part: the series fill in over several ticks at 30,000
@@ -57,7 +58,7 @@ REQUESTS, WARMUPS = 20, 2
 LIVE_S = 8.0
 LIVE_MAX_S = 180.0  # a first tick slower than this is reported as not seen
 TICKS = 6
-WHOLE = ("now:", "series:1h", "series:24h", "sensors:", "carbon:")
+WHOLE = ("now:", "series:1h", "series:24h", "sensors:", "alerts:", "carbon:")
 WHOLE_MAX_S = 300.0  # a screen not whole by then is reported as not seen
 SILENT_EVERY = 100
 WRITE_BATCH = 5_000
@@ -80,6 +81,7 @@ class ApiScale:
     alert_kinds: dict[str, int] = field(default_factory=dict)  # active alerts, by kind
     tick_ms: list[float] = field(default_factory=list)  # in process, registered sensors
     last_seen_ms: list[float] = field(default_factory=list)  # index seed, then a refresh
+    seq_seed_ms: float = 0.0  # the seq seed, after the index seed (beside it in the API)
     carbon_ms: list[float] = field(default_factory=list)  # carbon panel: first, refresh
     carbon_reads: str = ""  # the panel's raw reads: bulk spans and row requests
     whole_s: float | None = None  # first tick's start to a screen with every panel whole
@@ -287,6 +289,10 @@ async def _ticks(settings: Settings, registry: Registry, result: ApiScale, ticks
             started = time.perf_counter()
             await index.get()
             result.last_seen_ms.append((time.perf_counter() - started) * 1000)
+            if not index.seq_ready:
+                started = time.perf_counter()
+                await index.seq_gaps(time.time_ns() // 1_000_000)
+                result.seq_seed_ms = (time.perf_counter() - started) * 1000
         await index.aclose()
         # The carbon panel alone: its first computation reads the raw hours in bulk, a
         # refresh only the readings since (here, the seconds since the first one).
@@ -316,7 +322,7 @@ async def _ticks(settings: Settings, registry: Registry, result: ApiScale, ticks
                 if event.name == "error":
                     _problem(result, f"tick: {', '.join(event.data['failed'])} failed "
                                      f"({event.data['message']})")
-                elif event.name in ("series", "carbon", "sensors", "now"):
+                elif event.name in ("series", "carbon", "sensors", "alerts", "now"):
                     key = f"{event.name}:{event.data.get('window', '')}"
                     shown[key] = not event.data.get("partial", False)
             if result.whole_s is None and len(shown) == len(WHOLE) and all(shown.values()):

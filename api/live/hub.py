@@ -14,7 +14,9 @@ Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` ever
 :data:`SLOW_EVERY_S`, ``carbon`` beside the ticks (sent by the tick during which it ends).
 A failing query never stops the poller: the tick sends an ``error`` event naming the
 panels it could not compute and the other panels as usual; a failed panel is tried again
-after a back-off (:mod:`api.live.panels`), named as failed meanwhile.
+after a back-off (:mod:`api.live.panels`), named as failed meanwhile. After a start the
+``alerts`` wait for the seq seed (:mod:`api.network.last_seen_index`), the other panels
+do not (:data:`SEQ_WAIT_S`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ from sensors.timestamps import now_ms as clock_ms
 logger = logging.getLogger(__name__)
 
 SLOW_EVERY_S = 30.0
+SEQ_WAIT_S = 2.0
+"""How long a tick waits for the seq seed once the sensors are read (a small network's
+takes milliseconds; at 30,000 sensors, seconds)."""
 PANELS = ("now", "series:1h", "series:24h", "sensors", "pipeline", "alerts", "carbon")
 """Snapshot keys, in the order a new client receives the cached ones."""
 
@@ -185,7 +190,9 @@ class LiveHub:
         jobs: dict[str, Job] = {
             "now": fetch_now(store, now_ms), "series:1h": self._series["1h"].fetch(now_ms),
             "sensors": self._last_seen.get(), "pipeline": fetch_pipeline(store, now_ms),
-            "seq_gaps": self._last_seen.seq_gaps(now_ms),
+            # None while the seq seed runs on (api/network/last_seen_index.py): the alerts
+            # wait for it, the other panels do not.
+            "seq_gaps": self._last_seen.seq_gaps(now_ms, wait_s=SEQ_WAIT_S),
             "dead_letters": al.fetch_dead_letters(store, now_ms),
         }
         if not self.ledger.loaded:
@@ -226,7 +233,8 @@ class LiveHub:
         if "pipeline" in results:
             events.append(Event("pipeline", {"at": at, **results["pipeline"]}))
         inputs = ("seq_gaps", "dead_letters")
-        if seen is not None and all(key in results for key in inputs) and self.ledger.loaded \
+        if seen is not None and all(results.get(key) is not None for key in inputs) \
+                and self.ledger.loaded \
                 and "flags" not in failures:
             # Only with every input: a failed query must not "clear" the alerts it feeds.
             found = [*al.silent_alerts(statuses, seen), *al.seq_gap_alerts(results["seq_gaps"])]

@@ -40,7 +40,7 @@ MIN_SLICE_MS = 1_000
 _MEASUREMENTS = ", ".join((Measurement.ENERGY, Measurement.TRANSPORT, Measurement.AIR_QUALITY))
 _SETTLED = "time >= $start AND time <= $settled"
 # The hour's seqs per sensor: consecutive when n - 1 == spread == last - first.
-_RUNS = (f"SELECT count({SEQ}) AS n, spread({SEQ}) AS spread, first({SEQ}) AS first, "  # noqa: S608
+SEED_RUNS = (f"SELECT count({SEQ}) AS n, spread({SEQ}) AS spread, first({SEQ}) AS first, "  # noqa: S608
          f"last({SEQ}) AS last FROM {_MEASUREMENTS} WHERE {_SETTLED} GROUP BY site, sensor")
 # A lone selector: its row's time is the reading's (with other aggregates it is $start).
 _LATEST = (f"SELECT last({SEQ}) AS seq FROM {_MEASUREMENTS} "  # noqa: S608
@@ -197,7 +197,7 @@ async def seed_tracker(store: InfluxStore, tracker: SeqTracker, start_ms: int, e
     """
     tracker.clear()
     bounds = {"start": start_ms * NS_PER_MS, "settled": settled_ms * NS_PER_MS}
-    runs, latest = await store.query([_RUNS, _LATEST], bounds, timeout_s=timeout_s)
+    runs, latest = await store.query([SEED_RUNS, _LATEST], bounds, timeout_s=timeout_s)
     clean: dict[_Key, tuple[int, int]] = {}
     irregular: set[_Key] = set()
     for one in runs:

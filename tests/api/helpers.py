@@ -11,6 +11,7 @@ response model: routes that render long answers without validation (``/emissions
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +26,9 @@ from pydantic import BaseModel
 from starlette.routing import compile_path
 from starlette.types import Message, Receive, Scope, Send
 
+from api.errors import StoreError
 from api.influx import InfluxStore, QueryParam, Series
+from api.network.seq_gaps import SEED_RUNS
 from sensors.lineprotocol import reading_line
 from sensors.readings import Carrier, Reading
 from sensors.registry import Registry, Sensor, Site
@@ -168,4 +171,26 @@ class RecordingStore(InfluxStore):
                     params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
                     timeout_s: float = 30.0) -> list[list[Series]]:
         self.requests.append((tuple(statements), dict(params or {})))
+        return await super().query(statements, params, own=own, timeout_s=timeout_s)
+
+
+class SeqSeedGate(RecordingStore):
+    """The real store; the seq seed's aggregate request waits for ``opened`` and, while
+    ``failures`` is above 0, fails instead (counting down)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.opened = asyncio.Event()
+        self.failures = 0
+        self.seq_seeds = 0
+
+    async def query(self, statements: Sequence[str],
+                    params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
+                    timeout_s: float = 30.0) -> list[list[Series]]:
+        if SEED_RUNS in statements:
+            self.seq_seeds += 1
+            await self.opened.wait()
+            if self.failures > 0:
+                self.failures -= 1
+                raise StoreError("InfluxDB took too long to answer")
         return await super().query(statements, params, own=own, timeout_s=timeout_s)

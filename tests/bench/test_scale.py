@@ -43,6 +43,7 @@ def test_a_small_drain_and_the_api_over_its_sensors(sensors: int, tmp_path: Path
     assert api.whole_s is not None
     assert 0 < api.whole_s < 60
     assert len(api.last_seen_ms) == 2
+    assert api.seq_seed_ms > 0  # after the index seed, which no longer waits for it
     # The carbon panel over 30 minutes of history, with the rollups backfilled first.
     assert len(api.carbon_ms) == 2
     assert api.history_s > 0

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
+from api.errors import StoreError
 from api.influx import InfluxStore
 from api.network import seq_gaps
-from api.network.last_seen_index import OVERLAP_MS, LastSeenIndex
+from api.network.last_seen_index import OVERLAP_MS, SEQ_SEED_RETRY_MS, LastSeenIndex
 from api.network.seq_gaps import (
     SEED_SLICE_MS,
     SEQ_WINDOW_MS,
@@ -22,7 +23,7 @@ from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, 
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import RecordingStore, create_database, write_readings
+from tests.api.helpers import RecordingStore, SeqSeedGate, create_database, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -167,4 +168,58 @@ async def test_seed_reads_every_reading_when_many_sensors_need_it(
         tracker.add([("alpha", "steady", NOW + 1_000, 5)], settled_ms=NOW, now_ms=NOW + 2_000)
         assert len(tracker.gaps(NOW + 2_000)) == 2  # 4 -> 5: none
     finally:
+        await store.aclose()
+
+
+async def test_the_index_answers_while_the_seq_seed_runs_and_hands_it_the_refreshes(
+        settings: Settings, influx: InfluxServer) -> None:
+    create_database(influx.url, settings.influx_database)
+    write_readings(influx.url, settings.influx_database, [
+        _meter("lossy", NOW - 20 * MIN, 1), _meter("lossy", NOW - 10 * MIN, 4),
+        _meter("steady", NOW - 20 * MIN, 7), _meter("steady", NOW - 10 * MIN, 8)])
+    store, clock = SeqSeedGate(settings), Clock(NOW)
+    try:
+        index = LastSeenIndex(store, refresh_s=5, reseed_s=3600, clock=clock)
+        assert set(await index.get()) == {"lossy", "steady"}  # not held up by the seq seed
+        assert not index.seq_ready
+        assert await index.seq_gaps(NOW, wait_s=0.05) is None
+        # A refresh while the seed waits: its jump (8 -> 12) must not be lost.
+        write_readings(influx.url, settings.influx_database, [_meter("steady", NOW + 1_000, 12)])
+        clock.at_ms = NOW + 5_000
+        assert (await index.get())["steady"].time_ms == NOW + 1_000
+        store.opened.set()
+        assert await index.seq_gaps(clock.at_ms, wait_s=10) == [
+            SeqGap("alpha", "lossy", 2, NOW - 10 * MIN),
+            SeqGap("alpha", "steady", 3, NOW + 1_000)]
+        assert index.seq_ready
+    finally:
+        await index.aclose()
+        await store.aclose()
+
+
+async def test_a_failed_seq_seed_is_named_and_tried_again_later(
+        settings: Settings, influx: InfluxServer) -> None:
+    create_database(influx.url, settings.influx_database)
+    write_readings(influx.url, settings.influx_database, [
+        _meter("lossy", NOW - 20 * MIN, 1), _meter("lossy", NOW - 10 * MIN, 4)])
+    store, clock = SeqSeedGate(settings), Clock(NOW)
+    store.opened.set()
+    store.failures = 1
+    try:
+        index = LastSeenIndex(store, refresh_s=5, reseed_s=3600, clock=clock)
+        assert "lossy" in await index.get()
+        with pytest.raises(StoreError, match="took too long"):
+            await index.seq_gaps(NOW)
+        assert index.seq_error == "InfluxDB took too long to answer"
+        clock.at_ms = NOW + SEQ_SEED_RETRY_MS - 1  # not yet: the error again, no new seed
+        with pytest.raises(StoreError, match="took too long"):
+            await index.seq_gaps(clock.at_ms)
+        assert store.seq_seeds == 1
+        clock.at_ms = NOW + SEQ_SEED_RETRY_MS
+        assert await index.seq_gaps(clock.at_ms) == [SeqGap("alpha", "lossy", 2, NOW - 10 * MIN)]
+        assert index.seq_ready
+        assert index.seq_error is None
+        assert store.seq_seeds == 2
+    finally:
+        await index.aclose()
         await store.aclose()
