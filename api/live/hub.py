@@ -11,7 +11,9 @@ event is the full list for a client's first (:mod:`api.live.sensors_feed`), chan
 
 Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` every refresh;
 ``series`` (24h), ``carbon`` and the DAQI (``worst_daqi``, ``daqi_high``) every
-:data:`SLOW_EVERY_S`, ``carbon`` beside the ticks (sent by the tick during which it ends).
+:data:`SLOW_EVERY_S`. ``carbon`` and both ``series`` run beside the ticks, one read of
+each at a time, sent by the tick during which it ends (a tick waits for a series up to
+:data:`SERIES_WAIT_S`), so a slow read holds back only its own panel.
 A failing query never stops the poller: the tick sends an ``error`` event naming the
 panels it could not compute and the other panels as usual; a failed panel is tried again
 after a back-off (:mod:`api.live.panels`), named as failed meanwhile. After a start the
@@ -37,6 +39,7 @@ from api.live.carbon import CarbonPanel
 from api.live.lifecycle import AlertLedger
 from api.live.panels import BackgroundJob, Job, PanelBackoff, settle
 from api.live.sensors_feed import SensorsFeed
+from api.live.series import Window
 from api.live.series_panel import SeriesPanel
 from api.live.sse import rfc3339_ms
 from api.live.state import (
@@ -60,9 +63,15 @@ from sensors.timestamps import now_ms as clock_ms
 logger = logging.getLogger(__name__)
 
 SLOW_EVERY_S = 30.0
+WINDOWS: tuple[Window, ...] = ("1h", "24h")
 SEQ_WAIT_S = 2.0
 """How long a tick waits for the seq seed once the sensors are read (a small network's
 takes milliseconds; at 30,000 sensors, seconds)."""
+SERIES_WAIT_S = 2.0
+"""How long a tick waits for a series read (beside the ticks, as the carbon panel): at
+30,000 sensors one request of a series' first read took 6 s alone and passed 30 s beside
+the other first reads, and held back every panel of the first tick (44 s to the first
+``sensors`` event)."""
 PANELS = ("now", "series:1h", "series:24h", "sensors", "pipeline", "alerts", "carbon")
 """Snapshot keys, in the order a new client receives the cached ones."""
 
@@ -93,7 +102,9 @@ class LiveHub:
         self._backoff = PanelBackoff(self.refresh_s)
         self._carbon = CarbonPanel(store, factors)
         self._carbon_job = BackgroundJob("carbon", self._backoff)
-        self._series = {window: SeriesPanel(store, window) for window in ("1h", "24h")}
+        self._series_jobs = {window: BackgroundJob(f"series:{window}", self._backoff)
+                             for window in WINDOWS}
+        self._series = {window: SeriesPanel(store, window) for window in WINDOWS}
         self._book = al.AlertBook()
         self.ledger = ledger if ledger is not None else AlertLedger(store)
         self.flags = flags if flags is not None else FlagCache(registry)
@@ -124,7 +135,7 @@ class LiveHub:
         if self._task is None:
             self._slow_due = 0.0  # a fresh start computes every panel at once
             self._backoff.forget()
-            self._series = {window: SeriesPanel(self._store, window) for window in ("1h", "24h")}
+            self._series = {window: SeriesPanel(self._store, window) for window in WINDOWS}
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-poller")
         return subscription
 
@@ -133,7 +144,8 @@ class LiveHub:
         self._subscribers.discard(subscription)
         if not self._subscribers and self._task is not None:
             self._latest.clear()  # stale by the time anyone reconnects
-            self._carbon_job.cancel()
+            for job in self._background():
+                job.cancel()
             self._task.cancel()
             self._stopping.add(self._task)
             self._task.add_done_callback(self._stopping.discard)
@@ -145,9 +157,8 @@ class LiveHub:
         for subscription in list(self._subscribers):
             subscription.offer(None)
         self._subscribers.clear()
-        carbon = self._carbon_job.cancel()
-        tasks = [*self._stopping, *([self._task] if self._task else []),
-                 *([carbon] if carbon else [])]
+        jobs = [task for job in self._background() if (task := job.cancel()) is not None]
+        tasks = [*self._stopping, *([self._task] if self._task else []), *jobs]
         self._task = None
         for task in tasks:
             task.cancel()
@@ -188,7 +199,7 @@ class LiveHub:
         flags, failures = await self._read_flags()
         slow = time.monotonic() >= self._slow_due
         jobs: dict[str, Job] = {
-            "now": fetch_now(store, now_ms), "series:1h": self._series["1h"].fetch(now_ms),
+            "now": fetch_now(store, now_ms),
             "sensors": self._last_seen.get(), "pipeline": fetch_pipeline(store, now_ms),
             # None while the seq seed runs on (api/network/last_seen_index.py): the alerts
             # wait for it, the other panels do not.
@@ -197,17 +208,21 @@ class LiveHub:
         }
         if not self.ledger.loaded:
             jobs["alert_history"] = self.ledger.load(now_ms)
-        # A failed slow panel is tried again on its back-off, not only every SLOW_EVERY_S;
-        # one still filling in (its first read, at 30,000 sensors) at every tick.
-        if slow or self._backoff.failing("series:24h") or self._series["24h"].partial:
-            jobs["series:24h"] = self._series["24h"].fetch(now_ms)
-        with sensor_scope(flags.scope()):
+        with sensor_scope(flags.scope()):  # the background jobs run in this scope too
+            self._series_jobs["1h"].start(self._series["1h"].fetch(now_ms))
+            # A failed slow panel is tried again on its back-off, not only every
+            # SLOW_EVERY_S; one still filling in (at 30,000 sensors) at every tick.
+            if slow or self._backoff.failing("series:24h") or self._series["24h"].partial:
+                self._series_jobs["24h"].start(self._series["24h"].fetch(now_ms))
             if slow or self._backoff.failing("carbon"):
-                self._carbon_job.start(self._carbon.fetch(now_ms))  # in this scope
+                self._carbon_job.start(self._carbon.fetch(now_ms))
             results, more_failures = await settle(jobs, self._failing, self._backoff)
         failures.update(more_failures)
-        await self._carbon_job.collect(self.refresh_s - (time.monotonic() - began),
-                                       self._failing, results, failures)
+        left = self.refresh_s - (time.monotonic() - began)
+        await asyncio.gather(
+            self._carbon_job.collect(left, self._failing, results, failures),
+            *(job.collect(max(left, SERIES_WAIT_S), self._failing, results, failures)
+              for job in self._series_jobs.values()))
         if "alert_history" in results:
             self._book.restore(results["alert_history"], now_ms)
         seen = results.get("sensors")
@@ -257,6 +272,9 @@ class LiveHub:
             events.append(Event("error", {"at": at, "message": "; ".join(messages),
                                           "failed": sorted(failures)}))
         return events
+
+    def _background(self) -> list[BackgroundJob]:
+        return [self._carbon_job, *self._series_jobs.values()]
 
     async def _read_flags(self) -> tuple[SensorFlags, dict[str, str]]:
         try:

@@ -174,23 +174,30 @@ class RecordingStore(InfluxStore):
         return await super().query(statements, params, own=own, timeout_s=timeout_s)
 
 
-class SeqSeedGate(RecordingStore):
-    """The real store; the seq seed's aggregate request waits for ``opened`` and, while
-    ``failures`` is above 0, fails instead (counting down)."""
+class GatedStore(RecordingStore):
+    """The real store; a request with a statement containing ``marker`` waits for
+    ``opened`` and, while ``failures`` is above 0, fails instead (counting down).
+    ``gated``: how many such requests were made."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, marker: str) -> None:
         super().__init__(settings)
+        self.marker = marker
         self.opened = asyncio.Event()
         self.failures = 0
-        self.seq_seeds = 0
+        self.gated = 0
 
     async def query(self, statements: Sequence[str],
                     params: Mapping[str, QueryParam] | None = None, *, own: bool = False,
                     timeout_s: float = 30.0) -> list[list[Series]]:
-        if SEED_RUNS in statements:
-            self.seq_seeds += 1
+        if any(self.marker in statement for statement in statements):
+            self.gated += 1
             await self.opened.wait()
             if self.failures > 0:
                 self.failures -= 1
                 raise StoreError("InfluxDB took too long to answer")
         return await super().query(statements, params, own=own, timeout_s=timeout_s)
+
+
+def seq_seed_gate(settings: Settings) -> GatedStore:
+    """A store whose seq seed (its aggregate request) waits for ``opened``."""
+    return GatedStore(settings, SEED_RUNS)

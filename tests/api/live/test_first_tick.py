@@ -1,6 +1,6 @@
-"""The live hub's first ticks while the seq seed is slow (at 30,000 sensors it takes
-seconds): the sensors and other panels come at once, the alerts once the seed has ended,
-with its seq gaps; over a real InfluxDB."""
+"""The live hub's ticks while a slow read runs (at 30,000 sensors the seq seed and a
+series' first read take seconds): the seq seed holds back only the alerts, a series read
+only its own panel; over a real InfluxDB."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sensors.readings import Carrier
 from sensors.registry import load_registry
 from sensors.settings import Settings
 from smartplace.servers import InfluxServer
-from tests.api.helpers import SeqSeedGate, create_database, write_readings
+from tests.api.helpers import GatedStore, create_database, seq_seed_gate, write_readings
 from tests.api.live.test_stream import _energy, _now_ms
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -28,7 +28,7 @@ async def test_alerts_wait_for_the_seq_seed_and_the_other_panels_do_not(
     write_readings(influx.url, settings.influx_database, [
         _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - 120_000, 1.0, seq=3),
         _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - 60_000, 1.0, seq=9)])
-    store = SeqSeedGate(settings)
+    store = seq_seed_gate(settings)
     index = LastSeenIndex(store, refresh_s=settings.last_seen_refresh_s, reseed_s=3600)
     hub = LiveHub(settings, load_registry(), load_factors(), store, last_seen=index)
     try:
@@ -46,4 +46,37 @@ async def test_alerts_wait_for_the_seq_seed_and_the_other_panels_do_not(
         await hub.aclose()
         await hub.ledger.aclose()  # its event writes (the app's lifespan does this)
         await index.aclose()
+        await store.aclose()
+
+
+async def test_a_slow_series_read_holds_back_only_its_panel(
+        settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_module, "SERIES_WAIT_S", 0.05)
+    create_database(influx.url, settings.influx_database)
+    now = _now_ms()
+    write_readings(influx.url, settings.influx_database, [
+        _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - 60_000, 1.5)])
+    store = GatedStore(settings, ", carrier fill(null)")  # the series' energy statement
+    hub = LiveHub(settings.model_copy(update={"live_refresh_s": 0.1}), load_registry(),
+                  load_factors(), store)
+    try:
+        first = [event for event in await hub.tick()]
+        names = {event.name for event in first}
+        assert {"now", "sensors", "pipeline", "alerts"} <= names
+        assert "series" not in names
+        assert "error" not in names  # still under way: no failure
+        second = {event.name for event in await hub.tick()}
+        assert "series" not in second
+        assert store.gated == 2  # one read per window, none started while one runs
+        store.opened.set()
+        windows = set()
+        for _ in range(50):
+            windows |= {event.data["window"] for event in await hub.tick()
+                        if event.name == "series"}
+            if windows == {"1h", "24h"}:
+                break
+        assert windows == {"1h", "24h"}
+    finally:
+        await hub.aclose()
+        await hub.ledger.aclose()
         await store.aclose()

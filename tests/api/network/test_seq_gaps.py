@@ -23,7 +23,7 @@ from sensors.readings import Carrier, EnergyReading, Reading, TransportReading, 
 from sensors.settings import Settings
 from sensors.topics import Domain, Topic
 from smartplace.servers import InfluxServer
-from tests.api.helpers import RecordingStore, SeqSeedGate, create_database, write_readings
+from tests.api.helpers import RecordingStore, create_database, seq_seed_gate, write_readings
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -177,7 +177,7 @@ async def test_the_index_answers_while_the_seq_seed_runs_and_hands_it_the_refres
     write_readings(influx.url, settings.influx_database, [
         _meter("lossy", NOW - 20 * MIN, 1), _meter("lossy", NOW - 10 * MIN, 4),
         _meter("steady", NOW - 20 * MIN, 7), _meter("steady", NOW - 10 * MIN, 8)])
-    store, clock = SeqSeedGate(settings), Clock(NOW)
+    store, clock = seq_seed_gate(settings), Clock(NOW)
     try:
         index = LastSeenIndex(store, refresh_s=5, reseed_s=3600, clock=clock)
         assert set(await index.get()) == {"lossy", "steady"}  # not held up by the seq seed
@@ -202,7 +202,7 @@ async def test_a_failed_seq_seed_is_named_and_tried_again_later(
     create_database(influx.url, settings.influx_database)
     write_readings(influx.url, settings.influx_database, [
         _meter("lossy", NOW - 20 * MIN, 1), _meter("lossy", NOW - 10 * MIN, 4)])
-    store, clock = SeqSeedGate(settings), Clock(NOW)
+    store, clock = seq_seed_gate(settings), Clock(NOW)
     store.opened.set()
     store.failures = 1
     try:
@@ -214,12 +214,12 @@ async def test_a_failed_seq_seed_is_named_and_tried_again_later(
         clock.at_ms = NOW + SEQ_SEED_RETRY_MS - 1  # not yet: the error again, no new seed
         with pytest.raises(StoreError, match="took too long"):
             await index.seq_gaps(clock.at_ms)
-        assert store.seq_seeds == 1
+        assert store.gated == 1
         clock.at_ms = NOW + SEQ_SEED_RETRY_MS
         assert await index.seq_gaps(clock.at_ms) == [SeqGap("alpha", "lossy", 2, NOW - 10 * MIN)]
         assert index.seq_ready
         assert index.seq_error is None
-        assert store.seq_seeds == 2
+        assert store.gated == 2
     finally:
         await index.aclose()
         await store.aclose()
