@@ -20,14 +20,19 @@ from tests.api.live.test_stream import _energy, _now_ms
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
-async def test_alerts_wait_for_the_seq_seed_and_the_other_panels_do_not(
-        settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hub_module, "SEQ_WAIT_S", 0.05)
+def _main_meter(settings: Settings, influx: InfluxServer, *at: tuple[int, int]) -> None:
+    """A database with readings of the main electricity meter, at (age ms, seq) each."""
     create_database(influx.url, settings.influx_database)
     now = _now_ms()
     write_readings(influx.url, settings.influx_database, [
-        _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - 120_000, 1.0, seq=3),
-        _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - 60_000, 1.0, seq=9)])
+        _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - age_ms, 1.0, seq=seq)
+        for age_ms, seq in at])
+
+
+async def test_alerts_wait_for_the_seq_seed_and_the_other_panels_do_not(
+        settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_module, "SEQ_WAIT_S", 0.05)
+    _main_meter(settings, influx, (120_000, 3), (60_000, 9))  # 5 lost between
     store = seq_seed_gate(settings)
     index = LastSeenIndex(store, refresh_s=settings.last_seen_refresh_s, reseed_s=3600)
     hub = LiveHub(settings, load_registry(), load_factors(), store, last_seen=index)
@@ -37,7 +42,7 @@ async def test_alerts_wait_for_the_seq_seed_and_the_other_panels_do_not(
         assert "alerts" not in first
         assert "error" not in first  # a seed still running is no failure
         store.opened.set()
-        await index.seq_gaps(now)  # the seed ends
+        await index.seq_gaps(_now_ms())  # the seed ends
         later = {event.name: event.data for event in await hub.tick()}
         gaps = [alert for alert in later["alerts"]["active"] if alert["kind"] == "seq_gap"]
         assert [(alert["sensor"], alert["severity"]) for alert in gaps] == [
@@ -52,10 +57,7 @@ async def test_alerts_wait_for_the_seq_seed_and_the_other_panels_do_not(
 async def test_a_slow_series_read_holds_back_only_its_panel(
         settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hub_module, "SERIES_WAIT_S", 0.05)
-    create_database(influx.url, settings.influx_database)
-    now = _now_ms()
-    write_readings(influx.url, settings.influx_database, [
-        _energy("mw-elec-main", "merseyway", Carrier.ELECTRICITY, now - 60_000, 1.5)])
+    _main_meter(settings, influx, (60_000, 1))
     store = GatedStore(settings, ", carrier fill(null)")  # the series' energy statement
     hub = LiveHub(settings.model_copy(update={"live_refresh_s": 0.1}), load_registry(),
                   load_factors(), store)
