@@ -11,9 +11,10 @@ event is the full list for a client's first (:mod:`api.live.sensors_feed`), chan
 
 Cadence: ``now``, ``series`` (1h), ``sensors``, ``pipeline`` and ``alerts`` every refresh;
 ``series`` (24h), ``carbon`` and the DAQI (``worst_daqi``, ``daqi_high``) every
-:data:`SLOW_EVERY_S`. ``carbon`` and both ``series`` run beside the ticks, one read of
-each at a time, sent by the tick during which it ends (a tick waits for a series up to
-:data:`SERIES_WAIT_S`), so a slow read holds back only its own panel.
+:data:`SLOW_EVERY_S`. ``carbon``, both ``series`` and the DAQI run beside the ticks, one
+read of each at a time, sent by the tick during which it ends (a tick waits for a series
+or the DAQI until :data:`SERIES_WAIT_S` after its start), so a slow read holds back only
+its own panel (and the alerts wait for the first DAQI read).
 A failing query never stops the poller: the tick sends an ``error`` event naming the
 panels it could not compute and the other panels as usual; a failed panel is tried again
 after a back-off (:mod:`api.live.panels`), named as failed meanwhile. After a start the
@@ -68,10 +69,10 @@ SEQ_WAIT_S = 2.0
 """How long a tick waits for the seq seed once the sensors are read (a small network's
 takes milliseconds; at 30,000 sensors, seconds)."""
 SERIES_WAIT_S = 2.0
-"""How long a tick waits for a series read (beside the ticks, as the carbon panel): at
-30,000 sensors one request of a series' first read took 6 s alone and passed 30 s beside
-the other first reads, and held back every panel of the first tick (44 s to the first
-``sensors`` event)."""
+"""How long after its start a tick waits for a series or DAQI read (beside the ticks, as the carbon
+panel): at 30,000 sensors one request of a series' first read took 6 s alone and passed
+30 s beside the other first reads, the DAQI 4-6 s after every other panel, and both held
+back every panel of the first tick (44 s to the first ``sensors`` event)."""
 PANELS = ("now", "series:1h", "series:24h", "sensors", "pipeline", "alerts", "carbon")
 """Snapshot keys, in the order a new client receives the cached ones."""
 
@@ -104,6 +105,7 @@ class LiveHub:
         self._carbon_job = BackgroundJob("carbon", self._backoff)
         self._series_jobs = {window: BackgroundJob(f"series:{window}", self._backoff)
                              for window in WINDOWS}
+        self._daqi_job = BackgroundJob("daqi", self._backoff)
         self._series = {window: SeriesPanel(store, window) for window in WINDOWS}
         self._book = al.AlertBook()
         self.ledger = ledger if ledger is not None else AlertLedger(store)
@@ -111,6 +113,7 @@ class LiveHub:
         self._alerts: dict[str, Any] | None = None  # the last alerts payload, undecorated
         self._daqi: list[SiteIndex] = []
         self._daqi_alerts: list[al.Alert] = []
+        self._daqi_read = False  # since the poller started: alerts wait for it
 
     def hello(self, now_ms: int) -> dict[str, Any]:
         """The first event of every connection: settings, sites and registered sensors."""
@@ -135,6 +138,7 @@ class LiveHub:
         if self._task is None:
             self._slow_due = 0.0  # a fresh start computes every panel at once
             self._backoff.forget()
+            self._daqi_read = False
             self._series = {window: SeriesPanel(self._store, window) for window in WINDOWS}
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-poller")
         return subscription
@@ -218,18 +222,20 @@ class LiveHub:
                 self._carbon_job.start(self._carbon.fetch(now_ms))
             results, more_failures = await settle(jobs, self._failing, self._backoff)
         failures.update(more_failures)
-        left = self.refresh_s - (time.monotonic() - began)
-        await asyncio.gather(
-            self._carbon_job.collect(left, self._failing, results, failures),
-            *(job.collect(max(left, SERIES_WAIT_S), self._failing, results, failures)
-              for job in self._series_jobs.values()))
-        if "alert_history" in results:
-            self._book.restore(results["alert_history"], now_ms)
         seen = results.get("sensors")
         if slow or self._backoff.failing("daqi"):
+            # Its sites include those of sensors found in the data: after the sensors.
             sites = air_quality_sites(self._registry, seen or {})
-            failures.update((await settle({"daqi": self._fetch_daqi(store, sites, now_ms)},
-                                          self._failing, self._backoff))[1])
+            self._daqi_job.start(self._fetch_daqi(store, sites, now_ms))
+        spent = time.monotonic() - began
+        await asyncio.gather(
+            self._carbon_job.collect(self.refresh_s - spent, self._failing, results, failures),
+            # Up to SERIES_WAIT_S after the tick began (when the series reads started).
+            *(job.collect(max(self.refresh_s, SERIES_WAIT_S) - spent, self._failing, results,
+                          failures)
+              for job in (*self._series_jobs.values(), self._daqi_job)))
+        if "alert_history" in results:
+            self._book.restore(results["alert_history"], now_ms)
         if slow:
             self._slow_due = time.monotonic() + SLOW_EVERY_S
 
@@ -248,8 +254,10 @@ class LiveHub:
         if "pipeline" in results:
             events.append(Event("pipeline", {"at": at, **results["pipeline"]}))
         inputs = ("seq_gaps", "dead_letters")
+        # The DAQI's alerts once read (or failing: then the last ones known, as before).
+        daqi_known = self._daqi_read or "daqi" in failures
         if seen is not None and all(results.get(key) is not None for key in inputs) \
-                and self.ledger.loaded \
+                and self.ledger.loaded and daqi_known \
                 and "flags" not in failures:
             # Only with every input: a failed query must not "clear" the alerts it feeds.
             found = [*al.silent_alerts(statuses, seen), *al.seq_gap_alerts(results["seq_gaps"])]
@@ -274,7 +282,7 @@ class LiveHub:
         return events
 
     def _background(self) -> list[BackgroundJob]:
-        return [self._carbon_job, *self._series_jobs.values()]
+        return [self._carbon_job, *self._series_jobs.values(), self._daqi_job]
 
     async def _read_flags(self) -> tuple[SensorFlags, dict[str, str]]:
         try:
@@ -324,4 +332,5 @@ class LiveHub:
             if alert is not None:
                 found.append(alert)
         self._daqi, self._daqi_alerts = indices, found
+        self._daqi_read = True
 

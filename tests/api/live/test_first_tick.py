@@ -82,3 +82,30 @@ async def test_a_slow_series_read_holds_back_only_its_panel(
         await hub.aclose()
         await hub.ledger.aclose()
         await store.aclose()
+
+
+async def test_alerts_wait_for_the_first_daqi_read(
+        settings: Settings, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Computed without the DAQI, the alerts would clear a daqi_high alert that the history
+    # holds and raise it again once the index is read.
+    monkeypatch.setattr(hub_module, "SERIES_WAIT_S", 0.05)
+    _main_meter(settings, influx, (60_000, 1))
+    store = GatedStore(settings, "AS m_")  # the DAQI's per-bucket means
+    hub = LiveHub(settings.model_copy(update={"live_refresh_s": 0.1}), load_registry(),
+                  load_factors(), store)
+    try:
+        for _ in range(2):
+            names = {event.name for event in await hub.tick()}
+            assert {"now", "sensors", "pipeline"} <= names
+            assert not names & {"alerts", "error"}
+        store.opened.set()
+        for _ in range(50):
+            if "alerts" in {event.name for event in await hub.tick()}:
+                break
+        else:
+            pytest.fail("no alerts after the DAQI was read")
+        assert store.gated == 1  # one DAQI read while it ran
+    finally:
+        await hub.aclose()
+        await hub.ledger.aclose()
+        await store.aclose()
