@@ -31,12 +31,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.activity.scope import sensor_scope
-from api.air.daqi import SiteIndex
-from api.air.queries import fetch_sites_daqi
 from api.errors import StoreError
 from api.influx import InfluxStore
 from api.live import alerts as al
 from api.live.carbon import CarbonPanel
+from api.live.daqi_panel import DaqiPanel
 from api.live.lifecycle import AlertLedger
 from api.live.panels import BackgroundJob, Job, PanelBackoff, settle
 from api.live.sensors_feed import SensorsFeed
@@ -111,9 +110,7 @@ class LiveHub:
         self.ledger = ledger if ledger is not None else AlertLedger(store)
         self.flags = flags if flags is not None else FlagCache(registry)
         self._alerts: dict[str, Any] | None = None  # the last alerts payload, undecorated
-        self._daqi: list[SiteIndex] = []
-        self._daqi_alerts: list[al.Alert] = []
-        self._daqi_read = False  # since the poller started: alerts wait for it
+        self._daqi = DaqiPanel(store, registry)
 
     def hello(self, now_ms: int) -> dict[str, Any]:
         """The first event of every connection: settings, sites and registered sensors."""
@@ -138,7 +135,7 @@ class LiveHub:
         if self._task is None:
             self._slow_due = 0.0  # a fresh start computes every panel at once
             self._backoff.forget()
-            self._daqi_read = False
+            self._daqi.restart()
             self._series = {window: SeriesPanel(self._store, window) for window in WINDOWS}
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-poller")
         return subscription
@@ -226,7 +223,7 @@ class LiveHub:
         if slow or self._backoff.failing("daqi"):
             # Its sites include those of sensors found in the data: after the sensors.
             sites = air_quality_sites(self._registry, seen or {})
-            self._daqi_job.start(self._fetch_daqi(store, sites, now_ms))
+            self._daqi_job.start(self._daqi.fetch(sites, now_ms, self._book.since))
         spent = time.monotonic() - began
         await asyncio.gather(
             self._carbon_job.collect(self.refresh_s - spent, self._failing, results, failures),
@@ -242,7 +239,7 @@ class LiveHub:
         events = []
         if "now" in results:
             events.append(Event("now", {"at": at, **results["now"],
-                                        "worst_daqi": worst_daqi(self._daqi)}))
+                                        "worst_daqi": worst_daqi(self._daqi.indices)}))
         for key in ("series:1h", "series:24h"):
             if key in results:
                 events.append(Event("series", {"at": at, **results[key]}))
@@ -255,7 +252,7 @@ class LiveHub:
             events.append(Event("pipeline", {"at": at, **results["pipeline"]}))
         inputs = ("seq_gaps", "dead_letters")
         # The DAQI's alerts once read (or failing: then the last ones known, as before).
-        daqi_known = self._daqi_read or "daqi" in failures
+        daqi_known = self._daqi.read or "daqi" in failures
         if seen is not None and all(results.get(key) is not None for key in inputs) \
                 and self.ledger.loaded and daqi_known \
                 and "flags" not in failures:
@@ -267,7 +264,7 @@ class LiveHub:
                 dropping = al.dropping_alert(results["pipeline"],
                                              self._book.since("ingest_dropping") or now_ms)
                 found += [dropping] if dropping else []
-            found += self._daqi_alerts
+            found += self._daqi.alerts
             found = [alert for alert in found if not (alert.sensor and flags.quiet(alert.sensor))]
             self._alerts = self._book.update(found, now_ms)
             self.ledger.observe(self._book.raised, self._book.ended, now_ms)
@@ -316,21 +313,3 @@ class LiveHub:
             else:
                 logger.info("live panels recovered")
             self._failing = dict(failures)
-
-    async def _fetch_daqi(self, store: InfluxStore, sites: list[str], now_ms: int) -> None:
-        """Refresh the cached DAQI and its alerts; ``since`` is derived once per alert."""
-        indices = await fetch_sites_daqi(store, sites, now_ms, self._registry)
-        found = []
-        for index in indices:
-            alert_id = f"daqi_high:{index.site}"
-            if al.daqi_severity(index.overall_index) is None:
-                continue
-            since = self._book.since(alert_id)
-            if since is None:
-                since = await al.daqi_since(store, index.site, now_ms, self._registry)
-            alert = al.daqi_alert(index, since)
-            if alert is not None:
-                found.append(alert)
-        self._daqi, self._daqi_alerts = indices, found
-        self._daqi_read = True
-
