@@ -165,9 +165,9 @@ def table(rows: Sequence[ScaleRow]) -> str:
                    f"{'; '.join(row.ingest.problems)} |")
     out += ["", "| sensors | /api/v1/sensors ms: first (seed) / p50 / p99 | answer KB | live: "
             "first `sensors` event s | live event KB: sensors full / changes / alerts (active) "
-            "| poll cycle ms: first / later p50; screen whole s | last-seen index ms: seed / "
-            "refresh; seq seed | carbon panel ms: first / refresh (raw reads) | history written / "
-            "rollups backfilled s | API RSS MB idle / max | notes |",
+            "| poll cycle ms: first / later p50; screen whole s; then p50 | last-seen index "
+            "ms: seed / refresh; seq seed | carbon panel ms: first / refresh (raw reads) | "
+            "history written / rollups backfilled s | API RSS MB idle / max | notes |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         api = row.api
@@ -183,7 +183,7 @@ def table(rows: Sequence[ScaleRow]) -> str:
             f"{api.event_bytes.get('sensors_change', 0) / 1024:,.1f} / "
             f"{api.event_bytes.get('alerts', 0) / 1024:,.1f} ({sum(api.alert_kinds.values())}) | "
             f"{api.tick_ms[0] if api.tick_ms else 0:,.0f} / {scale_api.p(later, 50)}; "
-            f"{whole} | "
+            f"{whole}; {scale_api.p(api.steady_ms, 50)} | "
             f"{' / '.join(f'{ms:,.0f}' for ms in api.last_seen_ms) or '-'}; "
             f"{api.seq_seed_ms:,.0f} | "
             f"{' / '.join(f'{ms:,.0f}' for ms in api.carbon_ms) or '-'} "

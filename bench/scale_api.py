@@ -26,7 +26,8 @@ Then:
   included, or their first part: the series fill in over several ticks at 30,000
   sensors, the carbon panel runs beside the ticks), the following ones the per-refresh
   panels only. That is one poll cycle, measured directly; ticks go on (paced as the
-  poller paces them) until every panel has been sent whole: the time to a whole screen.
+  poller paces them) until every panel has been sent whole: the time to a whole screen;
+  then :data:`STEADY_TICKS` more, the steady cycle.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ REQUESTS, WARMUPS = 20, 2
 LIVE_S = 8.0
 LIVE_MAX_S = 180.0  # a first tick slower than this is reported as not seen
 TICKS = 6
+STEADY_TICKS = 5  # once the screen is whole: the cycle a wall screen then lives with
 WHOLE = ("now:", "series:1h", "series:24h", "sensors:", "alerts:", "carbon:")
 WHOLE_MAX_S = 300.0  # a screen not whole by then is reported as not seen
 SILENT_EVERY = 100
@@ -80,6 +82,7 @@ class ApiScale:
     rss_max: int = 0
     alert_kinds: dict[str, int] = field(default_factory=dict)  # active alerts, by kind
     tick_ms: list[float] = field(default_factory=list)  # in process, registered sensors
+    steady_ms: list[float] = field(default_factory=list)  # ticks after the screen is whole
     last_seen_ms: list[float] = field(default_factory=list)  # index seed, then a refresh
     seq_seed_ms: float = 0.0  # the seq seed, after the index seed (beside it in the API)
     carbon_ms: list[float] = field(default_factory=list)  # carbon panel: first, refresh
@@ -329,6 +332,11 @@ async def _ticks(settings: Settings, registry: Registry, result: ApiScale, ticks
                 result.whole_s = time.perf_counter() - began
             if tick >= ticks and result.whole_s is None:
                 await asyncio.sleep(hub.refresh_s)  # as the poller paces its ticks
+        while result.whole_s is not None and len(result.steady_ms) < STEADY_TICKS:
+            await asyncio.sleep(hub.refresh_s)
+            started = time.perf_counter()
+            await hub.tick()
+            result.steady_ms.append((time.perf_counter() - started) * 1000)
 
 
 def measure(influx_url: str, database: str, sensors: int, workdir: Path, *,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import scale
+from bench import scale, scale_api
 from sensors.registry import load_registry
 from tests.conftest import _require
 
@@ -42,6 +42,7 @@ def test_a_small_drain_and_the_api_over_its_sensors(sensors: int, tmp_path: Path
     # Every panel was sent whole (the carbon panel beside the ticks) within the run.
     assert api.whole_s is not None
     assert 0 < api.whole_s < 60
+    assert len(api.steady_ms) == scale_api.STEADY_TICKS
     assert len(api.last_seen_ms) == 2
     assert api.seq_seed_ms > 0  # after the index seed, which no longer waits for it
     # The carbon panel over 30 minutes of history, with the rollups backfilled first.
