@@ -38,6 +38,12 @@ STEPS_S = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86_400)
 """Steps a range may get, shortest first."""
 MAX_BUCKETS = 400
 MAX_RANGE_S = 92 * 86_400
+RANGE_CHUNK_MS = 48 * 3_600_000
+"""A range is read in requests of at most this span: InfluxDB 3 Core refuses a query that
+would read more than its file limit (about 72 hours of data at its defaults:
+docs/storage.md). On influxd 1.6 at 30,000 sensors with 1.5 hours of data the parts cost
+1.5-2x one query (7 days 1.19 -> 1.73 s, 30 days 0.93 -> 1.83 s): per-request overhead on
+ranges that are nearly empty; dense ranges cost what their points cost either way."""
 
 
 def series_bounds(window: Window, now_ms: int) -> tuple[int, int, int]:
@@ -97,10 +103,20 @@ async def fetch_buckets(store: InfluxStore, start_ms: int, end_ms: int, step_ms:
             "energy_kw": energy_rows, "traffic_vph": traffic_rows, "no2_ugm3": no2_rows}
 
 
-async def fetch_range(store: InfluxStore, start_ms: int, end_ms: int) -> dict[str, Any]:
-    """The same shape for any range (``window: "range"``), in whole steps covering it.
+async def fetch_range(store: InfluxStore, start_ms: int, end_ms: int,
+                      chunk_ms: int = RANGE_CHUNK_MS) -> dict[str, Any]:
+    """The same shape for any range (``window: "range"``), in whole steps covering it, read
+    in requests of at most ``chunk_ms`` (whole steps, one step at least), oldest first.
 
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    return {"window": "range", **await fetch_buckets(store, *range_bounds(start_ms, end_ms))}
+    start_ms, end_ms, step_ms = range_bounds(start_ms, end_ms)
+    per_request = max(step_ms, chunk_ms // step_ms * step_ms)
+    # Each bucket lies in one request: the parts put end to end are the one query's answer.
+    parts = [await fetch_buckets(store, lo, min(lo + per_request, end_ms), step_ms)
+             for lo in range(start_ms, end_ms, per_request)]
+    body = {**parts[0], "end": rfc3339_ms(end_ms)}
+    for key in ("energy_kw", "traffic_vph", "no2_ugm3"):
+        body[key] = [row for part in parts for row in part[key]]
+    return {"window": "range", **body}
