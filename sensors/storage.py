@@ -36,6 +36,10 @@ class Measurement(StrEnum):
     RECEIVED_HOURLY = "received_hourly"
     RECEIVED_DAILY = "received_daily"
     ROLLUP_STATE = "activity_rollup_state"
+    # Air-quality rollups (docs/methodology.md, "Rollups"): count and sum of each DAQI
+    # pollutant per sensor and DAQI unit (an hour; 15 minutes for SO2).
+    AIR_HOURLY = "air_quality_hourly"
+    AIR_QUARTER_HOURLY = "air_quality_quarter_hourly"
     SENSOR_FLAGS = "sensor_flags"
     ALERT_EVENTS = "alert_events"
     # The DESNZ local-authority greenhouse gas statistics, imported by `smartplace
@@ -72,6 +76,16 @@ def unattributed_field(vehicle_class: VehicleClass | str) -> str:
     return f"unattributed_{VehicleClass(vehicle_class).value}"
 
 
+def air_count_field(pollutant: str) -> str:
+    """``n_<pollutant>``: readings of a DAQI pollutant in an air-quality rollup's unit."""
+    return f"n_{pollutant}"
+
+
+def air_sum_field(pollutant: str) -> str:
+    """``s_<pollutant>``: their sum (µg/m³), so that means over any run of units add up."""
+    return f"s_{pollutant}"
+
+
 def received_count_field(air_quality_field: str) -> str:
     """``n_<field>``: readings of an air-quality quantity counted into ``received_*``."""
     return f"n_{air_quality_field}"
@@ -89,6 +103,22 @@ INGEST_STATS_FIELDS: dict[str, FieldType] = {
 GRID_FORECAST = "forecast_gco2_kwh"
 GRID_ACTUAL = "actual_gco2_kwh"
 GRID_INDEX = "index"
+
+AIR_HOURLY_POLLUTANTS = ("no2", "pm25", "pm10", "o3")
+"""DAQI pollutants whose unit is an hour (SO2's is 15 minutes: ``air_quality_quarter_hourly``)."""
+AIR_QUARTER_HOURLY_POLLUTANTS = ("so2",)
+ROLLUP_STATE_FIELDS = ("since_ms", "until_ms", "run_at_ms", "air_since_ms")
+"""``air_since_ms``: where the air-quality tiers' coverage starts (they end at ``until_ms``);
+absent on points written before those tiers existed."""
+
+
+def _air_fields(pollutants: tuple[str, ...]) -> dict[str, FieldType]:
+    fields: dict[str, FieldType] = {}
+    for pollutant in pollutants:
+        fields[air_count_field(pollutant)] = "integer"
+        fields[air_sum_field(pollutant)] = "float"
+    return fields
+
 
 ACTIVITY_ENERGY_FIELDS = (ENERGY_KWH, READINGS)
 ACTIVITY_TRANSPORT_FIELDS = (READINGS, *(name for vc in VEHICLE_CLASSES for name in (
@@ -143,6 +173,8 @@ TAGS: dict[Measurement, tuple[str, ...]] = {
     Measurement.RECEIVED_HOURLY: _RECEIVED_TAGS,
     Measurement.RECEIVED_DAILY: _RECEIVED_TAGS,
     Measurement.ROLLUP_STATE: (),
+    Measurement.AIR_HOURLY: ("site", "sensor"),
+    Measurement.AIR_QUARTER_HOURLY: ("site", "sensor"),
     Measurement.SENSOR_FLAGS: ("sensor",),
     Measurement.ALERT_EVENTS: ("alert_id", "event"),
     Measurement.LA_INVENTORY: ("la", "edition", "sector", "subsector", "gas"),
@@ -163,7 +195,9 @@ FIELDS: dict[Measurement, dict[str, FieldType]] = {
     Measurement.ACTIVITY_DAILY: _activity_fields(),
     Measurement.RECEIVED_HOURLY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.RECEIVED_DAILY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
-    Measurement.ROLLUP_STATE: dict.fromkeys(("since_ms", "until_ms", "run_at_ms"), "integer"),
+    Measurement.ROLLUP_STATE: dict.fromkeys(ROLLUP_STATE_FIELDS, "integer"),
+    Measurement.AIR_HOURLY: _air_fields(AIR_HOURLY_POLLUTANTS),
+    Measurement.AIR_QUARTER_HOURLY: _air_fields(AIR_QUARTER_HOURLY_POLLUTANTS),
     Measurement.SENSOR_FLAGS: SENSOR_FLAG_FIELDS,
     Measurement.ALERT_EVENTS: ALERT_EVENT_FIELDS,
     Measurement.LA_INVENTORY: {"la_name": "string", "territorial_kt": "float",

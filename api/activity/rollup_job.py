@@ -17,6 +17,7 @@ from api.activity.model import EnergyActivity, TransportActivity
 from api.activity.raw import fetch_activity
 from api.activity.received import RECEIVED_DAILY_SELECT, received_statements
 from api.activity.rollups import Coverage, forget_coverage, read_coverage
+from api.air.rollup import rollup_air
 from api.clock import HOUR_MS, TimeWindow, ceil_hour, days_touching, floor_hour, format_ms
 from api.errors import ParamError
 from api.influx import InfluxStore, QueryParam, Series
@@ -43,6 +44,10 @@ MAX_CATCHUP_MS = 7 * 24 * HOUR_MS  # a scheduled run fills a gap up to this long
 # eleven-month backfill of an empty database took over 10 s on a loaded 2-core machine.
 MAX_BACKFILL_MS = 31 * 24 * HOUR_MS
 _CHUNK_MS = 24 * HOUR_MS
+AIR_CATCHUP_MS = 24 * HOUR_MS
+"""A scheduled run also rolls up the air-quality tiers of this many covered hours that
+were rolled up before those tiers existed, newest first (a year in about a day of runs
+at the default 5-minute interval)."""
 _DAYS_PER_REQUEST = 50
 _ACTIVITY_TAGS = "site, sensor, domain, carrier"
 ROLLUP_TIMEOUT_S = 300.0
@@ -77,6 +82,7 @@ async def _write_coverage(store: InfluxStore, coverage: Coverage, now_ms: int) -
     # Timestamped at `until` (which never decreases), so the latest point is the state.
     line = point_line(Measurement.ROLLUP_STATE, {}, {
         "since_ms": coverage.since_ms, "until_ms": coverage.until_ms, "run_at_ms": now_ms,
+        "air_since_ms": coverage.air_since_ms,
     }, coverage.until_ms)
     assert line is not None
     await store.write([line])
@@ -111,13 +117,13 @@ async def _received_hour_lines(store: InfluxStore, window: TimeWindow) -> list[s
 
 
 async def rollup_hours(store: InfluxStore, start_ms: int, end_ms: int) -> int:
-    """Recompute and write the hours in [start_ms, end_ms) (hour-aligned), then the London
-    days they touch; lines written.
+    """Recompute and write the hours in [start_ms, end_ms) (hour-aligned) of every tier,
+    then the London days they touch; lines written.
 
     Raises:
         StoreError: InfluxDB could not answer or refused the write.
     """
-    written = 0
+    written = await rollup_air(store, start_ms, end_ms, ROLLUP_TIMEOUT_S)
     for chunk in range(start_ms, end_ms, _CHUNK_MS):
         window = TimeWindow(chunk * NS_PER_MS, min(chunk + _CHUNK_MS, end_ms) * NS_PER_MS)
         energy, transport = await fetch_activity(store, window, 3600,
@@ -201,9 +207,35 @@ async def backfill(store: InfluxStore, start_ms: int, end_ms: int, now_ms: int, 
                          "the covered hours in steps", format_ms(start_ms))
     for first, last in ranges:
         await rollup_hours(store, first, last)
-    new = Coverage(lo, hi)
+    gaps = [] if coverage is None else _air_gaps(coverage, *ranges[0])
+    new = Coverage(lo, hi, await _catch_up_air(store, gaps, limit_ms, lo))
     await _write_coverage(store, new, now_ms)
     return new
+
+
+def _air_gaps(coverage: Coverage, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The covered hours without air-quality rollups (rolled up before those tiers
+    existed), outside [lo, hi), newest first."""
+    air_since = (coverage.air() or (coverage.until_ms,))[0]
+    gaps = [(max(coverage.since_ms, hi), air_since),
+            (coverage.since_ms, min(air_since, lo))]
+    return [(first, last) for first, last in gaps if first < last]
+
+
+async def _catch_up_air(store: InfluxStore, gaps: list[tuple[int, int]],
+                        budget_ms: int | None, floor_ms: int) -> int:
+    """Roll up the air-quality tiers of ``gaps`` (newest first, at most ``budget_ms``;
+    None: all); where their coverage starts now (``floor_ms`` once all are done)."""
+    for first, last in gaps:
+        take = last - first if budget_ms is None else min(budget_ms, last - first)
+        if take <= 0:
+            return last
+        await rollup_air(store, last - take, last, ROLLUP_TIMEOUT_S)
+        if budget_ms is not None:
+            budget_ms -= take
+        if take < last - first:
+            return last - take
+    return floor_ms
 
 
 async def run_rollup(store: InfluxStore, settings: Settings, now_ms: int) -> Coverage:
@@ -221,9 +253,13 @@ async def run_rollup(store: InfluxStore, settings: Settings, now_ms: int) -> Cov
     if coverage is not None and coverage.until_ms < start <= coverage.until_ms + MAX_CATCHUP_MS:
         start = coverage.until_ms
     if coverage is not None and coverage.since_ms <= start <= coverage.until_ms:
-        new = Coverage(coverage.since_ms, max(end, coverage.until_ms))
+        # Coverage recorded before the air-quality tiers existed has them from here on.
+        air_since = min((coverage.air() or (start,))[0], start)
+        air_since = await _catch_up_air(store, [(coverage.since_ms, air_since)],
+                                        AIR_CATCHUP_MS, coverage.since_ms)
+        new = Coverage(coverage.since_ms, max(end, coverage.until_ms), air_since)
     else:
-        new = Coverage(start, end)
+        new = Coverage(start, end, start)
     lines = await rollup_hours(store, start, end)
     await _write_coverage(store, new, now_ms)
     logger.info("rolled up %d hour(s) into %d line(s); coverage %d..%d",

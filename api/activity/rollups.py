@@ -57,10 +57,19 @@ Source = Literal["auto", "raw", "rollup"]
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """Hours [since_ms, until_ms) whose rollups are complete as of the last run."""
+    """Hours [since_ms, until_ms) whose activity rollups are complete as of the last run,
+    and [air_since_ms, until_ms) those of the air-quality tiers (None: none yet, the
+    coverage was recorded before they existed)."""
 
     since_ms: int
     until_ms: int
+    air_since_ms: int | None = None
+
+    def air(self) -> tuple[int, int] | None:
+        """The hours the air-quality tiers cover, or None."""
+        if self.air_since_ms is None or self.air_since_ms >= self.until_ms:
+            return None
+        return self.air_since_ms, self.until_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +125,14 @@ async def read_coverage(store: InfluxStore, *, fresh: bool = False) -> Coverage 
 
 async def _query_coverage(store: InfluxStore) -> Coverage | None:
     (series,) = await store.query([
-        f"SELECT since_ms, until_ms FROM {Measurement.ROLLUP_STATE} "  # noqa: S608
+        f"SELECT since_ms, until_ms, air_since_ms FROM {Measurement.ROLLUP_STATE} "  # noqa: S608
         "WHERE time >= 0 AND time < now() + 1d ORDER BY time DESC LIMIT 1"], own=True)
     for one in series:
         for row in one.rows():
             if row.get("since_ms") is not None and row.get("until_ms") is not None:
-                return Coverage(int(row["since_ms"]), int(row["until_ms"]))
+                air = row.get("air_since_ms")
+                return Coverage(int(row["since_ms"]), int(row["until_ms"]),
+                                None if air is None else int(air))
     return None
 
 

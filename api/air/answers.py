@@ -60,6 +60,12 @@ def interval_body(one: ExpectedInterval) -> dict[str, Any]:
             "source": one.source}
 
 
+def rollup_body(span: tuple[int, int] | None) -> dict[str, str | None]:
+    """Which hours came from the air-quality rollups (both null: all raw)."""
+    return {"rollup_start": format_ms(span[0]) if span else None,
+            "rollup_end": format_ms(span[1]) if span else None}
+
+
 def band_at_least(band: str | None, min_band: str | None) -> bool:
     """Whether ``band`` is ``min_band`` or worse (always, without a ``min_band``)."""
     if min_band is None:
@@ -74,7 +80,8 @@ async def daqi_at(store: InfluxStore, registry: Registry, site: str,
     Raises:
         StoreError: InfluxDB could not answer.
     """
-    data = (await fetch_site_data(store, [site], at_ms, at_ms, registry)).get(site, SiteData())
+    data = (await fetch_site_data(store, [site], at_ms, at_ms, registry)).sites.get(
+        site, SiteData())
     index = site_index(site, at_ms, data.pollutants)
     return {"site": site, **hour_body(index), "capture": CAPTURE_RULE,
             "intervals": [interval_body(one) for one in data.intervals],
@@ -91,15 +98,15 @@ async def daqi_history(store: InfluxStore, registry: Registry, sites: Sequence[s
         StoreError: InfluxDB could not answer.
     """
     start_ms, end_ms = window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS
-    found = (await fetch_daqi_history(store, sites, start_ms, end_ms, registry)
-             if end_ms > start_ms else {})
+    found, span = (await fetch_daqi_history(store, sites, start_ms, end_ms, registry)
+                   if end_ms > start_ms else ({}, None))
     hours = sorted((index for indices in found.values() for index in indices),
                    key=lambda one: (one.at_ms, sites.index(one.site)))
     return {"site": single, "sites": list(sites), "start": format_ms(start_ms),
             "end": format_ms(end_ms), "min_band": min_band,
             "hours": [{"site": one.site, **hour_body(one)} for one in hours
                       if band_at_least(one.overall_band, min_band)],
-            "source": DAQI_SOURCE}
+            "source": DAQI_SOURCE, **rollup_body(span)}
 
 
 def day_body(day: DailyIndex) -> dict[str, Any]:
@@ -139,9 +146,9 @@ async def daqi_daily(store: InfluxStore, registry: Registry, sites: Sequence[str
         StoreError: InfluxDB could not answer.
     """
     start_ms, end_ms = window.start_ns // NS_PER_MS, window.end_ns // NS_PER_MS
-    days = await fetch_daily(store, sites, start_ms, end_ms, registry)
+    days, span = await fetch_daily(store, sites, start_ms, end_ms, registry)
     return {"sites": list(sites), "start": format_ms(start_ms), "end": format_ms(end_ms),
             "min_band": min_band, "days_by_band": days_by_band(days, sites),
             "days": [day_body(day) for day in days
                      if band_at_least(day.overall_band, min_band)],
-            "capture": CAPTURE_RULE, "source": DAQI_SOURCE}
+            "capture": CAPTURE_RULE, "source": DAQI_SOURCE, **rollup_body(span)}

@@ -121,9 +121,11 @@ def daily_index(site: str, start_ms: int, end_ms: int,
 
 
 async def fetch_daily(store: InfluxStore, sites: Sequence[str], start_ms: int, end_ms: int,
-                      registry: Registry | None = None) -> list[DailyIndex]:
+                      registry: Registry | None = None, *, rollups: bool = True
+                      ) -> tuple[list[DailyIndex], tuple[int, int] | None]:
     """Daily indices of each site for every London day ``[start_ms, end_ms)`` touches,
-    ordered by day, then site.
+    ordered by day, then site; and the span of the hours read from the air-quality
+    rollups (None: none; ``rollups``: as for :func:`~api.air.queries.fetch_site_data`).
 
     Raises:
         ValueError: more than :data:`MAX_DAILY_DAYS` days.
@@ -133,14 +135,20 @@ async def fetch_daily(store: InfluxStore, sites: Sequence[str], start_ms: int, e
     if len(days) > MAX_DAILY_DAYS:
         raise ValueError(f"at most {MAX_DAILY_DAYS} days")
     out: list[DailyIndex] = []
+    spans: list[tuple[int, int]] = []
     unique = list(dict.fromkeys(sites))
     for first in range(0, len(days) if unique else 0, _CHUNK_DAYS):
         chunk = days[first:first + _CHUNK_DAYS]
         # Hour boundaries: every London midnight is a whole UTC hour. The reads reach back
         # a day before the chunk, which covers the first O3 window (from 17:00 the day before).
-        found = await fetch_site_data(store, unique, chunk[0][0], chunk[-1][1], registry)
+        found = await fetch_site_data(store, unique, chunk[0][0], chunk[-1][1], registry,
+                                      rollups=rollups)
+        spans += [found.rollup_span] if found.rollup_span else []
         for day_start, day_end in chunk:
             out.extend(daily_index(site, day_start, day_end,
-                                   found.get(site, SiteData()).pollutants) for site in unique)
-    return out
+                                   found.sites.get(site, SiteData()).pollutants)
+                       for site in unique)
+    # Chunks follow each other and coverage is contiguous, so the spans join up.
+    span = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else None
+    return out, span
 

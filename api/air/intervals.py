@@ -40,14 +40,24 @@ def registry_intervals_ms(registry: Registry | None) -> dict[str, int]:
             if sensor.domain is Domain.AIR_QUALITY}
 
 
-def gap_statement(pollutant: str, sensor_params: Sequence[str]) -> str:
-    """The median gap (ms) between consecutive readings of a pollutant, per sensor."""
+GAP_PART_MS = 48 * 3_600_000
+"""A window's gaps are read in parts of at most this span, one statement each (InfluxDB 3
+Core refuses a query past about 72 hours: docs/storage.md); the interval is then the
+median of the parts' medians, each counted as often as it had gaps. A window of two days
+or less is one part: the exact median."""
+
+
+def gap_statement(pollutant: str, sensor_params: Sequence[str], start_param: str = "start",
+                  end_param: str = "end") -> str:
+    """The median gap (ms) between consecutive readings of a pollutant, and how many
+    gaps, per sensor."""
     field = FIELDS[pollutant]
     sensors = " OR ".join(f"sensor = ${name}" for name in sensor_params)
     # Built from this module's constants only; sensor ids and bounds are parameters.
-    return (f"SELECT median(gap) AS gap FROM (SELECT elapsed({field}, 1ms) AS gap "  # noqa: S608
-            f"FROM {Measurement.AIR_QUALITY} WHERE ({sensors}) AND time >= $start "
-            "AND time < $end GROUP BY sensor) GROUP BY sensor")
+    return ("SELECT median(gap) AS gap, count(gap) AS gaps FROM (SELECT "  # noqa: S608
+            f"elapsed({field}, 1ms) AS gap FROM {Measurement.AIR_QUALITY} WHERE ({sensors}) "
+            f"AND time >= ${start_param} AND time < ${end_param} GROUP BY sensor) "
+            "GROUP BY sensor")
 
 
 async def expected_intervals(store: InfluxStore, registry: Registry | None,
@@ -74,9 +84,14 @@ async def expected_intervals(store: InfluxStore, registry: Registry | None,
         return out
     params: dict[str, QueryParam] = {f"g{i}": sensor for i, sensor in enumerate(others)}
     names = list(params)
-    params.update(start=start_ms * 1_000_000, end=end_ms * 1_000_000)
-    answers = await store.query([gap_statement(p, names) for p in POLLUTANTS], params)
-    gaps = _gaps(POLLUTANTS, answers)
+    parts = list(enumerate(range(start_ms, end_ms, GAP_PART_MS)))
+    statements: list[str] = []
+    for index, lo in parts:
+        params[f"gs{index}"] = lo * 1_000_000
+        params[f"ge{index}"] = min(lo + GAP_PART_MS, end_ms) * 1_000_000
+        statements += [gap_statement(p, names, f"gs{index}", f"ge{index}") for p in POLLUTANTS]
+    answers = await store.query(statements, params) if statements else []
+    gaps = _gaps(POLLUTANTS * len(parts), answers)
     for sensor in others:
         for pollutant in POLLUTANTS:
             gap = gaps.get((sensor, pollutant))
@@ -87,15 +102,28 @@ async def expected_intervals(store: InfluxStore, registry: Registry | None,
 
 def _gaps(pollutants: Sequence[str], answers: Sequence[Sequence[Series]]
           ) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
+    medians: dict[tuple[str, str], list[tuple[float, int]]] = {}
     for pollutant, series_list in zip(pollutants, answers, strict=True):
         for series in series_list:
             sensor = series.tags.get("sensor", "")
             for row in series.rows():
                 gap = row.get("gap")
                 if gap is not None and float(gap) > 0:
-                    found[(sensor, pollutant)] = round(float(gap))
-    return found
+                    medians.setdefault((sensor, pollutant), []).append(
+                        (float(gap), int(row.get("gaps") or 1)))
+    return {key: round(_weighted_median(parts)) for key, parts in medians.items()}
+
+
+def _weighted_median(parts: list[tuple[float, int]]) -> float:
+    """The median of the values, each counted ``weight`` times (one part: its value)."""
+    ordered = sorted(parts)
+    half = sum(weight for _, weight in ordered) / 2
+    seen = 0
+    for value, weight in ordered:
+        seen += weight
+        if seen >= half:
+            return value
+    return ordered[-1][0]
 
 
 def per_pollutant(intervals: Mapping[tuple[str, str], ExpectedInterval],

@@ -264,7 +264,7 @@ async def daqi_since(store: InfluxStore, site: str, now_ms: int,
         StoreError: InfluxDB could not answer.
     """
     history = (await fetch_daqi_history(store, [site], now_ms - DAQI_WALK_MS, now_ms + 1,
-                                        registry)).get(site, [])
+                                        registry))[0].get(site, [])
     if not history:
         return now_ms // HOUR_MS * HOUR_MS
     for hour in reversed(history):

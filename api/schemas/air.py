@@ -92,6 +92,10 @@ class DaqiHistoryOut(BaseModel):
                                   "all hours)")
     hours: list[DaqiHour] = Field(description="by hour, then site")
     source: str = Field(description="where the banding table comes from")
+    rollup_start: str | None = Field(
+        None, description="start of the hours read from the air-quality rollups "
+        "(air_quality_hourly, _quarter_hourly; null: all raw)")
+    rollup_end: str | None = Field(None, description="end (exclusive) of those hours")
 
 
 class DaqiDayPollutant(BaseModel):
@@ -135,3 +139,7 @@ class DaqiDailyOut(BaseModel):
     days: list[DaqiDay] = Field(description="one per site and London day")
     capture: str = Field(description="the data capture rule applied")
     source: str = Field(description="where the banding table comes from")
+    rollup_start: str | None = Field(
+        None, description="start of the hours read from the air-quality rollups "
+        "(air_quality_hourly, _quarter_hourly; null: all raw)")
+    rollup_end: str | None = Field(None, description="end (exclusive) of those hours")

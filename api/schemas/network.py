@@ -130,3 +130,7 @@ class LiveSeriesOut(BaseModel):
     traffic_vph: list[list[float | None]] = Field(
         description="[t_ms, vehicles/h, bicycles+pedestrians/h] per bucket")
     no2_ugm3: list[list[float | None]] = Field(description="[t_ms, mean NO2] per bucket")
+    rollup_start: str | None = Field(
+        None, description="start of the buckets read from the hourly rollups (activity_hourly, "
+        "air_quality_hourly; null: all raw)")
+    rollup_end: str | None = Field(None, description="end (exclusive) of those buckets")

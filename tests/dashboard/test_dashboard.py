@@ -243,10 +243,10 @@ def _charts_by_keyboard_and_range(board: Dashboard) -> None:
     toggle.click()
     assert page.locator("#table-energy").is_hidden()
 
-    # 7 days (GET /api/v1/live/series): 30-minute steps.
+    # 7 days (GET /api/v1/live/series): hourly steps (over 2 days, which rollups can serve).
     page.locator('.range-picker [data-range="7d"]').click()
     _charts_show(board, "last 7 days")
-    assert "30-minute steps" in board.text("#range-note")
+    assert "1-hour steps" in board.text("#range-note")
 
     # A custom range: a start after the end is refused, then yesterday 06:00-18:00.
     page.locator('.range-picker [data-range="custom"]').click()

@@ -163,7 +163,7 @@ async def test_raw_and_rollup_agree(db: Settings, store: tuple[InfluxStore, http
                                     interval: str, group_by: str,
                                     options: dict[str, str]) -> None:
     coverage = await _backfill_all(store, db)
-    assert coverage == Coverage(_ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS)
+    assert coverage == Coverage(_ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS, _ms(FIRST))
     params = {**WINDOW, "interval": interval, "group_by": group_by, **options}
     raw = await _get(db, source="raw", **params)
     rolled = await _get(db, source="rollup", **params)
@@ -348,20 +348,21 @@ async def test_coverage_rules(db: Settings, store: tuple[InfluxStore, httpx.Asyn
     assert await read_coverage(influx) is None
     now = _ms(FIRST) + 30 * HOUR_MS + 123
     end = _ms(FIRST) + 30 * HOUR_MS
-    assert await run_rollup(influx, db, now) == Coverage(end - 6 * HOUR_MS, end)
+    since = end - 6 * HOUR_MS
+    assert await run_rollup(influx, db, now) == Coverage(since, end, since)
     # The next run an hour later extends coverage; a run after a day-long outage fills the gap.
-    assert await run_rollup(influx, db, now + HOUR_MS) == Coverage(
-        end - 6 * HOUR_MS, end + HOUR_MS)
+    assert await run_rollup(influx, db, now + HOUR_MS) == Coverage(since, end + HOUR_MS, since)
     assert await run_rollup(influx, db, now + 25 * HOUR_MS) == Coverage(
-        end - 6 * HOUR_MS, end + 25 * HOUR_MS)
+        since, end + 25 * HOUR_MS, since)
     # After more than a week away coverage restarts (older hours are then read raw).
     later = now + 25 * HOUR_MS + 8 * 24 * HOUR_MS
+    restart = end + (25 + 8 * 24 - 6) * HOUR_MS
     assert await run_rollup(influx, db, later) == Coverage(
-        end + (25 + 8 * 24 - 6) * HOUR_MS, end + (25 + 8 * 24) * HOUR_MS)
+        restart, end + (25 + 8 * 24) * HOUR_MS, restart)
     # A backfill joins the gap to the existing coverage, so coverage stays contiguous.
-    assert await backfill(influx, _ms(FIRST), _ms(FIRST) + HOUR_MS, later) == \
-        Coverage(_ms(FIRST), end + (25 + 8 * 24) * HOUR_MS)
-    assert await read_coverage(influx) == Coverage(_ms(FIRST), end + (25 + 8 * 24) * HOUR_MS)
+    joined = Coverage(_ms(FIRST), end + (25 + 8 * 24) * HOUR_MS, _ms(FIRST))
+    assert await backfill(influx, _ms(FIRST), _ms(FIRST) + HOUR_MS, later) == joined
+    assert await read_coverage(influx) == joined
 
 
 async def test_scheduler_runs_with_the_app_and_stops_with_it(db: Settings) -> None:
@@ -400,4 +401,4 @@ async def test_a_backfill_past_31_days_gap_included_is_refused(
     assert "2026-10-23T22:00:00Z" in issue["msg"]  # where the coverage starts
     influx, _ = store
     assert await read_coverage(influx, fresh=True) == Coverage(
-        _ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS)  # unchanged
+        _ms(FIRST), _ms(FIRST) + HOURS * HOUR_MS, _ms(FIRST))  # unchanged

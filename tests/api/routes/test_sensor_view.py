@@ -65,11 +65,11 @@ async def test_the_latest_readings_and_their_seq_gaps(db: Settings) -> None:
     assert hostile.status_code == 404
 
 
-async def test_a_week_of_charts_in_half_hour_steps_without_simulated_sensors(
+async def test_a_week_of_charts_in_hourly_steps_without_simulated_sensors(
         db: Settings) -> None:
     monday = parse_time("t", "2025-06-02T09:00:00Z") // 1_000_000
-    # meter-a: 1, 2 and 3 kWh in the minutes after 09:00 on Monday, one half-hour bucket:
-    # 6 kWh in 0.5 h = 12 kW. The simulator's sensor adds 100 kWh there, left out.
+    # meter-a: 1, 2 and 3 kWh in the minutes after 09:00 on Monday, one hourly bucket:
+    # 6 kWh in 1 h = 6 kW. The simulator's sensor adds 100 kWh there, left out.
     write_readings(db.influx_url, db.influx_database, [
         _energy("meter-a", monday + (k + 1) * 60_000, float(k + 1)) for k in range(3)]
         + [_energy(SIMULATED.id, monday + 60_000, 100.0)])
@@ -80,13 +80,14 @@ async def test_a_week_of_charts_in_half_hour_steps_without_simulated_sensors(
             "start": WEEK_START, "end": WEEK_END})).json()
         too_long = await client.get("/api/v1/live/series", params={
             "start": "2025-01-01T00:00:00Z", "end": WEEK_END})
-    # 7 days in at most 400 buckets: 30 minutes (15 minutes would give 672).
-    assert week["step_s"] == 1800
-    assert len(week["energy_kw"]) == 7 * 48
+    # 7 days: over two, so hourly steps at least, which the rollups can serve (30 minutes
+    # would fit in 400 buckets).
+    assert week["step_s"] == 3600
+    assert len(week["energy_kw"]) == 7 * 24
     assert (week["start"], week["end"]) == ("2025-06-01T00:00:00.000Z", "2025-06-08T00:00:00.000Z")
     by_time = {row[0]: row[1:] for row in week["energy_kw"]}
-    # Stamped 09:01 to 09:03: all three in the bucket that starts at 09:00.
-    assert by_time[monday] == [pytest.approx(12.0), None, None]
+    # Stamped 09:01 to 09:03: all three in the bucket that starts at 09:00, 6 kWh in 1 h.
+    assert by_time[monday] == [pytest.approx(6.0), None, None]
     assert sum(1 for row in week["energy_kw"] if row[1] is not None) == 1
     assert all(row[1] is None for row in week["no2_ugm3"])
     assert too_long.status_code == 422
