@@ -86,6 +86,16 @@ def air_sum_field(pollutant: str) -> str:
     return f"s_{pollutant}"
 
 
+def air_gap_field(pollutant: str) -> str:
+    """``g_<pollutant>``: the median gap (ms) between a monitor's readings of it, per hour."""
+    return f"g_{pollutant}"
+
+
+def air_gaps_field(pollutant: str) -> str:
+    """``e_<pollutant>``: how many gaps that median is of (the weight of the hour)."""
+    return f"e_{pollutant}"
+
+
 def received_count_field(air_quality_field: str) -> str:
     """``n_<field>``: readings of an air-quality quantity counted into ``received_*``."""
     return f"n_{air_quality_field}"
@@ -107,16 +117,23 @@ GRID_INDEX = "index"
 AIR_HOURLY_POLLUTANTS = ("no2", "pm25", "pm10", "o3")
 """DAQI pollutants whose unit is an hour (SO2's is 15 minutes: ``air_quality_quarter_hourly``)."""
 AIR_QUARTER_HOURLY_POLLUTANTS = ("so2",)
+AIR_GAP_POLLUTANTS = (*AIR_HOURLY_POLLUTANTS, *AIR_QUARTER_HOURLY_POLLUTANTS)
+"""Every DAQI pollutant's hourly median gap is in ``air_quality_hourly`` (the expected
+interval of a monitor the registry does not know: api/air/intervals.py)."""
 ROLLUP_STATE_FIELDS = ("since_ms", "until_ms", "run_at_ms", "air_since_ms")
 """``air_since_ms``: where the air-quality tiers' coverage starts (they end at ``until_ms``);
 absent on points written before those tiers existed."""
 
 
-def _air_fields(pollutants: tuple[str, ...]) -> dict[str, FieldType]:
+def _air_fields(pollutants: tuple[str, ...], gaps: tuple[str, ...] = ()
+                ) -> dict[str, FieldType]:
     fields: dict[str, FieldType] = {}
     for pollutant in pollutants:
         fields[air_count_field(pollutant)] = "integer"
         fields[air_sum_field(pollutant)] = "float"
+    for pollutant in gaps:
+        fields[air_gap_field(pollutant)] = "float"
+        fields[air_gaps_field(pollutant)] = "integer"
     return fields
 
 
@@ -196,7 +213,7 @@ FIELDS: dict[Measurement, dict[str, FieldType]] = {
     Measurement.RECEIVED_HOURLY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.RECEIVED_DAILY: dict.fromkeys(RECEIVED_FIELDS, "integer"),
     Measurement.ROLLUP_STATE: dict.fromkeys(ROLLUP_STATE_FIELDS, "integer"),
-    Measurement.AIR_HOURLY: _air_fields(AIR_HOURLY_POLLUTANTS),
+    Measurement.AIR_HOURLY: _air_fields(AIR_HOURLY_POLLUTANTS, AIR_GAP_POLLUTANTS),
     Measurement.AIR_QUARTER_HOURLY: _air_fields(AIR_QUARTER_HOURLY_POLLUTANTS),
     Measurement.SENSOR_FLAGS: SENSOR_FLAG_FIELDS,
     Measurement.ALERT_EVENTS: ALERT_EVENT_FIELDS,

@@ -182,7 +182,7 @@ async def fetch_site_data(store: InfluxStore, sites: Sequence[str], first_at_ms:
                                             last_at_ms, rollups)
     seen = {sensor for per_pollutant_data in raw.values() for sensors in
             per_pollutant_data.values() for sensor in sensors}
-    intervals = await expected_intervals(store, registry, seen, earliest, last_at_ms)
+    intervals = await expected_intervals(store, registry, seen, earliest, last_at_ms, span)
     out: dict[str, SiteData] = {}
     for site, pollutants in raw.items():
         pooled = {p: pool(sensors, per_pollutant(intervals, p), WINDOWS[p].bucket_ms)

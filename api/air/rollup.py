@@ -3,11 +3,14 @@
 ``air_quality_hourly`` holds NO2, O3, PM2.5 and PM10 per UTC hour and
 ``air_quality_quarter_hourly`` SO2 per 15 minutes (tags ``site``, ``sensor``; fields
 ``n_<pollutant>`` and ``s_<pollutant>``), the units the DAQI is built from
-(:mod:`api.air.daqi`). A unit's mean is ``s / n``, what the raw query's ``mean()`` gives,
-and a run of units sums, so long windows (the DAQI history and daily index, the live
-trend's NO2 line) read them instead of raw readings, which InfluxDB 3 Core refuses past
-about 72 hours (docs/storage.md). Written by :mod:`api.activity.rollup_job` beside the
-activity tiers; read by :mod:`api.air.queries` and :mod:`api.live.series`.
+(:mod:`api.air.daqi`); the hourly tier also holds each pollutant's median gap between a
+monitor's readings in the hour (``g_<pollutant>``, of ``e_<pollutant>`` gaps), the base
+of an unregistered monitor's expected interval (:mod:`api.air.intervals`). A unit's mean
+is ``s / n``, what the raw query's ``mean()`` gives, and a run of units sums, so long
+windows (the DAQI history and daily index, the live trend's NO2 line) read them instead
+of raw readings, which InfluxDB 3 Core refuses past about 72 hours (docs/storage.md).
+Written by :mod:`api.activity.rollup_job` beside the activity tiers; read by
+:mod:`api.air.queries`, :mod:`api.air.intervals` and :mod:`api.live.series_rollups`.
 """
 
 from __future__ import annotations
@@ -18,16 +21,20 @@ from api.air.daqi import FIELDS, WINDOWS
 from api.influx import InfluxStore, Series
 from sensors.lineprotocol import point_line
 from sensors.storage import (
+    AIR_GAP_POLLUTANTS,
     AIR_HOURLY_POLLUTANTS,
     AIR_QUARTER_HOURLY_POLLUTANTS,
     Measurement,
     air_count_field,
+    air_gap_field,
+    air_gaps_field,
     air_sum_field,
 )
 from sensors.timestamps import NS_PER_MS
 
+HOUR_MS = 3_600_000
 TIERS: dict[int, tuple[Measurement, tuple[str, ...]]] = {
-    3_600_000: (Measurement.AIR_HOURLY, AIR_HOURLY_POLLUTANTS),
+    HOUR_MS: (Measurement.AIR_HOURLY, AIR_HOURLY_POLLUTANTS),
     900_000: (Measurement.AIR_QUARTER_HOURLY, AIR_QUARTER_HOURLY_POLLUTANTS),
 }
 """Unit (ms) -> the tier holding the pollutants built from it."""
@@ -47,22 +54,45 @@ def _source_statement(unit_ms: int, pollutants: Sequence[str]) -> str:
             f"GROUP BY time({unit_ms}ms), site, sensor fill(none)")
 
 
-def _lines(measurement: Measurement, pollutants: Sequence[str],
-           series_list: Sequence[Series]) -> list[str]:
-    lines = []
+def _gap_statement(pollutant: str) -> str:
+    # The hourly median gap as api.air.intervals.gap_statement reads it, for every sensor.
+    return ("SELECT median(gap) AS gap, count(gap) AS gaps FROM (SELECT "  # noqa: S608
+            f"elapsed({FIELDS[pollutant]}, 1ms) AS gap FROM {Measurement.AIR_QUALITY} "
+            "WHERE time >= $start AND time < $end GROUP BY site, sensor) "
+            "GROUP BY time(1h), site, sensor fill(none)")
+
+
+_Points = dict[tuple[str, str, int], dict[str, int | float | None]]
+
+
+def _add_units(points: _Points, pollutants: Sequence[str], series_list: Sequence[Series]
+               ) -> None:
     for one in series_list:
-        tags = {"site": one.tags.get("site"), "sensor": one.tags.get("sensor")}
         for row in one.rows():
-            fields: dict[str, int | float | None] = {}
+            fields = points.setdefault(
+                (one.tags.get("site", ""), one.tags.get("sensor", ""), int(row["time"])), {})
             for pollutant in pollutants:
                 count = int(row.get(air_count_field(pollutant)) or 0)
                 if count:  # a unit with other pollutants only answers 0 for this one
                     fields[air_count_field(pollutant)] = count
                     fields[air_sum_field(pollutant)] = float(row[air_sum_field(pollutant)])
-            line = point_line(measurement, tags, fields, int(row["time"]))
-            if line is not None:
-                lines.append(line)
-    return lines
+
+
+def _add_gaps(points: _Points, pollutant: str, series_list: Sequence[Series]) -> None:
+    for one in series_list:
+        for row in one.rows():
+            if row.get("gap") is None or not row.get("gaps"):
+                continue
+            fields = points.setdefault(
+                (one.tags.get("site", ""), one.tags.get("sensor", ""), int(row["time"])), {})
+            fields[air_gap_field(pollutant)] = float(row["gap"])
+            fields[air_gaps_field(pollutant)] = int(row["gaps"])
+
+
+def _lines(measurement: Measurement, points: _Points) -> list[str]:
+    lines = [point_line(measurement, {"site": site, "sensor": sensor}, fields, t)
+             for (site, sensor, t), fields in points.items()]
+    return [line for line in lines if line is not None]
 
 
 async def rollup_air(store: InfluxStore, start_ms: int, end_ms: int,
@@ -73,14 +103,19 @@ async def rollup_air(store: InfluxStore, start_ms: int, end_ms: int,
         StoreError: InfluxDB could not answer or refused the write.
     """
     units = list(TIERS)
+    statements = [_source_statement(unit, TIERS[unit][1]) for unit in units]
+    statements += [_gap_statement(p) for p in AIR_GAP_POLLUTANTS]
     written = 0
     for chunk in range(start_ms, end_ms, _CHUNK_MS):
         bounds = {"start": chunk * NS_PER_MS, "end": min(chunk + _CHUNK_MS, end_ms) * NS_PER_MS}
-        answers = await store.query([_source_statement(unit, TIERS[unit][1]) for unit in units],
-                                    bounds, timeout_s=timeout_s)
-        lines: list[str] = []
-        for unit, series_list in zip(units, answers, strict=True):
-            lines += _lines(*TIERS[unit], series_list)
+        answers = await store.query(statements, bounds, timeout_s=timeout_s)
+        points: dict[int, _Points] = {unit: {} for unit in units}
+        for unit, series_list in zip(units, answers, strict=False):
+            _add_units(points[unit], TIERS[unit][1], series_list)
+        for pollutant, series_list in zip(AIR_GAP_POLLUTANTS, answers[len(units):],
+                                          strict=True):
+            _add_gaps(points[HOUR_MS], pollutant, series_list)
+        lines = [line for unit in units for line in _lines(TIERS[unit][0], points[unit])]
         await store.write(lines)
         written += len(lines)
     return written

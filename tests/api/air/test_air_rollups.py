@@ -104,7 +104,7 @@ async def test_a_tier_holds_each_units_count_and_sum(store: InfluxStore) -> None
         "SELECT count(no2_ugm3) AS n, sum(no2_ugm3) AS s FROM air_quality "
         "WHERE sensor = 'aq-alpha-1' AND time >= $s AND time < $e"], params)
     tier, quarters = await store.query([
-        f"SELECT n_no2, s_no2, n_so2 FROM {Measurement.AIR_HOURLY} "
+        f"SELECT n_no2, s_no2, g_no2, e_no2 FROM {Measurement.AIR_HOURLY} "
         "WHERE sensor = 'aq-alpha-1' AND time >= $s AND time < $e GROUP BY site, sensor",
         f"SELECT n_so2, s_so2 FROM {Measurement.AIR_QUARTER_HOURLY} "
         "WHERE sensor = 'aq-alpha-2' AND time >= $s AND time < $e"], params, own=True)
@@ -112,6 +112,8 @@ async def test_a_tier_holds_each_units_count_and_sum(store: InfluxStore) -> None
     assert (point["time"], point["n_no2"]) == (hour, 60)
     assert point["s_no2"] == pytest.approx(expected["s"], rel=1e-12)
     assert tier[0].tags == {"site": "alpha", "sensor": "aq-alpha-1"}
+    # The hour's median gap between readings, and how many gaps (one ends each minute).
+    assert (point["g_no2"], point["e_no2"]) == (60_000, 60)
     # SO2 lives only in the 15-minute tier: three readings per quarter (every 5 minutes).
     assert [row["n_so2"] for row in quarters[0].rows()] == [3, 3, 3, 3]
     assert [row["time"] for row in quarters[0].rows()] == [hour + q * 900_000 for q in range(4)]
