@@ -15,6 +15,7 @@ from bench import (
     drain,
     format_decode,
     live_rate,
+    rollup_cost,
     scale,
 )
 from bench.consumers import AckHandoff, CountOnly, Smartplace
@@ -97,7 +98,7 @@ def _formats(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="smartplace benchmarks")
     parser.add_argument("--only", choices=("ingest", "broker", "api", "load", "dashboard",
-                                           "live", "scale", "formats", "all"),
+                                           "live", "scale", "formats", "rollup", "all"),
                         default="all",
                         help="which benchmark to run (default: all)")
     parser.add_argument("--messages", type=int, default=100_000)
@@ -141,6 +142,8 @@ def main() -> None:
                         "micro-benchmark (bench/format_decode.py; best of --repeat, at least 5)")
     parser.add_argument("--scale-sensors", type=int, nargs="+", default=[300, 3000, 30000],
                         help="distinct sensor counts of the scale benchmark")
+    parser.add_argument("--rollup-sensors", type=int, nargs="+", default=[3000, 30000],
+                        help="sensor counts of the rollup-run benchmark (bench/rollup_cost.py)")
     args = parser.parse_args()
 
     if args.only in ("ingest", "all"):
@@ -159,6 +162,8 @@ def main() -> None:
         _scale(args)
     if args.only in ("formats", "all"):
         _formats(args)
+    if args.only in ("rollup", "all"):
+        print(rollup_cost.run(args.rollup_sensors))
 
 
 if __name__ == "__main__":
