@@ -48,17 +48,20 @@ GAP_PART_MS = 48 * 3_600_000
 past about 72 hours: docs/storage.md)."""
 
 
-def gap_statement(pollutant: str, sensor_params: Sequence[str], start_param: str = "start",
-                  end_param: str = "end") -> str:
+def gap_statement(pollutant: str, sensor_params: Sequence[str] | None,
+                  start_param: str = "start", end_param: str = "end") -> str:
     """The median gap (ms) between consecutive readings of a pollutant, and how many gaps,
-    per sensor and UTC hour (a gap counts in the hour it ends), from raw readings."""
+    per site, sensor and UTC hour (a gap counts in the hour it ends), from raw readings;
+    of the sensors in the bound parameters named, or (None) of every sensor, as the
+    rollup job writes them into ``air_quality_hourly``."""
     field = FIELDS[pollutant]
-    sensors = " OR ".join(f"sensor = ${name}" for name in sensor_params)
+    sensors = ("" if sensor_params is None else
+               "(" + " OR ".join(f"sensor = ${name}" for name in sensor_params) + ") AND ")
     # Built from this module's constants only; sensor ids and bounds are parameters.
     return ("SELECT median(gap) AS gap, count(gap) AS gaps FROM (SELECT "  # noqa: S608
-            f"elapsed({field}, 1ms) AS gap FROM {Measurement.AIR_QUALITY} WHERE ({sensors}) "
-            f"AND time >= ${start_param} AND time < ${end_param} GROUP BY sensor) "
-            "GROUP BY time(1h), sensor fill(none)")
+            f"elapsed({field}, 1ms) AS gap FROM {Measurement.AIR_QUALITY} WHERE {sensors}"
+            f"time >= ${start_param} AND time < ${end_param} GROUP BY site, sensor) "
+            "GROUP BY time(1h), site, sensor fill(none)")
 
 
 def tier_gap_statement(pollutant: str, sensor_params: Sequence[str], start_param: str,

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from api.air.daqi import FIELDS, WINDOWS
+from api.air.intervals import gap_statement
+from api.clock import HOUR_MS
 from api.influx import InfluxStore, Series
 from sensors.lineprotocol import point_line
 from sensors.storage import (
@@ -32,13 +34,12 @@ from sensors.storage import (
 )
 from sensors.timestamps import NS_PER_MS
 
-HOUR_MS = 3_600_000
 TIERS: dict[int, tuple[Measurement, tuple[str, ...]]] = {
     HOUR_MS: (Measurement.AIR_HOURLY, AIR_HOURLY_POLLUTANTS),
     900_000: (Measurement.AIR_QUARTER_HOURLY, AIR_QUARTER_HOURLY_POLLUTANTS),
 }
 """Unit (ms) -> the tier holding the pollutants built from it."""
-_CHUNK_MS = 6 * 3_600_000
+_CHUNK_MS = 6 * HOUR_MS
 """Hours read per request: one pass of the scheduled job (its look-back of 6 hours)."""
 
 assert all(WINDOWS[p].bucket_ms == unit for unit, (_, pollutants) in TIERS.items()
@@ -52,14 +53,6 @@ def _source_statement(unit_ms: int, pollutants: Sequence[str]) -> str:
     return (f"SELECT {fields} FROM {Measurement.AIR_QUALITY} "  # noqa: S608
             f"WHERE time >= $start AND time < $end "
             f"GROUP BY time({unit_ms}ms), site, sensor fill(none)")
-
-
-def _gap_statement(pollutant: str) -> str:
-    # The hourly median gap as api.air.intervals.gap_statement reads it, for every sensor.
-    return ("SELECT median(gap) AS gap, count(gap) AS gaps FROM (SELECT "  # noqa: S608
-            f"elapsed({FIELDS[pollutant]}, 1ms) AS gap FROM {Measurement.AIR_QUALITY} "
-            "WHERE time >= $start AND time < $end GROUP BY site, sensor) "
-            "GROUP BY time(1h), site, sensor fill(none)")
 
 
 _Points = dict[tuple[str, str, int], dict[str, int | float | None]]
@@ -104,13 +97,13 @@ async def rollup_air(store: InfluxStore, start_ms: int, end_ms: int,
     """
     units = list(TIERS)
     statements = [_source_statement(unit, TIERS[unit][1]) for unit in units]
-    statements += [_gap_statement(p) for p in AIR_GAP_POLLUTANTS]
+    statements += [gap_statement(p, None) for p in AIR_GAP_POLLUTANTS]
     written = 0
     for chunk in range(start_ms, end_ms, _CHUNK_MS):
         bounds = {"start": chunk * NS_PER_MS, "end": min(chunk + _CHUNK_MS, end_ms) * NS_PER_MS}
         answers = await store.query(statements, bounds, timeout_s=timeout_s)
         points: dict[int, _Points] = {unit: {} for unit in units}
-        for unit, series_list in zip(units, answers, strict=False):
+        for unit, series_list in zip(units, answers[:len(units)], strict=True):
             _add_units(points[unit], TIERS[unit][1], series_list)
         for pollutant, series_list in zip(AIR_GAP_POLLUTANTS, answers[len(units):],
                                           strict=True):

@@ -9,11 +9,10 @@ left out (api/activity/scope.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Literal
 
-from api.influx import InfluxStore, Series
-from api.live.series_rollups import Sums, rollup_steps, rollup_sums
+from api.influx import InfluxStore
+from api.live.series_rollups import Sums, by_time, rollup_steps, rollup_sums
 from api.live.sse import rfc3339_ms
 from api.live.state import (
     ACTIVE,
@@ -72,10 +71,6 @@ def range_bounds(start_ms: int, end_ms: int) -> tuple[int, int, int]:
     return start_ms // step_ms * step_ms, -(-end_ms // step_ms) * step_ms, step_ms
 
 
-def _by_time(series: Sequence[Series], column: str) -> dict[int, Any]:
-    return {int(row["time"]): row[column] for one in series for row in one.rows()}
-
-
 async def fetch_buckets(store: InfluxStore, start_ms: int, end_ms: int, step_ms: int
                         ) -> dict[str, Any]:
     """Energy (kW), traffic (per hour) and mean NO2 per step over [start, end).
@@ -91,10 +86,10 @@ async def fetch_buckets(store: InfluxStore, start_ms: int, end_ms: int, step_ms:
         f"SELECT mean(no2_ugm3) AS no2 FROM {AIR_QUALITY} WHERE {scoped_where()} "  # noqa: S608
         f"{group} fill(null)",
     ], scoped_bounds(start_ms, end_ms))
-    kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
+    kwh = {carrier: by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
            for carrier in CARRIER_KEYS}
-    counts = {name: _by_time(transport, name) for name in VEHICLES + ACTIVE}
-    return bucket_rows(start_ms, end_ms, step_ms, Sums(kwh, counts, _by_time(no2, "no2")))
+    counts = {name: by_time(transport, name) for name in VEHICLES + ACTIVE}
+    return bucket_rows(start_ms, end_ms, step_ms, Sums(kwh, counts, by_time(no2, "no2")))
 
 
 def bucket_rows(start_ms: int, end_ms: int, step_ms: int, sums: Sums) -> dict[str, Any]:

@@ -11,11 +11,13 @@ docs/storage.md) is never reached.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from api.activity.rollups import read_coverage
 from api.activity.scope import sensor_filter
+from api.clock import HOUR_MS
 from api.influx import InfluxStore, QueryParam, Series
 from api.live.state import ACTIVE, CARRIER_KEYS, VEHICLES
 from sensors.storage import (
@@ -27,8 +29,6 @@ from sensors.storage import (
     unattributed_field,
 )
 from sensors.timestamps import NS_PER_MS
-
-HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,8 @@ async def rollup_steps(store: InfluxStore, start_ms: int, end_ms: int, step_ms: 
     return (lo, hi) if lo < hi else None
 
 
-def _by_time(series: list[Series], column: str) -> dict[int, Any]:
+def by_time(series: Sequence[Series], column: str) -> dict[int, Any]:
+    """Bucket start (epoch ms) -> the column's value, where it has one."""
     return {int(row["time"]): row[column] for one in series for row in one.rows()
             if row.get(column) is not None}
 
@@ -88,11 +89,11 @@ async def rollup_sums(store: InfluxStore, start_ms: int, end_ms: int, step_ms: i
         f"SELECT sum({air_sum_field('no2')}) AS s, sum({air_count_field('no2')}) AS n "  # noqa: S608
         f"FROM {Measurement.AIR_HOURLY} WHERE {where} {group} fill(none)",
     ], params, own=True)
-    kwh = {carrier: _by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
+    kwh = {carrier: by_time([s for s in energy if s.tags.get("carrier") == carrier], "kwh")
            for carrier in CARRIER_KEYS}
     counts: dict[str, dict[int, Any]] = {}
     for name in VEHICLES + ACTIVE:
-        attributed, unattributed = _by_time(transport, name), _by_time(transport, f"u_{name}")
+        attributed, unattributed = by_time(transport, name), by_time(transport, f"u_{name}")
         counts[name] = {t: attributed.get(t, 0) + unattributed.get(t, 0)
                         for t in attributed.keys() | unattributed.keys()}
     means = {int(row["time"]): float(row["s"]) / int(row["n"])
